@@ -1,0 +1,141 @@
+"""The NAS-Bench-201 cell space as plain data.
+
+A cell is a DAG over 4 nodes. Node 0 is the cell input; node ``i`` (1..3) is the
+sum of one operation applied to every earlier node ``j < i``; node 3 is the cell
+output. That gives 6 edges, each carrying one of 5 operations, so 5**6 = 15,625
+cells. Edges are ordered as NAS-Bench-201 orders them (by target node, then by
+source node), which is also the order of the genotype string:
+
+    |op~0|+|op~0|op~1|+|op~0|op~1|op~2|
+     1<-0    2<-0 2<-1    3<-0 3<-1 3<-2
+
+>>> g = Genotype.from_string(
+...     '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|'
+...     '+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|')
+>>> g.ops[3]
+'skip_connect'
+>>> Genotype.from_index(g.index) == g
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import numpy as np
+
+OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+NUM_OPS = len(OPS)
+NUM_NODES = 4
+# (target, source) pairs in NAS-Bench-201's edge order.
+EDGES: tuple[tuple[int, int], ...] = tuple(
+    (i, j) for i in range(1, NUM_NODES) for j in range(i))
+NUM_EDGES = len(EDGES)
+NUM_CELLS = NUM_OPS ** NUM_EDGES
+
+
+class GenotypeError(ValueError):
+    """A genotype string, index or op list that does not describe a NAS-Bench-201 cell."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Genotype:
+    """One discrete cell: the op on each of the 6 edges, in ``EDGES`` order.
+
+    Frozen and hashable, so it can be a static attribute of a flax module.
+    """
+
+    ops: tuple[str, ...]
+
+    def __post_init__(self):
+        ops = tuple(self.ops)
+        if len(ops) != NUM_EDGES:
+            raise GenotypeError(f"a genotype has {NUM_EDGES} edges, got {len(ops)} ops: {ops}")
+        for op in ops:
+            if op not in OPS:
+                raise GenotypeError(f"unknown op {op!r}; the ops are {', '.join(OPS)}")
+        object.__setattr__(self, "ops", ops)
+
+    # -- NAS-Bench-201 string form ---------------------------------------------------------
+    @classmethod
+    def from_string(cls, text: str) -> "Genotype":
+        """Parses ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``; errors name the bad token."""
+        text = text.strip()
+        nodes = text.split("+")
+        if len(nodes) != NUM_NODES - 1:
+            raise GenotypeError(
+                f"genotype {text!r} has {len(nodes)} node groups separated by '+', "
+                f"expected {NUM_NODES - 1} (form |op~0|+|op~0|op~1|+|op~0|op~1|op~2|)")
+        ops = []
+        for target, node in enumerate(nodes, start=1):
+            if len(node) < 2 or not (node.startswith("|") and node.endswith("|")):
+                raise GenotypeError(
+                    f"node group {node!r} in genotype {text!r} must start and end with '|'")
+            tokens = node[1:-1].split("|")
+            if len(tokens) != target:
+                raise GenotypeError(
+                    f"node {target} in {text!r} has {len(tokens)} inputs ({node!r}), "
+                    f"expected {target}")
+            for source, token in enumerate(tokens):
+                op, sep, src = token.partition("~")
+                if not sep or op not in OPS:
+                    raise GenotypeError(
+                        f"bad token {token!r} in genotype {text!r}: expected 'op~{source}' "
+                        f"with op one of {', '.join(OPS)}")
+                if src != str(source):
+                    raise GenotypeError(
+                        f"bad token {token!r} in genotype {text!r}: input {source} of node "
+                        f"{target} must read '{op}~{source}'")
+                ops.append(op)
+        return cls(tuple(ops))
+
+    def __str__(self) -> str:
+        groups, e = [], 0
+        for target in range(1, NUM_NODES):
+            tokens = [f"{self.ops[e + s]}~{s}" for s in range(target)]
+            groups.append("|" + "|".join(tokens) + "|")
+            e += target
+        return "+".join(groups)
+
+    # -- index <-> genotype bijection ------------------------------------------------------
+    @property
+    def op_indices(self) -> tuple[int, ...]:
+        return tuple(OPS.index(op) for op in self.ops)
+
+    @property
+    def index(self) -> int:
+        """Position in 0..15624; edge 0 is the least significant base-5 digit."""
+        return sum(o * NUM_OPS ** e for e, o in enumerate(self.op_indices))
+
+    @classmethod
+    def from_index(cls, index: int) -> "Genotype":
+        if not 0 <= int(index) < NUM_CELLS:
+            raise GenotypeError(f"cell index {index} is outside 0..{NUM_CELLS - 1}")
+        index = int(index)
+        digits = []
+        for _ in range(NUM_EDGES):
+            index, d = divmod(index, NUM_OPS)
+            digits.append(d)
+        return cls(tuple(OPS[d] for d in digits))
+
+    @classmethod
+    def from_op_indices(cls, indices: Sequence[int]) -> "Genotype":
+        return cls(tuple(OPS[int(i)] for i in indices))
+
+    def one_hot(self) -> np.ndarray:
+        """The [6, 5] architecture weights that select exactly this cell."""
+        return np.eye(NUM_OPS, dtype=np.float32)[list(self.op_indices)]
+
+
+def discretize(arch_weights) -> Genotype:
+    """Argmax per edge of [6, 5] architecture weights (or logits), as DARTS/NAS-Bench-201 do."""
+    w = np.asarray(arch_weights)
+    if w.shape != (NUM_EDGES, NUM_OPS):
+        raise GenotypeError(f"architecture weights must have shape {(NUM_EDGES, NUM_OPS)}, got {w.shape}")
+    return Genotype.from_op_indices(np.argmax(w, axis=-1))
+
+
+def uniform_arch_weights() -> np.ndarray:
+    """Every op equally weighted on every edge: the usual starting point of a relaxed search."""
+    return np.full((NUM_EDGES, NUM_OPS), 1.0 / NUM_OPS, dtype=np.float32)

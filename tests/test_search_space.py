@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from dimo import search_space as ss
+
+BEST_CIFAR10 = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+                "+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|")
+
+
+def test_space_shape():
+    assert ss.OPS == ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+    assert ss.EDGES == ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
+    assert ss.NUM_CELLS == 15625
+
+
+def test_every_cell_round_trips_through_string_and_index():
+    strings = set()
+    for index in range(ss.NUM_CELLS):
+        g = ss.Genotype.from_index(index)
+        s = str(g)
+        assert ss.Genotype.from_string(s) == g
+        assert g.index == index
+        strings.add(s)
+    assert len(strings) == ss.NUM_CELLS
+
+
+def test_known_string_parses_to_expected_ops():
+    g = ss.Genotype.from_string(BEST_CIFAR10)
+    assert g.ops == ("nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3",
+                     "skip_connect", "nor_conv_3x3", "nor_conv_1x1")
+    assert str(g) == BEST_CIFAR10
+    assert str(ss.Genotype(("none",) * 6)) == "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+    assert ss.Genotype.from_string("  " + BEST_CIFAR10 + "\n") == g
+
+
+@pytest.mark.parametrize("text, named", [
+    ("|nor_conv_3x3~0|+|nor_conv_3x3~0|conv_5x5~1|+|skip_connect~0|none~1|none~2|", "conv_5x5~1"),
+    ("|nor_conv_3x3~1|+|none~0|none~1|+|none~0|none~1|none~2|", "nor_conv_3x3~1"),
+    ("|nor_conv_3x3|+|none~0|none~1|+|none~0|none~1|none~2|", "'nor_conv_3x3'"),
+    ("|none~0|+|none~0|none~1|", "node groups"),
+    ("|none~0|+|none~0|+|none~0|none~1|none~2|", "expected 2"),
+    ("none~0|+|none~0|none~1|+|none~0|none~1|none~2|", "must start and end"),
+    ("", "node groups"),
+])
+def test_malformed_strings_raise_naming_the_problem(text, named):
+    with pytest.raises(ss.GenotypeError) as info:
+        ss.Genotype.from_string(text)
+    assert named in str(info.value)
+
+
+def test_bad_ops_and_indices_raise():
+    with pytest.raises(ss.GenotypeError, match="unknown op"):
+        ss.Genotype(("none",) * 5 + ("conv",))
+    with pytest.raises(ss.GenotypeError, match="6 edges"):
+        ss.Genotype(("none",) * 5)
+    with pytest.raises(ss.GenotypeError, match="outside"):
+        ss.Genotype.from_index(ss.NUM_CELLS)
+
+
+def test_discretize_takes_argmax_per_edge_and_inverts_one_hot():
+    g = ss.Genotype.from_string(BEST_CIFAR10)
+    assert ss.discretize(g.one_hot()) == g
+    logits = np.random.default_rng(0).normal(size=(6, 5))
+    assert ss.discretize(logits).op_indices == tuple(np.argmax(logits, axis=1))
+    with pytest.raises(ss.GenotypeError, match="shape"):
+        ss.discretize(np.zeros((5, 6)))

@@ -1,0 +1,92 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from dimo import search_space as ss
+from dimo.supernet import Supernet
+
+BEST = ss.Genotype.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+                               "+|skip_connect~0|avg_pool_3x3~1|nor_conv_1x1~2|")
+
+
+def _init(net, x, w=None):
+    args = (x,) if w is None else (x, w)
+    return jax.jit(net.init)(jax.random.key(0), *args)["params"]
+
+
+@pytest.mark.parametrize("size", [16, 32])
+@pytest.mark.parametrize("cells", [1, 5])
+def test_output_shape(size, cells):
+    net = Supernet(num_classes=10, channels=4, cells_per_stage=cells)
+    x = jnp.ones((8, size, size, 3))
+    w = jnp.asarray(ss.uniform_arch_weights())
+    params = jax.eval_shape(lambda: _init(net, x, w))
+    out = jax.eval_shape(lambda p: net.apply({"params": p}, x, w), params)
+    assert out.shape == (8, 10)
+
+
+def test_output_shape_concrete_and_finite():
+    net = Supernet(num_classes=7, channels=4, cells_per_stage=1)
+    x = jax.random.normal(jax.random.key(1), (8, 16, 16, 3))
+    w = jnp.asarray(ss.uniform_arch_weights())
+    logits = jax.jit(lambda x, w: net.apply({"params": _init(net, x, w)}, x, w))(x, w)
+    assert logits.shape == (8, 7) and bool(jnp.all(jnp.isfinite(logits)))
+
+
+@pytest.mark.parametrize("genotype", [
+    BEST, ss.Genotype(("none",) * 6), ss.Genotype(("skip_connect", "none", "avg_pool_3x3",
+                                                   "none", "nor_conv_1x1", "none"))])
+@pytest.mark.parametrize("affine", [False, True])
+def test_one_hot_supernet_equals_discrete_network(genotype, affine):
+    x = jax.random.normal(jax.random.key(1), (8, 16, 16, 3))
+    supernet = Supernet(num_classes=10, channels=4, cells_per_stage=2, affine=affine)
+    params = _init(supernet, x, jnp.asarray(ss.uniform_arch_weights()))
+    discrete = Supernet(num_classes=10, channels=4, cells_per_stage=2, affine=affine,
+                        genotype=genotype)
+    own = _init(discrete, x)
+    # The discrete network's parameters are exactly a subset of the supernet's.
+    own_paths = {jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_leaves_with_path(own)}
+    super_paths = {jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_leaves_with_path(params)}
+    assert own_paths <= super_paths
+    relaxed = jax.jit(supernet.apply)({"params": params}, x, jnp.asarray(genotype.one_hot()))
+    fixed = jax.jit(discrete.apply)({"params": params}, x)
+    np.testing.assert_allclose(relaxed, fixed, rtol=1e-5, atol=1e-5)
+
+
+def test_arch_weight_gradient_is_finite_and_nonzero():
+    net = Supernet(num_classes=10, channels=4, cells_per_stage=1)
+    x = jax.random.normal(jax.random.key(1), (8, 16, 16, 3))
+    y = jnp.arange(8) % 10
+    w = jnp.asarray(ss.uniform_arch_weights())
+    params = _init(net, x, w)
+
+    def loss(w):
+        logits = net.apply({"params": params}, x, w)
+        return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(8), y])
+
+    g = jax.jit(jax.grad(loss))(w)
+    assert g.shape == (6, 5) and bool(jnp.all(jnp.isfinite(g)))
+    # 'none' outputs zero whatever its weight; every other op moves the loss.
+    np.testing.assert_array_equal(g[:, 0], 0.0)
+    assert bool(jnp.all(g[:, 1:] != 0.0))
+
+
+def test_jit_and_no_jit_agree():
+    net = Supernet(num_classes=10, channels=4, cells_per_stage=1)
+    x = jax.random.normal(jax.random.key(1), (8, 16, 16, 3))
+    w = jax.nn.softmax(jax.random.normal(jax.random.key(2), (6, 5)))
+    params = _init(net, x, w)
+    apply = lambda p, x, w: net.apply({"params": p}, x, w)
+    np.testing.assert_allclose(jax.jit(apply)(params, x, w), apply(params, x, w),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_bad_inputs_raise_clearly():
+    net = Supernet(num_classes=10, channels=4, cells_per_stage=1)
+    with pytest.raises(ValueError, match="shape"):
+        net.init(jax.random.key(0), jnp.ones((2, 16, 16, 3)), jnp.ones((5, 6)))
+    with pytest.raises(ValueError, match="arch_weights"):
+        net.init(jax.random.key(0), jnp.ones((2, 16, 16, 3)))
+    with pytest.raises(ValueError, match="multiples of 4"):
+        net.init(jax.random.key(0), jnp.ones((2, 18, 18, 3)), jnp.ones((6, 5)))
