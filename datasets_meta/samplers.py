@@ -5,6 +5,9 @@
   classes, relabelled 0..k-1 in the order drawn -- so one dataset yields many
   meta-training tasks (as MetaD2A draws ImageNet subsets); their batches are class-balanced.
 * ``support_set``: ``shots`` distinct examples of each task class, for the dataset embedding.
+* ``fixed_size_split`` (host side, numpy): ``per_class`` examples of each of ``k`` classes,
+  relabelled 0..k-1. Its shapes depend only on (k, per_class, image shape), so one
+  compiled meta-step serves every dataset and every class subset.
 
 >>> import jax, numpy as np
 >>> split = make_split(np.zeros((6, 4, 4, 3), np.uint8), np.array([0, 1, 2, 0, 1, 2]), 3)
@@ -41,6 +44,20 @@ def make_split(images, labels, num_classes: int) -> Split:
         members = np.flatnonzero(labels == c)
         index[c, :len(members)] = members
     return Split(jnp.asarray(images), jnp.asarray(labels), jnp.asarray(index), jnp.asarray(counts))
+
+
+def fixed_size_split(images, labels, classes, per_class: int, rng: np.random.Generator) -> Split:
+    """``per_class`` examples of each class in ``classes`` (without replacement where the
+    class has enough), labelled by position in ``classes``."""
+    labels = np.asarray(labels)
+    chosen = []
+    for cls in classes:
+        members = np.flatnonzero(labels == cls)
+        if len(members) == 0:
+            raise ValueError(f"class {cls} has no examples in this split")
+        chosen.append(rng.choice(members, per_class, replace=len(members) < per_class))
+    idx = np.concatenate(chosen)
+    return make_split(np.asarray(images)[idx], np.repeat(np.arange(len(classes)), per_class), len(classes))
 
 
 def normalize(images, mean, std):

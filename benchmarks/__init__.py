@@ -1,0 +1,1 @@
+"""Benchmarks: what DiMO costs, measured side by side. Not part of the test suite."""

@@ -1,0 +1,1 @@
+"""Configs as Python files returning ``ml_collections.ConfigDict`` (big_vision style)."""

@@ -1,0 +1,66 @@
+"""Decoder: dataset code -> soft architecture + training hyperparameters, all differentiable.
+
+Outputs, each bounded by construction:
+
+* architecture weights ``softmax(logits / temperature)``, [6, 5], rows on the simplex;
+* ``lr_scale = exp(log(max_lr_scale) * tanh(a))`` in [1/max, max], multiplying the inner
+  optimizer's learning rate;
+* ``weight_decay = max_weight_decay * sigmoid(b)`` in (0, max).
+
+The output layer starts at zero: every dataset is first proposed the uniform mixture,
+``lr_scale`` 1 and half the maximum weight decay; meta-training moves them apart.
+
+>>> import jax, jax.numpy as jnp
+>>> cfg = DecoderConfig()
+>>> params = init_decoder(jax.random.key(0), cfg, code_size=32)
+>>> recipe = decode(params, cfg, jnp.ones(32))
+>>> recipe.arch_weights.shape, float(recipe.lr_scale)
+((6, 5), 1.0)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from dimo import search_space as ss
+from dimo.unroll import Recipe
+
+
+@dataclasses.dataclass(frozen=True)
+class DecoderConfig:
+    hidden_size: int = 64
+    temperature: float = 1.0
+    max_lr_scale: float = 3.0
+    max_weight_decay: float = 1e-3
+
+
+class Decoder(nn.Module):
+    hidden_size: int = 64
+
+    @nn.compact
+    def __call__(self, code):
+        h = nn.relu(nn.Dense(self.hidden_size, name="hidden")(code))
+        out = nn.Dense(ss.NUM_EDGES * ss.NUM_OPS + 2, kernel_init=nn.initializers.zeros, name="out")(h)
+        return out[:-2].reshape(ss.NUM_EDGES, ss.NUM_OPS), out[-2], out[-1]
+
+
+def init_decoder(key, cfg: DecoderConfig, code_size: int):
+    return Decoder(cfg.hidden_size).init(key, jnp.zeros(code_size))["params"]
+
+
+def decode_logits(params, cfg: DecoderConfig, code):
+    """(architecture logits [6, 5], raw lr output, raw weight-decay output)."""
+    return Decoder(cfg.hidden_size).apply({"params": params}, code)
+
+
+def decode(params, cfg: DecoderConfig, code) -> Recipe:
+    logits, raw_lr, raw_wd = decode_logits(params, cfg, code)
+    return Recipe(
+        arch_weights=jax.nn.softmax(logits / cfg.temperature, axis=-1),
+        lr_scale=jnp.exp(math.log(cfg.max_lr_scale) * jnp.tanh(raw_lr)),
+        weight_decay=cfg.max_weight_decay * jax.nn.sigmoid(raw_wd))

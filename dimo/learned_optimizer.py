@@ -1,0 +1,151 @@
+"""A recurrent, coordinate-wise learned optimizer as an ``optax.GradientTransformation``.
+
+In the spirit of learning-to-learn (Andrychowicz et al., 2016) and Recurrent Inference
+Machines: one small GRU, shared by every coordinate of every parameter, reads per-coordinate
+features and keeps a per-coordinate hidden state. Features follow learned_optimization's
+practice: the gradient, the parameter, momentum accumulators at several timescales and an
+Adam-style normalised direction, each scaled by its root-mean-square over the tensor, plus
+the training step as ``tanh(t / s)`` at a few timescales.
+
+The update is a residual on SGD with momentum, with a bounded step::
+
+    direction = m_0.9 + rms(m_0.9) * head_d(h)          # m bias-corrected as in Adam
+    step_size = exp(log_lr) * lr_scale * exp(head_s(h))  # learned magnitude
+    update    = -max_step * tanh(step_size * direction / max_step)
+
+The two head outputs are initialised to zero, so the initial theta *is* SGD with (EMA)
+momentum 0.9 at ``init_lr`` (up to the tanh bound, which only bites on huge steps), equal
+in steady state to ``optax.sgd(0.1, momentum=0.9)``, and meta-training starts from an
+optimizer that trains.
+
+>>> import jax, jax.numpy as jnp, optax
+>>> cfg = LOptConfig()
+>>> opt = learned_optimizer(init_theta(jax.random.key(0), cfg), cfg)
+>>> params = {'w': jnp.ones(3)}
+>>> state = opt.init(params)
+>>> updates, state = opt.update({'w': jnp.ones(3)}, state, params)
+>>> params = optax.apply_updates(params, updates)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.flatten_util import ravel_pytree
+
+_DIRECTION_DECAY = 0.9  # which momentum the base direction uses
+_EPS = 1e-8
+
+
+@dataclasses.dataclass(frozen=True)
+class LOptConfig:
+    hidden_size: int = 8
+    momentum_decays: tuple[float, ...] = (0.5, 0.9, 0.99)
+    second_moment_decay: float = 0.999
+    time_scales: tuple[float, ...] = (10.0, 100.0, 1000.0)
+    # With EMA momentum m = 0.9 m + 0.1 g, a rate of 1.0 takes the steady-state step of
+    # heavy-ball SGD at 0.1 with momentum 0.9 (optax.sgd(0.1, momentum=0.9)).
+    init_lr: float = 1.0
+    max_step: float = 0.3  # no coordinate moves further than this in one step
+
+    @property
+    def num_features(self) -> int:
+        return 2 + len(self.momentum_decays) + 1 + len(self.time_scales)
+
+
+class _CoordinateNet(nn.Module):
+    """GRU over per-coordinate features, then a zero-initialised 2-output head."""
+
+    hidden_size: int
+
+    @nn.compact
+    def __call__(self, hidden, features):
+        hidden, out = nn.GRUCell(self.hidden_size, name="gru")(hidden, features)
+        head = nn.Dense(2, kernel_init=nn.initializers.zeros, name="head")(
+            jnp.concatenate([out, features], axis=-1))
+        return hidden, head[..., 0], head[..., 1]
+
+
+def init_theta(key, cfg: LOptConfig) -> dict[str, Any]:
+    """Meta-parameters of the optimizer; at these values it is SGD + momentum at init_lr."""
+    net = _CoordinateNet(cfg.hidden_size)
+    params = net.init(key, jnp.zeros((1, cfg.hidden_size)), jnp.zeros((1, cfg.num_features)))
+    return {"net": params["params"], "log_lr": jnp.asarray(math.log(cfg.init_lr), jnp.float32)}
+
+
+class LearnedOptimizerState(NamedTuple):
+    """Accumulators over the flattened parameter vector (see ``ravel_pytree``)."""
+
+    step: jax.Array
+    momenta: tuple  # one [P] vector per decay
+    second_moment: jax.Array  # [P]
+    hidden: jax.Array  # [P, hidden_size]
+
+
+def _tensor_layout(params):
+    """(segment id of each flat coordinate, number of tensors, coordinates per tensor)."""
+    sizes = np.array([int(np.prod(p.shape)) for p in jax.tree.leaves(params)], np.int64)
+    return np.repeat(np.arange(len(sizes)), sizes), len(sizes), np.maximum(sizes, 1)
+
+
+def learned_optimizer(theta, cfg: LOptConfig, lr_scale=1.0) -> optax.GradientTransformation:
+    """The optimizer with meta-parameters ``theta``; ``lr_scale`` multiplies its step size.
+
+    ``theta`` and ``lr_scale`` may be tracers: build the transformation inside the
+    function being differentiated, as with ``optax.sgd(learning_rate=tracer)``.
+
+    All coordinates are processed as one flat vector, so the GRU appears once in the
+    compiled graph whatever the number of tensors (a supernet has dozens, and compile
+    time grows with each copy); per-tensor statistics are segment sums over that vector.
+    """
+    net = _CoordinateNet(cfg.hidden_size)
+    direction_index = cfg.momentum_decays.index(_DIRECTION_DECAY)
+
+    def init_fn(params):
+        flat, _ = ravel_pytree(params)
+        zeros = jnp.zeros_like(flat)
+        return LearnedOptimizerState(jnp.zeros([], jnp.int32), tuple(zeros for _ in cfg.momentum_decays),
+                                     zeros, jnp.zeros(flat.shape + (cfg.hidden_size,), flat.dtype))
+
+    def update_fn(grads, state, params=None):
+        if params is None:
+            raise ValueError("the learned optimizer reads the parameters: pass params to update()")
+        g, unravel = ravel_pytree(grads)
+        p, _ = ravel_pytree(params)
+        segments, num_tensors, sizes = _tensor_layout(params)
+        sizes = jnp.asarray(sizes, g.dtype)
+
+        def tensor_mean(x):  # mean over each coordinate's own tensor, broadcast back
+            return (jax.ops.segment_sum(x, segments, num_tensors) / sizes)[segments]
+
+        def rms_normalize(x):
+            # sqrt of mean-square + eps: finite value *and* gradient at x == 0 (torchopt #26).
+            return x * jax.lax.rsqrt(tensor_mean(jnp.square(x)) + _EPS)
+
+        step = state.step.astype(g.dtype)
+        momenta = tuple(b * m + (1 - b) * g for b, m in zip(cfg.momentum_decays, state.momenta))
+        b2 = cfg.second_moment_decay
+        second = b2 * state.second_moment + (1 - b2) * jnp.square(g)
+        base = momenta[direction_index] / (1.0 - _DIRECTION_DECAY ** (step + 1.0))
+        adam_direction = base * jax.lax.rsqrt(second / (1.0 - b2 ** (step + 1.0)) + _EPS)
+
+        features = [rms_normalize(g), rms_normalize(p)] + [rms_normalize(m) for m in momenta]
+        features += [jnp.clip(adam_direction, -10.0, 10.0)]
+        features += [jnp.broadcast_to(jnp.tanh(step / s), g.shape) for s in cfg.time_scales]
+        hidden, head_direction, head_scale = net.apply(
+            {"params": theta["net"]}, state.hidden, jnp.stack(features, -1).astype(g.dtype))
+
+        direction = base + jnp.sqrt(tensor_mean(jnp.square(base)) + _EPS) * head_direction
+        step_size = jnp.exp(theta["log_lr"] + jnp.clip(head_scale, -5.0, 5.0)) * lr_scale
+        update = -cfg.max_step * jnp.tanh(step_size * direction / cfg.max_step)
+        return unravel(update.astype(g.dtype)), LearnedOptimizerState(
+            state.step + 1, momenta, second, hidden)
+
+    return optax.GradientTransformation(init_fn, update_fn)

@@ -1,0 +1,294 @@
+"""Meta-training: minimise the weighted expected validation loss over datasets' tasks.
+
+    min_{embedding, decoder, optimizer, teacher}  sum_i w_i ValLoss_i(
+        Train_{optimizer, teacher}(Supernet(Decode(Embed(support_i)))))
+
+One meta-step: sample ``tasks_per_step`` tasks on the host (``task_sampler``), compute each
+task's meta-gradient through its K-step unroll, average them with the task weights,
+and apply the outer optimizer (Adam on clipped gradients; a non-finite meta-gradient is
+skipped and counted). Tasks are spread over a 1-D device mesh with ``jax.shard_map``:
+each device takes its share of tasks, and the weighted gradients are summed with
+``psum``. The same code runs on one CPU, several GPUs or TPU cores, and several hosts
+after ``jax.distributed.initialize()`` (``--distributed``).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+from jax.sharding import PartitionSpec as P
+
+from datasets_meta import load
+from dimo import system as system_lib
+from dimo import task_sampler
+from dimo import workdir as wd
+from dimo.unroll import meta_optimizer
+
+AXIS = "tasks"
+
+
+class ConfigError(ValueError):
+    """A config value that cannot work; the message names the key and the fix."""
+
+
+class TrainingError(RuntimeError):
+    """Meta-training cannot go on (e.g. too many non-finite meta-gradients in a row)."""
+
+
+@flax.struct.dataclass
+class MetaState:
+    params: Any  # {"embedding", "decoder", "optimizer", "teacher"}
+    opt_state: Any
+    step: jax.Array
+
+
+def make_mesh(num_devices: int = 0) -> jax.sharding.Mesh:
+    """A 1-D mesh over the first ``num_devices`` devices (0: all of them)."""
+    available = jax.devices()
+    n = num_devices or len(available)
+    if n > len(available):
+        raise ConfigError(f"meta.num_devices={n} but only {len(available)} "
+                          f"{jax.default_backend()} device(s) exist; use at most {len(available)} (0 = all)")
+    # Auto axes: inputs arrive unsharded from the host and XLA splits them over the mesh.
+    return jax.make_mesh((n,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,),
+                         devices=available[:n])
+
+
+def init_state(system: system_lib.System, outer: optax.GradientTransformation, seed: int) -> MetaState:
+    params = system.init(jax.random.key(seed))
+    return MetaState(params, outer.init(params), jnp.zeros([], jnp.int32))
+
+
+def make_meta_step(system: system_lib.System, outer: optax.GradientTransformation,
+                   mesh: jax.sharding.Mesh, seed: int):
+    """The jitted ``meta_step(state, tasks, support_images, support_labels, weights)``."""
+
+    def device_share(params, tasks, support_images, support_labels, weights, keys):
+        def one_task(args):
+            task, images, labels, key = args
+            (loss, aux), grads = jax.value_and_grad(system.task_loss, has_aux=True)(
+                params, task, images, labels, key)
+            return loss, aux, grads
+
+        # Tasks on one device run in sequence: batching tasks with different network
+        # weights would turn every convolution into a grouped one, slow on XLA:CPU.
+        losses, aux, grads = jax.lax.map(one_task, (tasks, support_images, support_labels, keys))
+        weighted = jax.tree.map(lambda g: jnp.tensordot(weights, g, axes=1), grads)
+        return (jax.lax.psum(jnp.sum(weights * losses), AXIS), jax.lax.psum(weighted, AXIS),
+                losses, aux)
+
+    # check_vma=False: the inner scan's carry starts device-invariant (a fresh student)
+    # and becomes per-device; everything in a device's share is per-task anyway, and the
+    # only cross-device values are the explicit psums.
+    sharded = jax.shard_map(
+        device_share, mesh=mesh,
+        in_specs=(P(), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS)),
+        out_specs=(P(), P(), P(AXIS), P(AXIS)), check_vma=False)
+
+    @jax.jit
+    def meta_step(state: MetaState, tasks, support_images, support_labels, weights):
+        step_key = jax.random.fold_in(jax.random.key(seed), state.step)
+        keys = jax.vmap(lambda i: jax.random.fold_in(step_key, i))(jnp.arange(weights.shape[0]))
+        loss, grads, losses, aux = sharded(state.params, tasks, support_images, support_labels,
+                                           weights, keys)
+        updates, opt_state = outer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        metrics = {"meta_loss": loss, "grad_norm": optax.global_norm(grads),
+                   "group_grad_norms": {k: optax.global_norm(v) for k, v in grads.items()},
+                   "skipped": jnp.logical_not(opt_state.last_finite),
+                   "bad_in_a_row": opt_state.notfinite_count, "skipped_total": opt_state.total_notfinite,
+                   "task_losses": losses, "tasks": aux, "grads": grads}
+        return MetaState(params, opt_state, state.step + 1), metrics
+
+    return meta_step
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+    checks = [
+        ("meta.steps", config.meta.steps >= 1, "at least 1"),
+        ("meta.tasks_per_step", config.meta.tasks_per_step >= 1, "at least 1"),
+        ("meta.learning_rate", config.meta.learning_rate > 0, "positive"),
+        ("meta.clip_norm", config.meta.clip_norm > 0, "positive"),
+        ("meta.checkpoint_every", config.meta.checkpoint_every >= 1, "at least 1"),
+        ("meta.max_consecutive_bad", config.meta.max_consecutive_bad >= 1, "at least 1"),
+        ("task.classes_per_task", config.task.classes_per_task >= 2, "at least 2"),
+        ("task.support_shots", 1 <= config.task.support_shots <= config.task.per_class,
+         f"between 1 and task.per_class ({config.task.per_class})"),
+        ("data.image_size", config.data.image_size >= 4 and config.data.image_size % 4 == 0,
+         "a positive multiple of 4"),
+        ("inner.learning_rate", config.inner.learning_rate > 0, "positive"),
+        ("inner.steps", config.inner.steps >= 1, "at least 1"),
+        ("decoder.temperature", config.decoder.temperature > 0, "positive"),
+    ]
+    for key, ok, what in checks:
+        if not ok:
+            raise ConfigError(f"config value {key}={_get(config, key)!r} is invalid: it must be {what}")
+
+
+def _get(config, dotted):
+    for part in dotted.split("."):
+        config = config[part]
+    return config
+
+
+def reference_support(dataset, shots: int, seed: int):
+    """A fixed class-balanced support set over *all* of a dataset's classes."""
+    rng = np.random.default_rng(seed)
+    images, labels = dataset.arrays("train")
+    idx = np.concatenate([rng.choice(np.flatnonzero(labels == c), shots, replace=False)
+                          for c in range(dataset.num_classes)])
+    return images[idx], np.repeat(np.arange(dataset.num_classes), shots)
+
+
+def propose_for(system, params, dataset, shots: int, seed: int = 0):
+    """(arch weights, lr scale, weight decay) proposed for ``dataset`` (numpy)."""
+    images, labels = reference_support(dataset, shots, seed)
+    recipe = jax.jit(system.propose, static_argnums=5)(
+        params, images, labels, dataset.mean, dataset.std, dataset.num_classes)
+    return jax.device_get(recipe)
+
+
+class _StopRequested:
+    """SIGINT/SIGTERM ask the loop to stop after the current step and a checkpoint."""
+
+    def __init__(self):
+        self.signal = None
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.signal = signal.Signals(signum).name
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwrite: bool = False,
+        data_dir=None, progress: bool = True) -> dict:
+    """Meta-trains under ``config`` into ``workdir``; returns the summary dict."""
+    from tqdm.auto import tqdm
+
+    validate(config)
+    workdir = Path(workdir)
+    names = [n.strip() for n in config.datasets.split(",") if n.strip()]
+    started = time.perf_counter()
+    datasets = [load(n, data_dir, image_size=config.data.image_size, channels=config.data.channels,
+                     val_fraction=config.data.val_fraction, seed=config.seed) for n in names]
+    load_seconds = time.perf_counter() - started
+    smallest = min(d.num_classes for d in datasets)
+    if config.task.classes_per_task > smallest:
+        raise ConfigError(f"task.classes_per_task={config.task.classes_per_task} exceeds the "
+                          f"{smallest} classes of the smallest dataset; lower it")
+    weights = task_sampler.parse_weights(config.meta.dataset_weights, [d.name for d in datasets])
+    mesh = make_mesh(config.meta.num_devices)
+    if config.meta.tasks_per_step % mesh.size:
+        raise ConfigError(f"meta.tasks_per_step={config.meta.tasks_per_step} must be a multiple of "
+                          f"the {mesh.size} devices in use (or set meta.num_devices)")
+
+    system = system_lib.from_config(config)
+    outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
+    state = init_state(system, outer, config.seed)
+    wd.prepare(workdir, config.to_dict(), resume, overwrite)
+    manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every)
+    if resume:
+        restored = wd.restore_checkpoint(manager, state)
+        if restored is not None:
+            state = restored
+    # Replicated on the mesh from the start, as meta_step returns it: otherwise the first
+    # call (single-device input) and the second (mesh-replicated input) compile twice.
+    state = jax.device_put(state, jax.sharding.NamedSharding(mesh, P()))
+    start = int(state.step)
+    log = wd.MetricsLog(workdir / "metrics.jsonl", keep_through_step=start if resume else None)
+    meta_step = make_meta_step(system, outer, mesh, config.seed)
+    task_args = dict(seed=config.seed, tasks_per_step=config.meta.tasks_per_step,
+                     classes_per_task=config.task.classes_per_task, per_class=config.task.per_class,
+                     support_shots=config.task.support_shots)
+    bar = tqdm(range(start, config.meta.steps), initial=start, total=config.meta.steps,
+               desc="meta-training", disable=not progress, dynamic_ncols=True)
+    compile_seconds = None
+    with _StopRequested() as stop:
+        for step in bar:
+            batch = task_sampler.sample_tasks(datasets, weights, step=step, **task_args)
+            tick = time.perf_counter()
+            state, metrics = meta_step(state, batch.tasks, batch.support_images,
+                                       batch.support_labels, batch.weights)
+            metrics = jax.device_get({k: v for k, v in metrics.items() if k != "grads"})
+            if compile_seconds is None:
+                compile_seconds = time.perf_counter() - tick
+            record = _record(step + 1, time.perf_counter() - started, metrics, batch, datasets)
+            log.write(record)
+            bar.set_postfix(meta_loss=f"{record['meta_loss']:.4f}", skipped=record["skipped_total"])
+            if int(metrics["bad_in_a_row"]) >= config.meta.max_consecutive_bad:
+                wd.save_checkpoint(manager, step + 1, state, force=True)
+                log.close()
+                raise TrainingError(
+                    f"{config.meta.max_consecutive_bad} non-finite meta-gradients in a row at step "
+                    f"{step + 1}; stopped with the last good parameters checkpointed in {workdir}. "
+                    f"Lower meta.learning_rate or inner.learning_rate, then --resume")
+            wd.save_checkpoint(manager, step + 1, state)
+            if stop.signal:
+                wd.save_checkpoint(manager, step + 1, state, force=True)
+                bar.write(f"{stop.signal}: stopped after step {step + 1}, checkpoint saved; "
+                          f"continue with --resume")
+                break
+    bar.close()
+    if int(state.step) == config.meta.steps:
+        wd.save_checkpoint(manager, int(state.step), state, force=True)
+    manager.wait_until_finished()
+    log.close()
+    summary = write_summary(system, state.params, datasets, config, workdir)
+    summary["timing"] = {"data_load_s": load_seconds, "first_step_incl_compile_s": compile_seconds,
+                         "total_s": time.perf_counter() - started}
+    wd.write_json_atomic(workdir / "summary.json", summary)
+    return summary
+
+
+def _record(step, elapsed, metrics, batch, datasets) -> dict:
+    tasks = metrics["tasks"]
+    per_task, genotypes = [], {}
+    for i, d in enumerate(batch.dataset_index):
+        name = datasets[d].name
+        per_task.append({"dataset": name, "weight": float(batch.weights[i]),
+                         "val_loss": float(tasks["val_loss"][i]),
+                         "val_accuracy": float(tasks["val_accuracy"][i]),
+                         "lr_scale": float(tasks["lr_scale"][i]),
+                         "weight_decay": float(tasks["weight_decay"][i])})
+        genotypes.setdefault(name, wd.arch_summary(tasks["arch_weights"][i], 0, 0)["genotype"])
+    return {"step": step, "time_s": round(elapsed, 3), "meta_loss": float(metrics["meta_loss"]),
+            "grad_norm": float(metrics["grad_norm"]),
+            "group_grad_norms": {k: float(v) for k, v in metrics["group_grad_norms"].items()},
+            "skipped": bool(metrics["skipped"]), "skipped_total": int(metrics["skipped_total"]),
+            "tasks": per_task, "genotypes": genotypes}
+
+
+def write_summary(system, params, datasets, config, workdir: Path) -> dict:
+    records = wd.read_metrics(workdir)
+    summary = {"datasets": {}, "steps": len(records)}
+    for dataset in datasets:
+        recipe = propose_for(system, params, dataset, config.task.support_shots, config.seed)
+        summary["datasets"][dataset.name] = wd.arch_summary(
+            recipe.arch_weights, recipe.lr_scale, recipe.weight_decay)
+        wd.plot_arch_heatmap(recipe.arch_weights, f"{dataset.name}: {summary['datasets'][dataset.name]['genotype']}",
+                             workdir / f"arch_{dataset.name}.png")
+    if records:
+        wd.plot_meta_loss(records, workdir / "meta_loss.png")
+        n = max(len(records) // 10, 1)
+        first = float(np.mean([r["meta_loss"] for r in records[:n]]))
+        last = float(np.mean([r["meta_loss"] for r in records[-n:]]))
+        summary["meta_loss_first_10pct"], summary["meta_loss_last_10pct"] = first, last
+    wd.write_json_atomic(workdir / "summary.json", summary)
+    return summary

@@ -1,0 +1,75 @@
+"""The whole differentiable chain for one task, and the meta-parameters it learns.
+
+    support set --embed--> code --decode--> Recipe(arch weights, lr scale, weight decay)
+        --> K inner steps of the supernet (learned optimizer, teacher loss) --> val loss
+
+``System`` bundles the static parts (model sizes, configs); meta-parameters are a dict
+with one entry per group: ``embedding``, ``decoder``, ``optimizer``, ``teacher``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import ml_collections
+
+from datasets_meta.samplers import normalize
+from dimo import dataset_embedding as emb
+from dimo import decoder as dec
+from dimo.learned_optimizer import LOptConfig
+from dimo.supernet import Supernet
+from dimo.teacher_loss import TeacherConfig
+from dimo.unroll import InnerConfig, InnerLoop, Recipe, Task, init_meta_params
+
+META_GROUPS = ("embedding", "decoder", "optimizer", "teacher")
+
+
+@dataclasses.dataclass(frozen=True)
+class System:
+    loop: InnerLoop
+    embedding: emb.EmbeddingConfig
+    decoder: dec.DecoderConfig
+    image_shape: tuple[int, int, int]
+
+    @property
+    def num_classes(self) -> int:
+        return self.loop.model.num_classes
+
+    def init(self, key) -> dict:
+        emb_key, dec_key, inner_key = jax.random.split(key, 3)
+        inner = init_meta_params(inner_key, self.loop.cfg)
+        return {"embedding": emb.init_embedding(emb_key, self.embedding, self.image_shape, self.num_classes),
+                "decoder": dec.init_decoder(dec_key, self.decoder, self.embedding.code_size),
+                "optimizer": inner["optimizer"], "teacher": inner["teacher"]}
+
+    def code(self, params, support_images, support_labels, mean, std, num_classes: int):
+        x = normalize(support_images, mean, std)
+        return emb.embed(params["embedding"], self.embedding, x, support_labels, num_classes)
+
+    def propose(self, params, support_images, support_labels, mean, std, num_classes: int) -> Recipe:
+        """Recipe for a dataset from its support set (any number of classes)."""
+        code = self.code(params, support_images, support_labels, mean, std, num_classes)
+        return dec.decode(params["decoder"], self.decoder, code)
+
+    def task_loss(self, params, task: Task, support_images, support_labels, key):
+        """Validation loss after training with the proposed recipe; (loss, aux)."""
+        recipe = self.propose(params, support_images, support_labels, task.mean, task.std,
+                              self.num_classes)
+        inner = {"optimizer": params["optimizer"], "teacher": params["teacher"]}
+        loss, aux = self.loop.meta_loss(inner, recipe, task, key)
+        return loss, {"val_loss": aux["val_loss"], "val_accuracy": aux["val_accuracy"],
+                      "final_train_loss": aux["train_loss"][-1], "arch_weights": recipe.arch_weights,
+                      "lr_scale": recipe.lr_scale, "weight_decay": recipe.weight_decay}
+
+
+def from_config(config: ml_collections.ConfigDict) -> System:
+    """The system a config describes (model sizes, inner loop, embedding, decoder)."""
+    lopt_cfg = LOptConfig(**config.lopt.to_dict())
+    inner_cfg = InnerConfig(lopt=lopt_cfg, teacher=TeacherConfig(**config.teacher.to_dict()),
+                            **config.inner.to_dict())
+    model = Supernet(num_classes=config.task.classes_per_task, channels=config.model.channels,
+                     cells_per_stage=config.model.cells_per_stage, affine=config.model.affine)
+    size = config.data.image_size
+    return System(InnerLoop(model, inner_cfg), emb.EmbeddingConfig(**config.embedding.to_dict()),
+                  dec.DecoderConfig(**config.decoder.to_dict()), (size, size, config.data.channels))

@@ -1,0 +1,183 @@
+"""What a meta-training run leaves in its workdir, written so that a crash loses nothing.
+
+    config.json     the full config (compared on --resume)
+    metrics.jsonl   one JSON line per meta-step, appended and flushed each step
+    checkpoints/    orbax checkpoints (written to a temporary folder, then renamed)
+    summary.json    per dataset: genotype, edge x op probabilities, hyperparameters
+    meta_loss.png, arch_<dataset>.png
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import orbax.checkpoint as ocp
+
+from dimo import search_space as ss
+
+# Keys whose change alters array shapes or the meaning of a checkpoint; the run length
+# (meta.steps) and bookkeeping (checkpoint/log intervals) may change on resume.
+RESUMABLE_KEYS = ("meta.steps", "meta.checkpoint_every", "meta.max_consecutive_bad")
+
+
+class WorkdirError(ValueError):
+    """A workdir that cannot be used as asked; the message names the fix."""
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> None:
+    """Checks the workdir against the run that is asked for, then writes config.json."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    saved = workdir / "config.json"
+    occupied = any(workdir.iterdir())
+    if resume:
+        if not saved.is_file():
+            raise WorkdirError(f"{workdir} has no config.json to resume; start without --resume")
+        old, new = flatten(json.loads(saved.read_text())), flatten(json.loads(json.dumps(config_dict)))
+        differ = sorted(k for k in set(old) | set(new)
+                        if old.get(k) != new.get(k) and k not in RESUMABLE_KEYS)
+        if differ:
+            detail = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in differ[:6])
+            raise WorkdirError(f"cannot resume {workdir} with a different config ({detail}); "
+                               f"use the saved config or start a new workdir")
+    elif occupied and not overwrite:
+        raise WorkdirError(f"workdir {workdir} is not empty; pass --resume to continue the run "
+                           f"there, --overwrite to replace it, or choose another --workdir")
+    elif occupied and overwrite:
+        for name in ("metrics.jsonl", "summary.json"):
+            (workdir / name).unlink(missing_ok=True)
+        import shutil
+
+        shutil.rmtree(workdir / "checkpoints", ignore_errors=True)
+    write_json_atomic(saved, config_dict)
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_jsonable))
+    os.replace(tmp, path)
+
+
+def _jsonable(x):
+    if isinstance(x, (np.generic, np.ndarray)):
+        return x.tolist()
+    return str(x)
+
+
+class MetricsLog:
+    """Append-only JSON lines; on resume, lines after the restored step are dropped first."""
+
+    def __init__(self, path: Path, keep_through_step: int | None):
+        self.path = path
+        if keep_through_step is not None and path.exists():
+            kept = []
+            for line in path.read_text().splitlines():
+                try:  # a line torn by a crash mid-write is dropped with the rest
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if record.get("step", 0) <= keep_through_step:
+                    kept.append(line)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text("".join(k + "\n" for k in kept))
+            os.replace(tmp, path)
+        self._file = open(path, "a")
+
+    def write(self, record: dict) -> None:
+        self._file.write(json.dumps(record, default=_jsonable) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def read_metrics(workdir: Path) -> list[dict]:
+    path = Path(workdir) / "metrics.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def checkpoint_manager(workdir: Path, every: int) -> ocp.CheckpointManager:
+    options = ocp.CheckpointManagerOptions(max_to_keep=3, save_interval_steps=every,
+                                           enable_async_checkpointing=False, create=True)
+    return ocp.CheckpointManager(Path(workdir).absolute() / "checkpoints", options=options)
+
+
+def save_checkpoint(manager: ocp.CheckpointManager, step: int, state, force: bool = False) -> bool:
+    """Saves at ``step`` when the interval (or ``force``) says so and it is not saved yet."""
+    if step in manager.all_steps():
+        return False
+    return manager.save(step, args=ocp.args.StandardSave(state), force=force)
+
+
+def restore_checkpoint(manager: ocp.CheckpointManager, abstract_state, step: int | None = None):
+    step = manager.latest_step() if step is None else step
+    if step is None:
+        return None
+    return manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
+
+
+def arch_summary(arch_weights: np.ndarray, lr_scale: float, weight_decay: float) -> dict:
+    weights = np.asarray(arch_weights)
+    return {"genotype": str(ss.discretize(weights)),
+            "edge_op_probabilities": {f"{t}<-{s}": dict(zip(ss.OPS, np.round(row, 4).tolist()))
+                                      for (t, s), row in zip(ss.EDGES, weights)},
+            "lr_scale": float(lr_scale), "weight_decay": float(weight_decay)}
+
+
+def plot_meta_loss(records: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [r["step"] for r in records]
+    losses = [r["meta_loss"] for r in records]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, losses, lw=0.8, alpha=0.5, label="meta-loss")
+    if len(losses) >= 10:
+        width = max(len(losses) // 20, 2)
+        smooth = np.convolve(losses, np.ones(width) / width, mode="valid")
+        ax.plot(steps[width - 1:], smooth, lw=2, label=f"moving mean ({width})")
+    ax.set_xlabel("meta-step")
+    ax.set_ylabel("validation loss after K inner steps")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_arch_heatmap(arch_weights: np.ndarray, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    weights = np.asarray(arch_weights)
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    image = ax.imshow(weights, cmap="viridis", vmin=0, vmax=max(float(weights.max()), 1e-6))
+    ax.set_xticks(range(ss.NUM_OPS))
+    ax.set_xticklabels(ss.OPS, rotation=25, ha="right", fontsize=8)
+    ax.set_yticks(range(ss.NUM_EDGES))
+    ax.set_yticklabels([f"{s}->{t}" for t, s in ss.EDGES], fontsize=8)
+    for (i, j), value in np.ndenumerate(weights):
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if value < 0.6 * weights.max() else "black")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(image, ax=ax, fraction=0.04)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

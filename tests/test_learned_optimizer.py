@@ -1,0 +1,69 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from dimo import learned_optimizer as lopt
+
+CFG = lopt.LOptConfig()
+
+
+def _params():
+    k1, k2 = jax.random.split(jax.random.key(0))
+    return {"w": jax.random.normal(k1, (3, 4)), "b": jax.random.normal(k2, (4,))}
+
+
+def test_is_an_optax_transformation_interchangeable_with_sgd():
+    params = _params()
+    grads = jax.tree.map(jnp.ones_like, params)
+    for opt in (lopt.learned_optimizer(lopt.init_theta(jax.random.key(1), CFG), CFG),
+                optax.sgd(0.1), optax.adam(0.1)):
+        chained = optax.chain(optax.add_decayed_weights(1e-4), opt)
+        state = chained.init(params)
+        updates, state = jax.jit(chained.update)(grads, state, params)
+        new = optax.apply_updates(params, updates)
+        assert jax.tree.structure(new) == jax.tree.structure(params)
+        assert all(bool(jnp.all(n < p)) for n, p in zip(jax.tree.leaves(new), jax.tree.leaves(params)))
+
+
+def test_initial_theta_is_bias_corrected_momentum_sgd():
+    theta = lopt.init_theta(jax.random.key(1), CFG)
+    opt = lopt.learned_optimizer(theta, CFG)
+    params = _params()
+    state = opt.init(params)
+    rng = np.random.default_rng(0)
+    m = jax.tree.map(np.zeros_like, params)
+    for t in range(5):
+        grads = jax.tree.map(lambda p: jnp.asarray(0.05 * rng.normal(size=p.shape), p.dtype), params)
+        updates, state = opt.update(grads, state, params)
+        m = jax.tree.map(lambda m, g: 0.9 * m + 0.1 * np.asarray(g), m, grads)
+        expected = jax.tree.map(
+            lambda m: -CFG.max_step * np.tanh(CFG.init_lr * m / (1 - 0.9 ** (t + 1)) / CFG.max_step), m)
+        for u, e in zip(jax.tree.leaves(updates), jax.tree.leaves(expected)):
+            np.testing.assert_allclose(u, e, rtol=1e-5, atol=1e-7)
+        params = optax.apply_updates(params, updates)
+
+
+def test_steps_are_bounded():
+    theta = lopt.init_theta(jax.random.key(1), CFG)
+    opt = lopt.learned_optimizer(theta, CFG, lr_scale=1e6)
+    params = _params()
+    updates, _ = opt.update(jax.tree.map(lambda p: 1e6 * jnp.ones_like(p), params), opt.init(params), params)
+    assert max(float(jnp.max(jnp.abs(u))) for u in jax.tree.leaves(updates)) <= CFG.max_step * (1 + 1e-6)
+
+
+def test_zero_gradients_and_parameters_give_finite_meta_gradients():
+    # sqrt/division at zero is the classic NaN source when differentiating optimizers.
+    params = {"w": jnp.zeros((3, 4))}
+
+    def loss(theta):
+        opt = lopt.learned_optimizer(theta, CFG)
+        state = opt.init(params)
+        p = params
+        for _ in range(2):
+            updates, state = opt.update({"w": jnp.zeros((3, 4))}, state, p)
+            p = optax.apply_updates(p, updates)
+        return jnp.sum(jnp.square(p["w"] - 1.0))
+
+    grads = jax.grad(loss)(lopt.init_theta(jax.random.key(1), CFG))
+    assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(grads))

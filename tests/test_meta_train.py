@@ -1,0 +1,150 @@
+"""Meta-training end to end on the smoke config (digits: runs anywhere)."""
+
+import json
+import os
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from configs import smoke
+from datasets_meta import load
+from dimo import meta_train, search_space, system as system_lib, task_sampler
+from dimo.unroll import meta_optimizer
+
+DATA_DIR = os.environ.get("DIMO_DATA_DIR")
+
+
+@pytest.fixture(scope="module")
+def setup():
+    config = smoke.get_config()
+    digits = load("digits", image_size=config.data.image_size)
+    system = system_lib.from_config(config)
+    outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
+    weights = task_sampler.parse_weights("", ["digits"])
+    batches = [task_sampler.sample_tasks([digits], weights, step=s, seed=0, tasks_per_step=4,
+                                         classes_per_task=config.task.classes_per_task,
+                                         per_class=config.task.per_class,
+                                         support_shots=config.task.support_shots) for s in range(2)]
+    return config, digits, system, outer, batches
+
+
+def _steps(setup, num_devices, count):
+    config, _, system, outer, batches = setup
+    mesh = meta_train.make_mesh(num_devices)
+    step_fn = meta_train.make_meta_step(system, outer, mesh, seed=0)
+    state = jax.device_put(meta_train.init_state(system, outer, 0),
+                           jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
+    out = []
+    for batch in batches[:count]:
+        state, metrics = step_fn(state, batch.tasks, batch.support_images, batch.support_labels,
+                                 batch.weights)
+        out.append(metrics)
+    return state, out, step_fn
+
+
+@pytest.fixture(scope="module")
+def four_device_steps(setup):
+    assert len(jax.devices()) >= 4, "conftest sets 4 virtual CPU devices"
+    return _steps(setup, 4, 2)
+
+
+def test_two_meta_steps_give_every_group_a_finite_nonzero_gradient(four_device_steps):
+    _, metrics, step_fn = four_device_steps
+    assert step_fn._cache_size() == 1  # the second step did not recompile
+    for m in metrics:
+        assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(m["grads"]))
+        assert np.isfinite(float(m["meta_loss"])) and not bool(m["skipped"])
+    # The decoder's output layer starts at zero, so the embedding's gradient is zero at
+    # step 1 by construction; from step 2 on every group learns.
+    for group in system_lib.META_GROUPS:
+        assert float(metrics[1]["group_grad_norms"][group]) > 0, group
+
+
+def test_four_devices_give_the_one_device_meta_gradient(setup, four_device_steps):
+    _, one_device, _ = _steps(setup, 1, 1)
+    _, four_devices, _ = four_device_steps
+    a, b = one_device[0]["grads"], four_devices[0]["grads"]
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(one_device[0]["meta_loss"], four_devices[0]["meta_loss"], rtol=1e-5)
+
+
+def test_dataset_code_is_invariant_to_permuting_the_support_set(setup):
+    config, digits, system, _, _ = setup
+    params = system.init(jax.random.key(0))
+    images, labels = meta_train.reference_support(digits, shots=4, seed=0)
+    code = jax.jit(system.code, static_argnums=5)
+    a = code(params, images, labels, digits.mean, digits.std, 10)
+    perm = np.random.default_rng(1).permutation(len(labels))
+    b = code(params, images[perm], labels[perm], digits.mean, digits.std, 10)
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # Renaming the classes (another order of the same class sets) changes nothing either.
+    relabel = np.random.default_rng(2).permutation(10)
+    c = code(params, images, relabel[labels], digits.mean, digits.std, 10)
+    np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not DATA_DIR or not Path(DATA_DIR, "mnist").is_dir(), reason="needs DIMO_DATA_DIR")
+def test_dataset_code_differs_between_datasets(setup):
+    config, digits, system, _, _ = setup
+    params = system.init(jax.random.key(0))
+    code = jax.jit(system.code, static_argnums=5)
+    codes = {}
+    for name in ("digits", "mnist", "fashion_mnist"):
+        ds = digits if name == "digits" else load(name, image_size=config.data.image_size)
+        images, labels = meta_train.reference_support(ds, shots=4, seed=0)
+        codes[name] = np.asarray(code(params, images, labels, ds.mean, ds.std, ds.num_classes))
+    for a, b in (("digits", "mnist"), ("mnist", "fashion_mnist")):
+        assert np.linalg.norm(codes[a] - codes[b]) > 1e-3 * np.linalg.norm(codes[a])
+
+
+def _lines(workdir):
+    return [json.loads(l) for l in (Path(workdir) / "metrics.jsonl").read_text().splitlines()]
+
+
+def _comparable(record):
+    return {k: v for k, v in record.items() if k != "time_s"}
+
+
+def test_run_writes_its_workdir_and_resume_continues_exactly(tmp_path):
+    config = smoke.get_config()
+    whole = meta_train.run(config, tmp_path / "whole", progress=False)
+    for name in ("config.json", "metrics.jsonl", "summary.json", "meta_loss.png", "arch_digits.png"):
+        assert (tmp_path / "whole" / name).is_file(), name
+    genotype = whole["datasets"]["digits"]["genotype"]
+    assert str(search_space.Genotype.from_string(genotype)) == genotype
+    probabilities = whole["datasets"]["digits"]["edge_op_probabilities"]
+    assert len(probabilities) == 6 and all(abs(sum(p.values()) - 1) < 1e-3 for p in probabilities.values())
+    lines = _lines(tmp_path / "whole")
+    assert [r["step"] for r in lines] == [1, 2, 3, 4]
+    assert all(set(r["genotypes"]) == {"digits"} for r in lines)
+
+    # Stop after the first checkpoint (step 2), then resume to the end.
+    config.meta.steps = 2
+    meta_train.run(config, tmp_path / "split", progress=False)
+    config.meta.steps = 4
+    meta_train.run(config, tmp_path / "split", resume=True, progress=False)
+    resumed = _lines(tmp_path / "split")
+    assert [r["step"] for r in resumed] == [1, 2, 3, 4]
+    assert [_comparable(r) for r in resumed] == [_comparable(r) for r in lines]
+
+
+def test_workdir_is_not_clobbered_and_bad_resume_is_refused(tmp_path):
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "metrics.jsonl").write_text('{"step": 1}\n')
+    config = smoke.get_config()
+    with pytest.raises(ValueError, match="not empty"):
+        meta_train.run(config, tmp_path / "w", progress=False)
+    assert (tmp_path / "w" / "metrics.jsonl").read_text() == '{"step": 1}\n'
+    with pytest.raises(ValueError, match="no config.json"):
+        meta_train.run(config, tmp_path / "w", resume=True, progress=False)
+
+
+def test_dataset_weights_shape_the_expectation():
+    w = task_sampler.parse_weights("mnist:3,cifar10:1", ["mnist", "cifar10", "svhn"])
+    np.testing.assert_allclose(w, [0.6, 0.2, 0.2])
+    with pytest.raises(ValueError, match="NAME:WEIGHT"):
+        task_sampler.parse_weights("imagenet:2", ["mnist"])

@@ -1,0 +1,44 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dimo import teacher_loss as tl
+
+
+def _batch():
+    logits = jax.random.normal(jax.random.key(0), (16, 7)) * 3
+    labels = jnp.arange(16) % 7
+    return logits, labels
+
+
+def test_phi_ce_is_exactly_cross_entropy():
+    logits, labels = _batch()
+    np.testing.assert_allclose(tl.teacher_loss(jnp.asarray(tl.PHI_CE), logits, labels),
+                               tl.cross_entropy(logits, labels), rtol=1e-6)
+
+
+def test_initial_teacher_teaches_cross_entropy_and_phi_is_bounded():
+    cfg = tl.TeacherConfig()
+    params = tl.init_teacher(jax.random.key(0), cfg)
+    logits, labels = _batch()
+    state = tl.student_state(logits, labels, 0.3, jnp.asarray(2.0), jnp.asarray(0.2))
+    np.testing.assert_allclose(tl.teacher_phi(params, cfg, state), tl.PHI_CE, atol=1e-7)
+    wild = jax.tree.map(lambda p: 100.0 * jnp.ones_like(p), params)
+    phi = tl.teacher_phi(wild, cfg, state)
+    assert bool(jnp.all(jnp.abs(phi - jnp.asarray(tl.PHI_CE)) <= jnp.asarray(tl.PHI_RANGE) + 1e-6))
+
+
+def test_student_state_reads_accuracy_and_margins():
+    logits = jnp.array([[3.0, 1.0], [0.0, 2.0], [5.0, 0.0]])
+    labels = jnp.array([0, 0, 0])
+    s = tl.student_state(logits, labels, 0.5, jnp.asarray(1.0), jnp.asarray(0.5))
+    np.testing.assert_allclose(s.batch_accuracy, 2 / 3, rtol=1e-6)
+    np.testing.assert_allclose(s.margin_mean, (2.0 - 2.0 + 5.0) / 3, rtol=1e-6)
+
+
+def test_loss_is_differentiable_in_phi_and_logits():
+    logits, labels = _batch()
+    phi = jnp.array([0.2, 0.5, 1.5, -0.3])
+    g_phi, g_logits = jax.grad(tl.teacher_loss, (0, 1))(phi, logits, labels)
+    assert bool(jnp.all(jnp.isfinite(g_phi))) and bool(jnp.all(g_phi != 0))
+    assert bool(jnp.all(jnp.isfinite(g_logits)))
