@@ -102,8 +102,8 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
                                            weights, keys)
         updates, opt_state = outer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        metrics = {"meta_loss": loss, "grad_norm": optax.global_norm(grads),
-                   "group_grad_norms": {k: optax.global_norm(v) for k, v in grads.items()},
+        metrics = {"meta_loss": loss, "grad_norm": optax.tree.norm(grads),
+                   "group_grad_norms": {k: optax.tree.norm(v) for k, v in grads.items()},
                    "skipped": jnp.logical_not(opt_state.last_finite),
                    "bad_in_a_row": opt_state.notfinite_count, "skipped_total": opt_state.total_notfinite,
                    "task_losses": losses, "tasks": aux, "grads": grads}

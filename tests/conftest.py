@@ -11,3 +11,16 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))  # test helpers such as data_files
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def smoke_workdir(tmp_path_factory):
+    """A finished smoke-config meta-training run (digits), shared by the tests that use one."""
+    from configs import smoke
+    from dimo import meta_train
+
+    workdir = tmp_path_factory.mktemp("smoke_run")
+    meta_train.run(smoke.get_config(), workdir, overwrite=True, progress=False)
+    return workdir

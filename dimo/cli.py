@@ -1,0 +1,212 @@
+"""The ``dimo`` command: use a meta-trained system, and the baselines it is measured against.
+
+    dimo propose  --workdir W --dataset cifar10 [--data_dir D] [--json]
+    dimo evaluate --genotype '|nor_conv_3x3~0|+...' --dataset cifar10 [--steps 500]
+                  [--optimizer sgd|adam|learned --workdir W] [--json]
+    dimo search   --method darts|darts2|random --dataset cifar10 [--steps 300] [--json]
+    dimo ablate   --workdir W --dataset cifar10 [--seeds 3] [--json]
+
+Every subcommand prints a readable table, or one JSON object on stdout with ``--json``.
+Bad input ends with one ``error: ...`` line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from configs import default as default_config
+
+
+def _table(rows: list[tuple[str, object]]) -> str:
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _probabilities(entry: dict) -> str:
+    lines = ["edge      " + "  ".join(f"{op[:12]:>12}" for op in next(iter(entry.values())))]
+    for edge, probs in entry.items():
+        lines.append(f"{edge:<8}  " + "  ".join(f"{p:>12.3f}" for p in probs.values()))
+    return "\n".join(lines)
+
+
+def cmd_propose(args) -> dict:
+    from dimo import propose, search_space, trained
+
+    system = trained.load(args.workdir)
+    result = propose.propose(system, args.dataset, args.data_dir)
+    out = Path(args.out or Path(args.workdir) / f"cell_{result['dataset']}.png")
+    propose.draw_cell(search_space.Genotype.from_string(result["genotype"]), out,
+                      f"{result['dataset']}: {result['genotype']}")
+    result["cell_png"] = str(out)
+    if not args.json:
+        print(_table([("dataset", result["dataset"]), ("genotype", result["genotype"]),
+                      ("lr scale", f"{result['lr_scale']:.4g}"),
+                      ("weight decay", f"{result['weight_decay']:.3g}"),
+                      ("parameters", f"{result['params']:,} ({result['network']})"),
+                      ("FLOPs (MACs)", f"{result['flops']:,}"),
+                      ("wall time", f"{result['wall_s']:.2f} s (data {result['load_s']:.2f} s, "
+                                    f"embed+decode {result['embed_decode_s']:.2f} s)"),
+                      ("cell drawing", result["cell_png"])]))
+        print(_probabilities(result["edge_op_probabilities"]))
+    return result
+
+
+def _dataset(args, image_size):
+    from datasets_meta import load
+
+    return load(args.dataset, args.data_dir, image_size=image_size)
+
+
+def cmd_evaluate(args) -> dict:
+    from dimo import evaluate, search_space
+
+    genotype = search_space.Genotype.from_string(args.genotype)
+    meta, recipe, config = None, None, default_config.get_config()
+    if args.workdir:
+        from dimo import propose, trained
+
+        system = trained.load(args.workdir)
+        config, meta = system.config, system.params
+        if args.optimizer == "learned":
+            proposal = propose.propose(system, args.dataset, args.data_dir)
+            from dimo.unroll import Recipe
+
+            recipe = Recipe(None, proposal["lr_scale"], proposal["weight_decay"])
+    elif args.optimizer == "learned" or args.loss == "teacher":
+        raise ValueError("--optimizer learned and --loss teacher need --workdir of a meta-training run")
+    loss = args.loss or ("teacher" if args.optimizer == "learned" else "ce")
+    setup = evaluate.setup_for(config, steps=args.steps, optimizer=args.optimizer, loss=loss,
+                               learning_rate=args.lr, seed=args.seed, batch_size=args.batch_size)
+    lopt_cfg, teacher_cfg = evaluate.learned_configs(config)
+    dataset = _dataset(args, config.data.image_size)
+    result = evaluate.train_genotype(genotype, dataset, setup, meta, lopt_cfg, teacher_cfg, recipe,
+                                     progress=not args.json)
+    if not args.json:
+        print(_table([("dataset", result["dataset"]), ("genotype", result["genotype"]),
+                      ("training", f"{result['steps']} steps, {result['optimizer']} on {result['loss']}"),
+                      ("val accuracy", f"{result['val_accuracy']:.4f}"),
+                      ("test accuracy", f"{result['test_accuracy']:.4f}"),
+                      ("final train loss", f"{result['final_train_loss']:.4f}"),
+                      ("parameters", f"{result['params']:,}"),
+                      ("training time", f"{result['train_s']:.1f} s")]))
+    return result
+
+
+def cmd_search(args) -> dict:
+    from dimo import baselines
+
+    config = default_config.get_config()
+    setup = baselines.SearchSetup(steps=args.steps, channels=config.model.channels,
+                                  cells_per_stage=config.model.cells_per_stage, seed=args.seed,
+                                  num_candidates=args.candidates)
+    dataset = _dataset(args, config.data.image_size)
+    if args.method == "random":
+        result = baselines.random_search(dataset, setup)
+    else:
+        result = baselines.darts(dataset, setup, order=2 if args.method == "darts2" else 1)
+    result["dataset"] = dataset.name
+    if not args.json:
+        print(_table([("method", result["method"]), ("dataset", dataset.name),
+                      ("genotype", result["genotype"]), ("budget", f"{result['steps']} inner steps"),
+                      ("search time", f"{result['search_s']:.1f} s")]))
+    return result
+
+
+def cmd_ablate(args) -> dict:
+    from dimo import ablate, trained
+
+    system = trained.load(args.workdir)
+    combos = ablate.COMBOS
+    if args.combos:
+        combos = tuple(tuple(c.split("/")) for c in args.combos.split(","))
+        bad = [c for c in combos if c not in ablate.COMBOS]
+        if bad:
+            raise ValueError(f"--combos entries must be OPTIMIZER/LOSS among "
+                             f"{', '.join('/'.join(c) for c in ablate.COMBOS)}; got {bad}")
+    result = ablate.ablate(system, args.dataset, args.data_dir, seeds=args.seeds, combos=combos,
+                           embedding=not args.no_embedding)
+    out = Path(args.out or Path(args.workdir) / f"ablation_{result['dataset']}.png")
+    ablate.plot_curves(result, out)
+    result["curves_png"] = str(out)
+    if not args.json:
+        k = result["horizon"]
+        print(f"{result['dataset']}: {result['genotype']}  ({result['seeds']} seeds, K={k})")
+        for name, t in result["tuned_learning_rates"].items():
+            print(f"  {name} learning rate tuned on the meta-training datasets: {t['lr']}")
+        print(f"{'optimizer':<9} {'loss':<8} {'val @K':>15} {'val @4K':>15} {'test @4K':>15}")
+        for r in result["table"]:
+            cell = lambda key: f"{r[key]:.3f} ± {r[key + '_std']:.3f}"
+            print(f"{r['optimizer']:<9} {r['loss']:<8} {cell('val_at_K'):>15} {cell('val_at_4K'):>15} "
+                  f"{cell('test_at_4K'):>15}")
+        for e in result.get("embedding_ablation", []):
+            print(f"code: {e['code']:<28} {e['genotype']}  test {e['test_accuracy']:.3f}")
+        print(f"learning curves: {out}")
+    return result
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="dimo", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help_text):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--dataset", required=True, help="registry name or folder:/path")
+        p.add_argument("--data_dir", default=None, help="raw data folder (default $DIMO_DATA_DIR)")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.add_argument("--seed", type=int, default=0)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("propose", cmd_propose, "propose an architecture and recipe for a dataset")
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--out", default=None, help="PNG of the cell (default W/cell_<dataset>.png)")
+    p = add("evaluate", cmd_evaluate, "train a genotype from scratch, report val/test accuracy")
+    p.add_argument("--genotype", required=True)
+    p.add_argument("--steps", type=int, default=500)
+    p.add_argument("--optimizer", choices=("sgd", "adam", "learned"), default="sgd")
+    p.add_argument("--loss", choices=("ce", "teacher"), default=None)
+    p.add_argument("--lr", type=float, default=None, help="sgd/adam learning rate")
+    p.add_argument("--batch_size", type=int, default=None)
+    p.add_argument("--workdir", default=None, help="meta-training run (sizes, learned optimizer)")
+    p = add("search", cmd_search, "baseline architecture search on the same supernet")
+    p.add_argument("--method", choices=("darts", "darts2", "random"), required=True)
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--candidates", type=int, default=5, help="random search: genotypes tried")
+    p = add("ablate", cmd_ablate, "learned optimizer/loss vs SGD/Adam/CE, and the embedding")
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--combos", default="", help="e.g. learned/teacher,sgd/ce (default: all six)")
+    p.add_argument("--no_embedding", action="store_true", help="skip the embedding ablation")
+    p.add_argument("--out", default=None, help="PNG of learning curves (default W/ablation_<dataset>.png)")
+    return top
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "lr", None) is None and args.command == "evaluate":
+        args.lr = 0.1 if args.optimizer == "sgd" else 3e-3
+    from datasets_meta import DatasetError
+    from dimo import runtime
+    from dimo.search_space import GenotypeError
+    from dimo.workdir import WorkdirError
+
+    from absl import logging
+
+    logging.set_verbosity(logging.WARNING)  # orbax logs every restore at INFO
+    runtime.enable_compilation_cache()
+    try:
+        result = args.func(args)
+    except (DatasetError, WorkdirError, GenotypeError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

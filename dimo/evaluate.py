@@ -1,0 +1,131 @@
+"""Train a discrete NAS-Bench-201 network from scratch and measure it on held-out data.
+
+The network is the config-sized skeleton (C, N, resolution of the meta-training run, or
+the defaults) with every cell fixed to the genotype and affine normalisation, as
+NAS-Bench-201 trains its networks. Training reuses the inner loop (``InnerLoop.unroll``)
+in chunks of ``chunk`` steps, so SGD, Adam and the meta-learned optimizer with its
+teacher loss go through one code path; ``--optimizer learned`` also uses the proposed
+learning-rate scale and weight decay when a recipe is given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from datasets_meta import Dataset
+from datasets_meta.samplers import normalize
+from dimo import search_space as ss
+from dimo.cost import network_cost
+from dimo.supernet import Supernet
+from dimo.teacher_loss import TeacherConfig
+from dimo.learned_optimizer import LOptConfig
+from dimo.unroll import InnerConfig, InnerLoop, Recipe, make_task
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSetup:
+    steps: int = 500
+    optimizer: str = "sgd"  # sgd | adam | learned
+    loss: str = "ce"  # ce | teacher (teacher needs meta-parameters)
+    learning_rate: float = 0.1  # sgd/adam
+    batch_size: int = 64
+    channels: int = 8
+    cells_per_stage: int = 1
+    weight_decay: float = 5e-4
+    horizon: int = 10  # the teacher's progress feature is step / horizon
+    chunk: int = 50
+    seed: int = 0
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _correct(model, params, arch_weights, images, labels, mean, std):
+    logits = model.apply({"params": params}, normalize(images, mean, std), arch_weights)
+    return jnp.sum(jnp.argmax(logits, -1) == labels)
+
+
+# Module-level jits keyed by the (hashable) loop: repeated trainings reuse the program.
+_unroll = jax.jit(lambda loop, meta, recipe, task, state, n: loop.unroll(meta, recipe, task, state, n),
+                  static_argnums=(0, 5))
+
+
+def accuracy_on(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, split: str,
+                batch: int = 500) -> float:
+    """Accuracy over a whole split, in batches (batch statistics per batch of ``batch``)."""
+    images, labels = dataset.arrays(split)
+    correct = 0
+    for i in range(0, len(labels), batch):
+        correct += int(_correct(loop.model, params, recipe.arch_weights, images[i:i + batch],
+                                labels[i:i + batch], dataset.mean, dataset.std))
+    return correct / max(len(labels), 1)
+
+
+def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, meta=None,
+                   lopt_cfg: LOptConfig = LOptConfig(), teacher_cfg: TeacherConfig = TeacherConfig(),
+                   recipe: Recipe | None = None, progress: bool = True,
+                   eval_every: int | None = None) -> dict:
+    """Trains ``genotype`` on ``dataset``'s train split; returns accuracies, times, curve."""
+    from tqdm.auto import tqdm
+
+    if (setup.optimizer == "learned" or setup.loss == "teacher") and meta is None:
+        raise ValueError("the learned optimizer and teacher loss need meta-parameters: pass a "
+                         "--workdir of a meta-training run")
+    cfg = InnerConfig(steps=setup.horizon, batch_size=setup.batch_size, optimizer=setup.optimizer,
+                      loss=setup.loss, learning_rate=setup.learning_rate, lopt=lopt_cfg,
+                      teacher=teacher_cfg, remat=False)
+    model = Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage, affine=True,
+                     genotype=genotype)
+    loop = InnerLoop(model, cfg)
+    if recipe is None:
+        recipe = Recipe(jnp.asarray(genotype.one_hot()), jnp.ones([]), jnp.asarray(setup.weight_decay))
+    recipe = Recipe(jnp.asarray(genotype.one_hot()), jnp.asarray(recipe.lr_scale),
+                    jnp.asarray(recipe.weight_decay))
+    meta = meta if meta is not None else {"optimizer": None, "teacher": None}
+    task = make_task(dataset)
+    state = loop.init(jax.random.key(setup.seed), meta, recipe, task)
+    curve, start, done = [], time.perf_counter(), 0
+    bar = tqdm(total=setup.steps, desc=f"train {setup.optimizer}/{setup.loss}", disable=not progress,
+               leave=False, dynamic_ncols=True)
+    while done < setup.steps:
+        n = min(setup.chunk, setup.steps - done)
+        state, metrics = _unroll(loop, meta, recipe, task, state, n)
+        done += n
+        entry = {"step": done, "train_loss": float(jnp.mean(metrics["train_loss"]))}
+        if eval_every and (done % eval_every == 0 or done == setup.steps):
+            entry["val_accuracy"] = accuracy_on(loop, state.params, recipe, dataset, "val")
+        curve.append(entry)
+        bar.update(n)
+        bar.set_postfix(loss=f"{entry['train_loss']:.3f}")
+    bar.close()
+    jax.block_until_ready(state.params)
+    train_s = time.perf_counter() - start
+    cost = network_cost(model, genotype, dataset.image_shape)
+    finite = all(bool(jnp.all(jnp.isfinite(p))) for p in jax.tree.leaves(state.params))
+    return {"genotype": str(genotype), "dataset": dataset.name, "optimizer": setup.optimizer,
+            "loss": setup.loss, "steps": setup.steps, "seed": setup.seed,
+            "val_accuracy": accuracy_on(loop, state.params, recipe, dataset, "val") if finite else 0.0,
+            "test_accuracy": accuracy_on(loop, state.params, recipe, dataset, "test") if finite else 0.0,
+            "final_train_loss": curve[-1]["train_loss"], "train_s": train_s, "params": cost.params,
+            "flops": cost.flops, "diverged": not finite, "curve": curve}
+
+
+def setup_for(config, **overrides) -> TrainSetup:
+    """A TrainSetup sized like a meta-training config (C, N, batch, horizon)."""
+    base = dict(channels=config.model.channels, cells_per_stage=config.model.cells_per_stage,
+                batch_size=config.inner.batch_size, horizon=config.inner.steps)
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainSetup(**base)
+
+
+def learned_configs(config) -> tuple[LOptConfig, TeacherConfig]:
+    return LOptConfig(**config.lopt.to_dict()), TeacherConfig(**config.teacher.to_dict())
+
+
+def mean_std(values) -> tuple[float, float]:
+    values = np.asarray(values, np.float64)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0

@@ -1,0 +1,52 @@
+"""A meta-trained system loaded back from its workdir (config.json + latest checkpoint)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import jax
+import ml_collections
+
+from dimo import meta_train, system as system_lib
+from dimo import workdir as wd
+from dimo.unroll import meta_optimizer
+
+
+@dataclasses.dataclass(frozen=True)
+class Trained:
+    config: ml_collections.ConfigDict
+    system: system_lib.System
+    params: dict
+    step: int
+    workdir: Path
+
+
+def load(workdir) -> Trained:
+    """Restores the latest checkpoint; one-line ``WorkdirError`` for every way it can fail."""
+    workdir = Path(workdir)
+    if not workdir.is_dir():
+        raise wd.WorkdirError(f"workdir {workdir} does not exist; pass the --workdir of a "
+                              f"train_meta.py run")
+    config_path = workdir / "config.json"
+    if not config_path.is_file():
+        raise wd.WorkdirError(f"{workdir} has no config.json: it is not a train_meta.py workdir")
+    try:
+        config = ml_collections.ConfigDict(json.loads(config_path.read_text()))
+        system = system_lib.from_config(config)
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise wd.WorkdirError(f"{config_path} does not describe a DiMO system ({e}); it comes "
+                              f"from another version or was edited") from None
+    outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
+    template = meta_train.init_state(system, outer, config.seed)
+    manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every)
+    if manager.latest_step() is None:
+        raise wd.WorkdirError(f"{workdir} has no checkpoint yet; let train_meta.py run past its "
+                              f"first checkpoint (meta.checkpoint_every={config.meta.checkpoint_every})")
+    try:
+        state = wd.restore_checkpoint(manager, jax.eval_shape(lambda: template))
+    except Exception as e:  # orbax raises many types on a mismatched tree
+        raise wd.WorkdirError(f"the checkpoint in {workdir} does not fit its config.json "
+                              f"({type(e).__name__}); it was written by another config") from None
+    return Trained(config, system, state.params, int(state.step), workdir)

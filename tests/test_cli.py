@@ -1,0 +1,102 @@
+"""The ``dimo`` console script: each subcommand on the smoke config, --json, and errors."""
+
+import json
+
+import pytest
+
+import data_files as files
+from dimo import cli, search_space
+
+GENOTYPE = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
+
+
+def _json(capsys, argv):
+    assert cli.main(argv + ["--json"]) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def _error(capsys, argv):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_propose_gives_a_genotype_in_seconds(smoke_workdir, capsys, tmp_path):
+    out = tmp_path / "cell.png"
+    result = _json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits",
+                            "--out", str(out)])
+    assert str(search_space.Genotype.from_string(result["genotype"])) == result["genotype"]
+    assert len(result["arch_weights"]) == 6 and result["params"] > 0
+    assert result["wall_s"] < 5.0
+    assert out.stat().st_size > 1000
+    # The smoke run meta-trained on 3-class tasks; a 10-class dataset is embedded all the same.
+    assert result["num_classes"] == 10
+
+
+def test_propose_reads_a_users_image_folder(smoke_workdir, capsys, tmp_path):
+    tree = files.write_image_tree(tmp_path / "tree", files.image_tree_members(per_class=6))
+    result = _json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", f"folder:{tree}"])
+    assert result["num_classes"] == 3
+    search_space.Genotype.from_string(result["genotype"])
+
+
+def test_propose_table_output(smoke_workdir, capsys):
+    assert cli.main(["propose", "--workdir", str(smoke_workdir), "--dataset", "digits"]) == 0
+    printed = capsys.readouterr().out
+    assert "genotype" in printed and "nor_conv_3x3" in printed and "wall time" in printed
+
+
+def test_evaluate_trains_from_scratch_with_sgd_and_with_the_learned_recipe(smoke_workdir, capsys):
+    sgd = _json(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits", "--steps", "40",
+                         "--workdir", str(smoke_workdir)])
+    assert sgd["optimizer"] == "sgd" and 0.0 <= sgd["test_accuracy"] <= 1.0
+    assert sgd["val_accuracy"] > 0.2  # 40 steps of SGD on digits beat chance (0.1)
+    learned = _json(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits", "--steps", "40",
+                             "--optimizer", "learned", "--workdir", str(smoke_workdir)])
+    assert learned["loss"] == "teacher" and 0.0 <= learned["test_accuracy"] <= 1.0
+
+
+# First-order DARTS is the same search loop with a plainer architecture gradient; the suite
+# runs the second-order one and random search (each costs a compile of its own).
+@pytest.mark.parametrize("method", ["darts2", "random"])
+def test_search_baselines_return_genotypes(capsys, method):
+    result = _json(capsys, ["search", "--method", method, "--dataset", "digits", "--steps", "6",
+                            "--candidates", "2"])
+    search_space.Genotype.from_string(result["genotype"])
+    assert result["method"].startswith(method.rstrip("2"))
+
+
+def test_errors(smoke_workdir, capsys, tmp_path):
+    assert "does not exist" in _error(capsys, ["propose", "--workdir", str(tmp_path / "nope"),
+                                               "--dataset", "digits"])
+    (tmp_path / "empty").mkdir()
+    assert "no config.json" in _error(capsys, ["propose", "--workdir", str(tmp_path / "empty"),
+                                               "--dataset", "digits"])
+    no_checkpoint = tmp_path / "no_checkpoint"
+    no_checkpoint.mkdir()
+    (no_checkpoint / "config.json").write_text((smoke_workdir / "config.json").read_text())
+    assert "no checkpoint" in _error(capsys, ["propose", "--workdir", str(no_checkpoint),
+                                              "--dataset", "digits"])
+    assert "bad token" in _error(capsys, ["evaluate", "--genotype", GENOTYPE.replace("none", "conv_9x9"),
+                                          "--dataset", "digits"])
+    assert "need --workdir" in _error(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits",
+                                               "--optimizer", "learned"])
+    assert "unknown dataset" in _error(capsys, ["propose", "--workdir", str(smoke_workdir),
+                                                "--dataset", "imagenet"])
+
+
+def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
+    out = tmp_path / "curves.png"
+    result = _json(capsys, ["ablate", "--workdir", str(smoke_workdir), "--dataset", "digits",
+                            "--seeds", "2", "--combos", "learned/teacher,sgd/ce", "--out", str(out)])
+    assert [(r["optimizer"], r["loss"]) for r in result["table"]] == [("learned", "teacher"), ("sgd", "ce")]
+    for row in result["table"]:
+        for key in ("val_at_K", "val_at_4K", "test_at_4K"):
+            assert 0.0 <= row[key] <= 1.0 and row[key + "_std"] >= 0.0
+    assert result["tuned_learning_rates"]["sgd"]["lr"] in (0.03, 0.1, 0.3)
+    labels = [e["code"] for e in result["embedding_ablation"]]
+    assert labels[0].startswith("own") and labels[-1] == "mean meta-training code"
+    assert out.stat().st_size > 1000
+    assert "must be OPTIMIZER/LOSS" in _error(capsys, ["ablate", "--workdir", str(smoke_workdir),
+                                                      "--dataset", "digits", "--combos", "rmsprop/ce"])
