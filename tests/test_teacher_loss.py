@@ -21,19 +21,27 @@ def test_initial_teacher_teaches_cross_entropy_and_phi_is_bounded():
     cfg = tl.TeacherConfig()
     params = tl.init_teacher(jax.random.key(0), cfg)
     logits, labels = _batch()
-    state = tl.student_state(logits, labels, 0.3, jnp.asarray(2.0), jnp.asarray(0.2))
+    state = tl.observe(tl.initial_student_state(7), logits, labels, jnp.asarray(2.0), 0.3)
     np.testing.assert_allclose(tl.teacher_phi(params, cfg, state), tl.PHI_CE, atol=1e-7)
     wild = jax.tree.map(lambda p: 100.0 * jnp.ones_like(p), params)
     phi = tl.teacher_phi(wild, cfg, state)
     assert bool(jnp.all(jnp.abs(phi - jnp.asarray(tl.PHI_CE)) <= jnp.asarray(tl.PHI_RANGE) + 1e-6))
 
 
-def test_student_state_reads_accuracy_and_margins():
+def test_student_state_reads_accuracy_margins_and_running_loss():
+    start = tl.initial_student_state(2)
+    np.testing.assert_allclose([start.ema_loss, start.ema_accuracy], [np.log(2.0), 0.5], rtol=1e-6)
     logits = jnp.array([[3.0, 1.0], [0.0, 2.0], [5.0, 0.0]])
     labels = jnp.array([0, 0, 0])
-    s = tl.student_state(logits, labels, 0.5, jnp.asarray(1.0), jnp.asarray(0.5))
+    s = tl.observe(start, logits, labels, jnp.asarray(1.0), 0.5)
     np.testing.assert_allclose(s.batch_accuracy, 2 / 3, rtol=1e-6)
     np.testing.assert_allclose(s.margin_mean, (2.0 - 2.0 + 5.0) / 3, rtol=1e-6)
+    np.testing.assert_allclose(s.ema_loss, 0.9 * np.log(2.0) + 0.1 * 1.0, rtol=1e-6)
+    np.testing.assert_allclose(s.progress, 0.5)
+    # Equal margins: the std's gradient stays finite (eps inside the sqrt).
+    g = jax.grad(lambda z: tl.observe(start, z, labels, jnp.asarray(1.0), 0.5).margin_std)(
+        jnp.ones((3, 2)) * jnp.array([1.0, 0.0]))
+    assert bool(jnp.all(jnp.isfinite(g)))
 
 
 def test_loss_is_differentiable_in_phi_and_logits():
