@@ -43,6 +43,9 @@ def cmd_propose(args) -> dict:
     result["cell_png"] = str(out)
     if not args.json:
         print(_table([("dataset", result["dataset"]), ("genotype", result["genotype"]),
+                      ("connected", "yes" if result["connected"] else
+                       "NO: no path of non-none edges from input to output; this cell outputs "
+                       "zeros (meta-train longer)"),
                       ("lr scale", f"{result['lr_scale']:.4g}"),
                       ("weight decay", f"{result['weight_decay']:.3g}"),
                       ("parameters", f"{result['params']:,} ({result['network']})"),

@@ -40,6 +40,7 @@ class TrainSetup:
     weight_decay: float = 5e-4
     horizon: int = 10  # the teacher's progress feature is step / horizon
     chunk: int = 50
+    eval_batch: int = 500
     seed: int = 0
 
 
@@ -56,12 +57,20 @@ _unroll = jax.jit(lambda loop, meta, recipe, task, state, n: loop.unroll(meta, r
 
 def accuracy_on(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, split: str,
                 batch: int = 500) -> float:
-    """Accuracy over a whole split, in batches (batch statistics per batch of ``batch``)."""
+    """Accuracy over a whole split, in batches of ``batch`` examples.
+
+    Normalisation uses each batch's own statistics, so batches must be representative
+    mixtures: splits may be stored class by class (image folders are), and a batch of
+    one class would be normalised into nonsense. The split is visited in a fixed random
+    order.
+    """
     images, labels = dataset.arrays(split)
+    order = np.random.default_rng(0).permutation(len(labels))
     correct = 0
     for i in range(0, len(labels), batch):
-        correct += int(_correct(loop.model, params, recipe.arch_weights, images[i:i + batch],
-                                labels[i:i + batch], dataset.mean, dataset.std))
+        idx = order[i:i + batch]
+        correct += int(_correct(loop.model, params, recipe.arch_weights, images[idx],
+                                labels[idx], dataset.mean, dataset.std))
     return correct / max(len(labels), 1)
 
 
@@ -97,7 +106,7 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
         done += n
         entry = {"step": done, "train_loss": float(jnp.mean(metrics["train_loss"]))}
         if eval_every and (done % eval_every == 0 or done == setup.steps):
-            entry["val_accuracy"] = accuracy_on(loop, state.params, recipe, dataset, "val")
+            entry["val_accuracy"] = accuracy_on(loop, state.params, recipe, dataset, "val", setup.eval_batch)
         curve.append(entry)
         bar.update(n)
         bar.set_postfix(loss=f"{entry['train_loss']:.3f}")
@@ -108,8 +117,8 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
     finite = all(bool(jnp.all(jnp.isfinite(p))) for p in jax.tree.leaves(state.params))
     return {"genotype": str(genotype), "dataset": dataset.name, "optimizer": setup.optimizer,
             "loss": setup.loss, "steps": setup.steps, "seed": setup.seed,
-            "val_accuracy": accuracy_on(loop, state.params, recipe, dataset, "val") if finite else 0.0,
-            "test_accuracy": accuracy_on(loop, state.params, recipe, dataset, "test") if finite else 0.0,
+            "val_accuracy": accuracy_on(loop, state.params, recipe, dataset, "val", setup.eval_batch) if finite else 0.0,
+            "test_accuracy": accuracy_on(loop, state.params, recipe, dataset, "test", setup.eval_batch) if finite else 0.0,
             "final_train_loss": curve[-1]["train_loss"], "train_s": train_s, "params": cost.params,
             "flops": cost.flops, "diverged": not finite, "curve": curve}
 

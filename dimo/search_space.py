@@ -123,6 +123,19 @@ class Genotype:
     def from_op_indices(cls, indices: Sequence[int]) -> "Genotype":
         return cls(tuple(OPS[int(i)] for i in indices))
 
+    @property
+    def connected(self) -> bool:
+        """Whether some path of non-``none`` edges leads from the cell input to its output.
+
+        A cell without one outputs zeros whatever its input (NAS-Bench-201 contains such
+        cells; they train to chance accuracy).
+        """
+        reached = {0}
+        for (target, source), op in zip(EDGES, self.ops):
+            if op != "none" and source in reached:
+                reached.add(target)
+        return NUM_NODES - 1 in reached
+
     def one_hot(self) -> np.ndarray:
         """The [6, 5] architecture weights that select exactly this cell."""
         return np.eye(NUM_OPS, dtype=np.float32)[list(self.op_indices)]

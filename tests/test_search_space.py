@@ -64,3 +64,14 @@ def test_discretize_takes_argmax_per_edge_and_inverts_one_hot():
     assert ss.discretize(logits).op_indices == tuple(np.argmax(logits, axis=1))
     with pytest.raises(ss.GenotypeError, match="shape"):
         ss.discretize(np.zeros((5, 6)))
+
+
+def test_connected_means_a_path_of_real_ops_from_input_to_output():
+    assert ss.Genotype.from_string(BEST_CIFAR10).connected
+    assert not ss.Genotype(("none",) * 6).connected
+    # node 1 gets only 'none', node 3 reads only node 1: no path.
+    assert not ss.Genotype.from_string(
+        "|none~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|none~0|nor_conv_3x3~1|none~2|").connected
+    # a single skip from input straight to output is a path.
+    assert ss.Genotype(("none", "none", "none", "skip_connect", "none", "none")).connected
+    assert sum(ss.Genotype.from_index(i).connected for i in range(ss.NUM_CELLS)) < ss.NUM_CELLS
