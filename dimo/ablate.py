@@ -74,7 +74,9 @@ def _at(curve, step):
 
 
 def ablate(trained: Trained, dataset_name: str, data_dir=None, seeds: int = 3,
-           combos=COMBOS, embedding: bool = True) -> dict:
+           combos=COMBOS, embedding: bool = True, genotype: ss.Genotype | None = None) -> dict:
+    """Runs the ablations on ``dataset_name``; ``genotype`` replaces the proposed cell (the
+    proposed learning-rate scale and weight decay are kept)."""
     horizon = trained.config.inner.steps
     long = 4 * horizon
     target = _load(trained, dataset_name, data_dir)
@@ -82,7 +84,8 @@ def ablate(trained: Trained, dataset_name: str, data_dir=None, seeds: int = 3,
     meta_datasets = [_load(trained, n, data_dir) for n in meta_names]
     own_code = dataset_code(trained, target)
     recipe = recipe_from_code(trained, own_code)
-    genotype = ss.discretize(recipe.arch_weights)
+    proposed = ss.discretize(recipe.arch_weights)
+    genotype = genotype or proposed
     hand_written = sorted({o for o, _ in combos if o != "learned"})
     tuned = tune_learning_rates(trained, genotype, meta_datasets, recipe, long, hand_written)
     rows, curves = [], {}
@@ -97,7 +100,8 @@ def ablate(trained: Trained, dataset_name: str, data_dir=None, seeds: int = 3,
             row[key], row[key + "_std"] = ev.mean_std(values)
         rows.append(row)
         curves[f"{optimizer}/{loss}"] = np.mean([[e["train_loss"] for e in r["curve"]] for r in runs], 0).tolist()
-    result = {"dataset": target.name, "genotype": str(genotype), "horizon": horizon, "seeds": seeds,
+    result = {"dataset": target.name, "genotype": str(genotype), "proposed_genotype": str(proposed),
+              "horizon": horizon, "seeds": seeds,
               "tuned_learning_rates": tuned, "table": rows, "curves": curves,
               "curve_steps": [e["step"] for e in runs[0]["curve"]]}
     if embedding:

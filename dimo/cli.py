@@ -129,14 +129,18 @@ def cmd_ablate(args) -> dict:
         if bad:
             raise ValueError(f"--combos entries must be OPTIMIZER/LOSS among "
                              f"{', '.join('/'.join(c) for c in ablate.COMBOS)}; got {bad}")
+    from dimo.search_space import Genotype
+
+    genotype = Genotype.from_string(args.genotype) if args.genotype else None
     result = ablate.ablate(system, args.dataset, args.data_dir, seeds=args.seeds, combos=combos,
-                           embedding=not args.no_embedding)
+                           embedding=not args.no_embedding, genotype=genotype)
     out = Path(args.out or Path(args.workdir) / f"ablation_{result['dataset']}.png")
     ablate.plot_curves(result, out)
     result["curves_png"] = str(out)
     if not args.json:
         k = result["horizon"]
-        print(f"{result['dataset']}: {result['genotype']}  ({result['seeds']} seeds, K={k})")
+        which = "proposed" if result["genotype"] == result["proposed_genotype"] else "given"
+        print(f"{result['dataset']} ({which} cell): {result['genotype']}  ({result['seeds']} seeds, K={k})")
         for name, t in result["tuned_learning_rates"].items():
             print(f"  {name} learning rate tuned on the meta-training datasets: {t['lr']}")
         print(f"{'optimizer':<9} {'loss':<8} {'val @K':>15} {'val @4K':>15} {'test @4K':>15}")
@@ -184,6 +188,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--combos", default="", help="e.g. learned/teacher,sgd/ce (default: all six)")
     p.add_argument("--no_embedding", action="store_true", help="skip the embedding ablation")
+    p.add_argument("--genotype", default=None, help="ablate this cell instead of the proposed one")
     p.add_argument("--out", default=None, help="PNG of learning curves (default W/ablation_<dataset>.png)")
     return top
 

@@ -89,7 +89,9 @@ def test_errors(smoke_workdir, capsys, tmp_path):
 def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
     out = tmp_path / "curves.png"
     result = _json(capsys, ["ablate", "--workdir", str(smoke_workdir), "--dataset", "digits",
-                            "--seeds", "2", "--combos", "learned/teacher,sgd/ce", "--out", str(out)])
+                            "--seeds", "2", "--combos", "learned/teacher,sgd/ce", "--out", str(out),
+                            "--genotype", GENOTYPE])
+    assert result["genotype"] == GENOTYPE and "proposed_genotype" in result
     assert [(r["optimizer"], r["loss"]) for r in result["table"]] == [("learned", "teacher"), ("sgd", "ce")]
     for row in result["table"]:
         for key in ("val_at_K", "val_at_4K", "test_at_4K"):
