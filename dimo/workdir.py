@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -59,8 +60,6 @@ def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> 
     elif occupied and overwrite:
         for name in ("metrics.jsonl", "summary.json"):
             (workdir / name).unlink(missing_ok=True)
-        import shutil
-
         shutil.rmtree(workdir / "checkpoints", ignore_errors=True)
     write_json_atomic(saved, config_dict)
 

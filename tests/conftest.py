@@ -1,7 +1,15 @@
 import os
 
-# Several virtual CPU devices so the sharded paths are exercised; must precede importing jax.
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+# Must precede importing jax. Several virtual CPU devices, so the sharded paths are exercised.
+# Backend optimisation level 0: tests run few steps but compile many programs, and on 2 CPU
+# cores this cuts a supernet meta-gradient's compile from ~50 s to ~29 s (its run goes from
+# 1.4 s to 3.2 s). Production runs keep XLA's default.
+_flags = os.environ.get("XLA_FLAGS", "")
+if "xla_force_host_platform_device_count" not in _flags:
+    _flags += " --xla_force_host_platform_device_count=4"
+if "xla_backend_optimization_level" not in _flags:
+    _flags += " --xla_backend_optimization_level=0"
+os.environ["XLA_FLAGS"] = _flags.strip()
 
 from dimo import runtime  # noqa: E402
 
