@@ -50,12 +50,11 @@ def recipe_from_code(trained: Trained, code) -> Recipe:
 def _train(trained, genotype, dataset, optimizer, loss, recipe, steps, seed, lr=1.0):
     # The tuned rate travels in the recipe's (traced) lr_scale: one compile for the grid.
     setup = ev.setup_for(trained.config, steps=steps, optimizer=optimizer, loss=loss,
-                         learning_rate=1.0 if optimizer != "learned" else 0.1, seed=seed,
-                         chunk=trained.config.inner.steps)
+                         learning_rate=1.0, seed=seed, chunk=trained.config.inner.steps)
     lopt_cfg, teacher_cfg = ev.learned_configs(trained.config)
-    lr_scale = recipe.lr_scale if optimizer == "learned" else lr
+    lr_scale = float(recipe.lr_scale) if optimizer == "learned" else lr
     return ev.train_genotype(genotype, dataset, setup, trained.params, lopt_cfg, teacher_cfg,
-                             Recipe(None, lr_scale, recipe.weight_decay), progress=False,
+                             lr_scale, float(recipe.weight_decay), progress=False,
                              eval_every=trained.config.inner.steps)
 
 

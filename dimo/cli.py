@@ -67,7 +67,7 @@ def cmd_evaluate(args) -> dict:
     from dimo import evaluate, search_space
 
     genotype = search_space.Genotype.from_string(args.genotype)
-    meta, recipe, config = None, None, default_config.get_config()
+    meta, lr_scale, weight_decay, config = None, 1.0, None, default_config.get_config()
     if args.workdir:
         from dimo import propose, trained
 
@@ -75,9 +75,7 @@ def cmd_evaluate(args) -> dict:
         config, meta = system.config, system.params
         if args.optimizer == "learned":
             proposal = propose.propose(system, args.dataset, args.data_dir)
-            from dimo.unroll import Recipe
-
-            recipe = Recipe(None, proposal["lr_scale"], proposal["weight_decay"])
+            lr_scale, weight_decay = proposal["lr_scale"], proposal["weight_decay"]
     elif args.optimizer == "learned" or args.loss == "teacher":
         raise ValueError("--optimizer learned and --loss teacher need --workdir of a meta-training run")
     loss = args.loss or ("teacher" if args.optimizer == "learned" else "ce")
@@ -85,8 +83,8 @@ def cmd_evaluate(args) -> dict:
                                learning_rate=args.lr, seed=args.seed, batch_size=args.batch_size)
     lopt_cfg, teacher_cfg = evaluate.learned_configs(config)
     dataset = _dataset(args, config.data.image_size)
-    result = evaluate.train_genotype(genotype, dataset, setup, meta, lopt_cfg, teacher_cfg, recipe,
-                                     progress=not args.json)
+    result = evaluate.train_genotype(genotype, dataset, setup, meta, lopt_cfg, teacher_cfg, lr_scale,
+                                     weight_decay, progress=not args.json)
     if not args.json:
         print(_table([("dataset", result["dataset"]), ("genotype", result["genotype"]),
                       ("training", f"{result['steps']} steps, {result['optimizer']} on {result['loss']}"),

@@ -76,9 +76,13 @@ def accuracy_on(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, split
 
 def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, meta=None,
                    lopt_cfg: LOptConfig = LOptConfig(), teacher_cfg: TeacherConfig = TeacherConfig(),
-                   recipe: Recipe | None = None, progress: bool = True,
+                   lr_scale: float = 1.0, weight_decay: float | None = None, progress: bool = True,
                    eval_every: int | None = None) -> dict:
-    """Trains ``genotype`` on ``dataset``'s train split; returns accuracies, times, curve."""
+    """Trains ``genotype`` on ``dataset``'s train split; returns accuracies, times, curve.
+
+    ``lr_scale`` multiplies the optimizer's rate (a proposal's recipe, or a tuned rate for
+    sgd/adam with ``learning_rate=1``); ``weight_decay`` defaults to ``setup.weight_decay``.
+    """
     from tqdm.auto import tqdm
 
     if (setup.optimizer == "learned" or setup.loss == "teacher") and meta is None:
@@ -90,10 +94,9 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
     model = Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage, affine=True,
                      genotype=genotype)
     loop = InnerLoop(model, cfg)
-    if recipe is None:
-        recipe = Recipe(jnp.asarray(genotype.one_hot()), jnp.ones([]), jnp.asarray(setup.weight_decay))
-    recipe = Recipe(jnp.asarray(genotype.one_hot()), jnp.asarray(recipe.lr_scale),
-                    jnp.asarray(recipe.weight_decay))
+    decay = setup.weight_decay if weight_decay is None else weight_decay
+    recipe = Recipe(jnp.asarray(genotype.one_hot()), jnp.asarray(lr_scale, jnp.float32),
+                    jnp.asarray(decay, jnp.float32))
     meta = meta if meta is not None else {"optimizer": None, "teacher": None}
     task = make_task(dataset)
     state = loop.init(jax.random.key(setup.seed), meta, recipe, task)
