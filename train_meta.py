@@ -6,6 +6,7 @@
     python train_meta.py --workdir runs/try --resume        # continue after a stop or crash
 """
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,6 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 _HERE = Path(__file__).resolve().parent
-config_flags.DEFINE_config_file("config", str(_HERE / "configs" / "default.py"), "Config file.")
 flags.DEFINE_string("datasets", None, "Comma-separated dataset names (overrides config.datasets).")
 flags.DEFINE_string("workdir", None, "Output folder (default runs/<time>).")
 flags.DEFINE_string("data_dir", None, "Raw data folder (default $DIMO_DATA_DIR).")
@@ -23,6 +23,37 @@ flags.DEFINE_bool("overwrite", False, "Replace the run in a non-empty --workdir.
 flags.DEFINE_bool("distributed", False, "Call jax.distributed.initialize() (multi-host).")
 flags.DEFINE_bool("progress", True, "Show a progress bar.")
 FLAGS = flags.FLAGS
+
+
+def _flag_error(error: Exception, argv) -> str:
+    """absl's and ml_collections' flag errors, as one line that names the fix."""
+    text = str(error)
+    if isinstance(error, flags.UnrecognizedFlagError):
+        return f"unknown flag --{error.flagname}; see python train_meta.py --helpfull"
+    if isinstance(error, OSError):
+        return (f"--config: cannot load the config file ({text.strip().splitlines()[-1].strip()}); "
+                f"pass a file such as configs/default.py")
+    if isinstance(error, (AttributeError, KeyError)):  # an override of a key the config does not have
+        key = re.search(r"'(\w+)\\?'", text)  # the message is a repr: \'stpes\'\nDid you mean
+        hint = re.search(r'Did you mean "(\w+)"', text)
+        flag = next((a.split("=")[0] for a in argv if key and a.startswith("--config.")
+                     and a.split("=")[0].endswith("." + key.group(1))), "--config.?")
+        return (f"{flag}: the config has no key {key.group(1) if key else '?'!r}"
+                + (f" (did you mean {hint.group(1)!r}?)" if hint else "")
+                + "; see the keys in configs/default.py")
+    text = " ".join(text.split())
+    return f"{text}; give a value of the key's type (see configs/default.py) or run --helpfull"
+
+
+def parse_flags(argv):
+    """absl flag parsing that ends bad flags with one ``error:`` line and exit status 2."""
+    try:
+        rest = FLAGS(argv)
+        FLAGS.config.keys()  # the config file loads lazily: fail here, not in the middle of main
+        return rest
+    except (flags.Error, OSError, AttributeError, KeyError, TypeError, ValueError) as e:
+        print(f"error: {_flag_error(e, argv)}", file=sys.stderr)
+        sys.exit(2)
 
 
 def main(argv):
@@ -55,10 +86,16 @@ def main(argv):
     if "meta_loss_first_10pct" in summary:
         print(f"meta-loss: first 10% of steps {summary['meta_loss_first_10pct']:.4f}, "
               f"last 10% {summary['meta_loss_last_10pct']:.4f}")
-    print(f"time: {summary['timing']['total_s']:.0f} s (data {summary['timing']['data_load_s']:.0f} s, "
-          f"first step incl. compile {summary['timing']['first_step_incl_compile_s'] or 0:.0f} s)")
+    t = summary["timing"]
+    print(f"time: {t['total_s']:.0f} s (data {t['data_load_s']:.1f} s, compile {t.get('compile_s', 0):.1f} s, "
+          f"{t['steps_run']} meta-steps {t['steps_s']:.0f} s, median {t['median_step_s'] or 0:.2f} s/step)")
     return 0
 
 
 if __name__ == "__main__":
-    app.run(lambda argv: sys.exit(main(argv)))
+    try:  # --config.x overrides are typed against the config when the flag is defined
+        config_flags.DEFINE_config_file("config", str(_HERE / "configs" / "default.py"), "Config file.")
+    except (OSError, AttributeError, KeyError, TypeError, ValueError) as e:
+        print(f"error: {_flag_error(e, sys.argv)}", file=sys.stderr)
+        sys.exit(2)
+    app.run(lambda argv: sys.exit(main(argv)), flags_parser=parse_flags)

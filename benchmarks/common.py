@@ -1,19 +1,29 @@
-"""The supernet inner loop the benchmarks measure, at the sizes the brief quotes.
+"""What every benchmark shares: the measured setup, timing rules, and one-subprocess points.
 
-Defaults: C=8, one cell per stage, 16x16 inputs, batch 64, on real data (``digits`` ships
-with scikit-learn; ``--dataset mnist`` with ``DIMO_DATA_DIR`` set reads real MNIST).
+Timing rules (issue #7): a program is compiled ahead of time and its compile time reported
+apart; it is then called once to warm up, and the figure is the median of ``reps`` calls.
+Points whose memory or device count must not mix run in a subprocess of their own
+(``run_point``), which prints one JSON line.
+
+The default setup is the brief's reference: C=8, one cell per stage, 16x16 inputs, batch 64,
+on real data (``digits`` ships with scikit-learn; ``--dataset mnist`` with ``DIMO_DATA_DIR``
+set reads real MNIST).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-import jax
-
-from datasets_meta import load
-from dimo.supernet import Supernet
-from dimo.unroll import InnerConfig, InnerLoop, default_recipe, init_meta_params, make_task
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_CACHE = Path(os.environ.get("DIMO_CACHE_DIR", Path.home() / ".cache" / "dimo")) / "jax_benchmarks"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +41,12 @@ class Setup:
 
 def build(setup: Setup):
     """(loop, meta, recipe, task) for ``setup``; tasks have fixed shapes (10 classes x 100)."""
+    import jax
+
+    from datasets_meta import load
+    from dimo.supernet import Supernet
+    from dimo.unroll import InnerConfig, InnerLoop, default_recipe, init_meta_params, make_task
+
     dataset = load(setup.dataset, image_size=setup.image_size)
     task = make_task(dataset, per_class=100)
     cfg = InnerConfig(steps=setup.steps, batch_size=setup.batch_size, val_batch_size=256,
@@ -39,7 +55,80 @@ def build(setup: Setup):
     return loop, init_meta_params(jax.random.key(0), cfg), default_recipe(), task
 
 
+def compile_timed(jitted, *args):
+    """(compiled program, seconds to trace, lower and compile it)."""
+    start = time.perf_counter()
+    compiled = jitted.lower(*args).compile()
+    return compiled, time.perf_counter() - start
+
+
+def median_seconds(call, reps: int) -> tuple[float, list[float]]:
+    """Median wall time of ``call()`` (which must block until done) after one warm-up call."""
+    call()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def chained_step_seconds(step, state, steps: int, reps: int) -> float:
+    """Median seconds per call of ``state = step(state)``, timed over ``steps`` chained calls."""
+    import jax
+
+    def run():
+        nonlocal state
+        for _ in range(steps):
+            state = step(state)
+        jax.block_until_ready(state)
+
+    return median_seconds(run, reps)[0] / steps
+
+
+def compilation_cache_env(use_cache: bool) -> dict:
+    """Child-process setting of JAX's persistent compilation cache.
+
+    Off by default, so that compile times are real. With ``use_cache`` (``--quick``) the
+    children share a cache of the benchmarks' own: a rerun skips the compiles (its compile
+    figures are then cache loads, and ``benchmarks.run`` says so).
+    """
+    return {"DIMO_COMPILATION_CACHE": str(BENCH_CACHE) if use_cache else "off"}
+
+
+def run_point(module: str, args: list[str], env: dict | None = None, timeout: float = 1800) -> dict:
+    """Runs ``python -m module args`` in a fresh process; its last stdout line is JSON."""
+    full_env = {**os.environ, **(env or {})}
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), full_env.get("PYTHONPATH")]))
+    out = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                         env=full_env, cwd=ROOT, timeout=timeout)
+    if out.returncode != 0:
+        tail = "\n".join(out.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"{module} {' '.join(args)} failed (exit {out.returncode}):\n{tail}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def point_main(measure, argv=None) -> int:
+    """``python -m benchmarks.X '{"k": 10, ...}'``: print measure(**kwargs) as one JSON line."""
+    from dimo import runtime
+
+    runtime.enable_compilation_cache()  # as DIMO_COMPILATION_CACHE says (off unless --quick)
+    kwargs = json.loads((argv or sys.argv[1:])[0])
+    print(json.dumps(measure(**kwargs)), flush=True)
+    return 0
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    scale = 1024 if sys.platform != "darwin" else 1024 * 1024  # ru_maxrss: KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+
 def machine() -> str:
+    import jax
+
     devices = jax.devices()
-    return (f"{platform.machine()} {platform.processor() or ''} {jax.default_backend()} "
-            f"x{len(devices)} ({devices[0].device_kind}), jax {jax.__version__}").replace("  ", " ")
+    return (f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs, "
+            f"{jax.default_backend()} x{len(devices)} ({devices[0].device_kind}), "
+            f"jax {jax.__version__}").replace("  ", " ")

@@ -38,4 +38,7 @@ def get_config() -> ml_collections.ConfigDict:
         checkpoint_every=20,
         max_consecutive_bad=10,
     )
+    # Test-only: NaN/Inf injected at given meta-steps, e.g. "2:batch,5-7:inner_gradient"
+    # (sites: inner_gradient, batch, optimizer_output; see dimo/faults.py).
+    config.debug = dict(inject_faults="")
     return config

@@ -16,5 +16,5 @@ def get_config():
     config.teacher.hidden_size = 4
     config.embedding.update(feature_size=8, code_size=8, num_heads=2)
     config.decoder.hidden_size = 8
-    config.meta.update(steps=4, tasks_per_step=4, checkpoint_every=2)
+    config.meta.update(steps=6, tasks_per_step=4, checkpoint_every=2)
     return config

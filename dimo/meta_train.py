@@ -14,7 +14,9 @@ after ``jax.distributed.initialize()`` (``--distributed``).
 
 from __future__ import annotations
 
+import functools
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ import optax
 from jax.sharding import PartitionSpec as P
 
 from datasets_meta import load
+from dimo import faults
 from dimo import system as system_lib
 from dimo import task_sampler
 from dimo import workdir as wd
@@ -64,8 +67,12 @@ def make_mesh(num_devices: int = 0) -> jax.sharding.Mesh:
 
 
 def init_state(system: system_lib.System, outer: optax.GradientTransformation, seed: int) -> MetaState:
-    params = system.init(jax.random.key(seed))
-    return MetaState(params, outer.init(params), jnp.zeros([], jnp.int32))
+    # One compiled program: run op by op, the initialisers cost ~7 s of small dispatches.
+    def init():
+        params = system.init(jax.random.key(seed))
+        return MetaState(params, outer.init(params), jnp.zeros([], jnp.int32))
+
+    return jax.jit(init)()
 
 
 def make_meta_step(system: system_lib.System, outer: optax.GradientTransformation,
@@ -112,6 +119,14 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
     return meta_step
 
 
+@functools.lru_cache(maxsize=4)
+def cached_meta_step(system: system_lib.System, learning_rate: float, clip_norm: float,
+                     mesh: jax.sharding.Mesh, seed: int):
+    """``make_meta_step`` memoised on its static inputs: a second run in the same process
+    (a resume, a test) reuses the traced and compiled program instead of tracing again."""
+    return make_meta_step(system, meta_optimizer(learning_rate, clip_norm), mesh, seed)
+
+
 def validate(config: ml_collections.ConfigDict) -> None:
     checks = [
         ("meta.steps", config.meta.steps >= 1, "at least 1"),
@@ -152,8 +167,8 @@ def reference_support(dataset, shots: int, seed: int):
 def propose_for(system, params, dataset, shots: int, seed: int = 0):
     """(arch weights, lr scale, weight decay) proposed for ``dataset`` (numpy)."""
     images, labels = reference_support(dataset, shots, seed)
-    recipe = jax.jit(system.propose, static_argnums=5)(
-        params, images, labels, dataset.mean, dataset.std, dataset.num_classes)
+    recipe = system_lib.propose(system, params, images, labels, dataset.mean, dataset.std,
+                                dataset.num_classes)
     return jax.device_get(recipe)
 
 
@@ -194,6 +209,7 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
         raise ConfigError(f"task.classes_per_task={config.task.classes_per_task} exceeds the "
                           f"{smallest} classes of the smallest dataset; lower it")
     weights = task_sampler.parse_weights(config.meta.dataset_weights, [d.name for d in datasets])
+    fault_schedule = faults.parse_schedule(config.debug.inject_faults)
     mesh = make_mesh(config.meta.num_devices)
     if config.meta.tasks_per_step % mesh.size:
         raise ConfigError(f"meta.tasks_per_step={config.meta.tasks_per_step} must be a multiple of "
@@ -201,8 +217,12 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
 
     system = system_lib.from_config(config)
     outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
+    tick = time.perf_counter()
     state = init_state(system, outer, config.seed)
-    wd.prepare(workdir, config.to_dict(), resume, overwrite)
+    timing = {"data_load_s": load_seconds, "init_s": time.perf_counter() - tick}
+    changed = wd.prepare(workdir, config.to_dict(), resume, overwrite)
+    for key, (old, new) in changed.items():
+        print(f"resuming with {key} changed: {old!r} -> {new!r}", file=sys.stderr)
     manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every)
     if resume:
         restored = wd.restore_checkpoint(manager, state)
@@ -213,23 +233,31 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
     state = jax.device_put(state, jax.sharding.NamedSharding(mesh, P()))
     start = int(state.step)
     log = wd.MetricsLog(workdir / "metrics.jsonl", keep_through_step=start if resume else None)
-    meta_step = make_meta_step(system, outer, mesh, config.seed)
+    meta_step = cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
+                                 config.seed)
     task_args = dict(seed=config.seed, tasks_per_step=config.meta.tasks_per_step,
                      classes_per_task=config.task.classes_per_task, per_class=config.task.per_class,
                      support_shots=config.task.support_shots)
     bar = tqdm(range(start, config.meta.steps), initial=start, total=config.meta.steps,
                desc="meta-training", disable=not progress, dynamic_ncols=True)
-    compile_seconds = None
+    step_seconds = []
     with _StopRequested() as stop:
         for step in bar:
-            batch = task_sampler.sample_tasks(datasets, weights, step=step, **task_args)
+            batch = task_sampler.sample_tasks(datasets, weights, step=step,
+                                              fault=fault_schedule.get(step + 1, 0), **task_args)
+            args = (state, batch.tasks, batch.support_images, batch.support_labels, batch.weights)
+            if not step_seconds:
+                # Compiled ahead of time so that compile and run are timed apart; every later
+                # batch has the same shapes, so this one program serves the whole run.
+                tick = time.perf_counter()
+                meta_step = meta_step.lower(*args).compile()
+                timing["compile_s"] = time.perf_counter() - tick
             tick = time.perf_counter()
-            state, metrics = meta_step(state, batch.tasks, batch.support_images,
-                                       batch.support_labels, batch.weights)
+            state, metrics = meta_step(*args)
             metrics = jax.device_get({k: v for k, v in metrics.items() if k != "grads"})
-            if compile_seconds is None:
-                compile_seconds = time.perf_counter() - tick
+            step_seconds.append(time.perf_counter() - tick)
             record = _record(step + 1, time.perf_counter() - started, metrics, batch, datasets)
+            record["step_s"] = round(step_seconds[-1], 4)  # one of wd.TIMING_KEYS
             log.write(record)
             bar.set_postfix(meta_loss=f"{record['meta_loss']:.4f}", skipped=record["skipped_total"])
             if int(metrics["bad_in_a_row"]) >= config.meta.max_consecutive_bad:
@@ -243,16 +271,20 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
             if stop.signal:
                 wd.save_checkpoint(manager, step + 1, state, force=True)
                 bar.write(f"{stop.signal}: stopped after step {step + 1}, checkpoint saved; "
-                          f"continue with --resume")
+                          f"continue with --resume", file=sys.stderr)
                 break
     bar.close()
     if int(state.step) == config.meta.steps:
         wd.save_checkpoint(manager, int(state.step), state, force=True)
     manager.wait_until_finished()
     log.close()
+    tick = time.perf_counter()
     summary = write_summary(system, state.params, datasets, config, workdir)
-    summary["timing"] = {"data_load_s": load_seconds, "first_step_incl_compile_s": compile_seconds,
-                         "total_s": time.perf_counter() - started}
+    timing.update(summary_s=time.perf_counter() - tick, steps_run=len(step_seconds),
+                  steps_s=float(np.sum(step_seconds)),
+                  median_step_s=float(np.median(step_seconds)) if step_seconds else None,
+                  total_s=time.perf_counter() - started)
+    summary["timing"] = timing
     wd.write_json_atomic(workdir / "summary.json", summary)
     return summary
 

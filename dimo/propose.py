@@ -13,6 +13,7 @@ import numpy as np
 
 from datasets_meta import load as load_dataset
 from dimo import search_space as ss
+from dimo import system as system_lib
 from dimo.cost import network_cost
 from dimo.meta_train import reference_support
 from dimo.supernet import Supernet
@@ -29,8 +30,8 @@ def propose(trained: Trained, dataset_name: str, data_dir=None, seed: int = 0) -
                            seed=config.seed)
     images, labels = reference_support(dataset, config.task.support_shots, seed)
     loaded = time.perf_counter()
-    recipe = jax.device_get(jax.jit(trained.system.propose, static_argnums=5)(
-        trained.params, images, labels, dataset.mean, dataset.std, dataset.num_classes))
+    recipe = jax.device_get(system_lib.propose(trained.system, trained.params, images, labels,
+                                               dataset.mean, dataset.std, dataset.num_classes))
     done = time.perf_counter()
     summary = arch_summary(recipe.arch_weights, recipe.lr_scale, recipe.weight_decay)
     genotype = ss.Genotype.from_string(summary["genotype"])

@@ -13,9 +13,16 @@ def cache_dir() -> Path:
     return Path(os.environ.get("DIMO_CACHE_DIR", Path.home() / ".cache" / "dimo"))
 
 
-def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path:
-    """Turns on JAX's persistent compilation cache: a meta-step compiles in 30-60 s on CPU."""
-    path = Path(path) if path is not None else cache_dir() / "jax"
+def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path | None:
+    """Turns on JAX's persistent compilation cache: a meta-step compiles in 30-60 s on CPU.
+
+    ``DIMO_COMPILATION_CACHE=off`` leaves it off (the benchmarks time cold compiles);
+    ``DIMO_COMPILATION_CACHE=/some/dir`` puts it there.
+    """
+    setting = os.environ.get("DIMO_COMPILATION_CACHE", "")
+    if setting.lower() in ("off", "0", "false"):
+        return None
+    path = Path(path or setting or cache_dir() / "jax")
     path.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)

@@ -10,6 +10,7 @@ with one entry per group: ``embedding``, ``decoder``, ``optimizer``, ``teacher``
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import ml_collections
@@ -61,6 +62,12 @@ class System:
         return loss, {"val_loss": aux["val_loss"], "val_accuracy": aux["val_accuracy"],
                       "final_train_loss": aux["train_loss"][-1], "arch_weights": recipe.arch_weights,
                       "lr_scale": recipe.lr_scale, "weight_decay": recipe.weight_decay}
+
+
+@functools.partial(jax.jit, static_argnums=(0, 6))
+def propose(system: System, params, support_images, support_labels, mean, std, num_classes: int) -> Recipe:
+    """``system.propose`` compiled once per (system, shapes): later calls skip tracing."""
+    return system.propose(params, support_images, support_labels, mean, std, num_classes)
 
 
 def from_config(config: ml_collections.ConfigDict) -> System:

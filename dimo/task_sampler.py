@@ -62,7 +62,8 @@ def support_from(task: Task, classes: int, per_class: int, shots: int):
 
 def sample_tasks(datasets: Sequence[Dataset], dataset_weights: np.ndarray, step: int, seed: int,
                  tasks_per_step: int, classes_per_task: int, per_class: int,
-                 support_shots: int) -> TaskBatch:
+                 support_shots: int, fault: int = 0) -> TaskBatch:
+    """The tasks of meta-step ``step``; ``fault`` marks them all (test-only, ``dimo.faults``)."""
     tasks, images, labels, which = [], [], [], []
     active = np.flatnonzero(dataset_weights > 0)  # a weight of 0 leaves a dataset out
     for i in range(tasks_per_step):
@@ -70,6 +71,7 @@ def sample_tasks(datasets: Sequence[Dataset], dataset_weights: np.ndarray, step:
         rng = np.random.default_rng([seed, step, i])
         classes = rng.choice(datasets[d].num_classes, classes_per_task, replace=False)
         task = make_task(datasets[d], classes, per_class, seed=int(rng.integers(2 ** 31)))
+        task = task.replace(fault=np.int32(fault))
         x, y = support_from(task, classes_per_task, per_class, support_shots)
         tasks.append(task)
         images.append(x)

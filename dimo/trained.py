@@ -39,14 +39,18 @@ def load(workdir) -> Trained:
         raise wd.WorkdirError(f"{config_path} does not describe a DiMO system ({e}); it comes "
                               f"from another version or was edited") from None
     outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
-    template = meta_train.init_state(system, outer, config.seed)
+    # Only the tree structure and shapes are needed: nothing is computed.
+    template = jax.eval_shape(lambda: meta_train.init_state(system, outer, config.seed))
     manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every)
     if manager.latest_step() is None:
         raise wd.WorkdirError(f"{workdir} has no checkpoint yet; let train_meta.py run past its "
                               f"first checkpoint (meta.checkpoint_every={config.meta.checkpoint_every})")
+    mismatch = wd.WorkdirError(f"the checkpoint in {workdir} does not fit its config.json; it was "
+                               f"written by another config (restore the matching config.json)")
+    if not wd.checkpoint_shapes_match(manager, template, manager.latest_step()):
+        raise mismatch
     try:
-        state = wd.restore_checkpoint(manager, jax.eval_shape(lambda: template))
-    except Exception as e:  # orbax raises many types on a mismatched tree
-        raise wd.WorkdirError(f"the checkpoint in {workdir} does not fit its config.json "
-                              f"({type(e).__name__}); it was written by another config") from None
+        state = wd.restore_checkpoint(manager, template)
+    except Exception:  # orbax raises many types on a mismatched tree
+        raise mismatch from None
     return Trained(config, system, state.params, int(state.step), workdir)

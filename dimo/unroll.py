@@ -30,6 +30,7 @@ import numpy as np
 import optax
 
 from datasets_meta.samplers import Split, fixed_size_split, normalize, sample_task_batch
+from dimo import faults
 from dimo import learned_optimizer as lopt
 from dimo import search_space as ss
 from dimo import teacher_loss as tl
@@ -84,6 +85,7 @@ class Task:
     classes: jax.Array  # [k] original labels; the position is the task label
     mean: jax.Array
     std: jax.Array
+    fault: jax.Array  # int32 code of a test-injected numerical fault (dimo.faults); 0 = none
 
     @property
     def num_classes(self) -> int:
@@ -101,11 +103,11 @@ def make_task(dataset, classes=None, per_class: int | None = None, seed: int = 0
     classes = np.arange(dataset.num_classes) if classes is None else np.asarray(classes)
     if per_class is None:
         return Task(dataset.split("train"), dataset.split("val"), jnp.asarray(classes, jnp.int32),
-                    jnp.asarray(dataset.mean), jnp.asarray(dataset.std))
+                    jnp.asarray(dataset.mean), jnp.asarray(dataset.std), jnp.int32(faults.NONE))
     rng = np.random.default_rng(seed)
     train, val = (fixed_size_split(*dataset.arrays(s), classes, per_class, rng) for s in ("train", "val"))
     return Task(train, val, jnp.arange(len(classes), dtype=jnp.int32),
-                jnp.asarray(dataset.mean), jnp.asarray(dataset.std))
+                jnp.asarray(dataset.mean), jnp.asarray(dataset.std), jnp.int32(faults.NONE))
 
 
 @flax.struct.dataclass
@@ -160,7 +162,7 @@ class InnerLoop:
         cfg = self.cfg
         key, batch_key = jax.random.split(state.key)
         x, y = self.batch(batch_key, task.train, task, cfg.batch_size)
-        x = x.astype(recipe.arch_weights.dtype)
+        x = faults.inject(x.astype(recipe.arch_weights.dtype), "batch", task.fault)
 
         phi = tl.teacher_phi(meta["teacher"], cfg.teacher, state.student) if cfg.loss == "teacher" else None
 
@@ -170,7 +172,9 @@ class InnerLoop:
             return (ce if phi is None else tl.teacher_loss(phi, logits, y)), (ce, logits)
 
         (_, (ce, logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+        grads = faults.inject(grads, "inner_gradient", task.fault)
         updates, opt_state = self.optimizer(meta, recipe).update(grads, state.opt_state, state.params)
+        updates = faults.inject(updates, "optimizer_output", task.fault)
         params = optax.apply_updates(state.params, updates)
         student = tl.observe(state.student, logits, y, ce, (state.step + 1) / cfg.steps)
         new_state = InnerState(params, opt_state, state.step + 1, student, key)

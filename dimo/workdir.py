@@ -14,14 +14,18 @@ import os
 import shutil
 from pathlib import Path
 
+import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
 from dimo import search_space as ss
 
-# Keys whose change alters array shapes or the meaning of a checkpoint; the run length
-# (meta.steps) and bookkeeping (checkpoint/log intervals) may change on resume.
-RESUMABLE_KEYS = ("meta.steps", "meta.checkpoint_every", "meta.max_consecutive_bad")
+# Keys that may change on resume: run length, bookkeeping, step sizes, device count, the
+# test fault hook. Every other key alters array shapes or what the checkpoint means
+# (model, tasks, datasets, seed) and a resume with it changed is refused.
+RESUMABLE_KEYS = ("meta.steps", "meta.checkpoint_every", "meta.max_consecutive_bad",
+                  "meta.learning_rate", "meta.clip_norm", "meta.num_devices", "inner.learning_rate",
+                  "debug.inject_faults")
 
 
 class WorkdirError(ValueError):
@@ -39,8 +43,12 @@ def flatten(tree: dict, prefix: str = "") -> dict:
     return out
 
 
-def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> None:
-    """Checks the workdir against the run that is asked for, then writes config.json."""
+def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> dict:
+    """Checks the workdir against the run that is asked for, then writes config.json.
+
+    Returns the resumable keys a resume changes, {key: (old, new)}.
+    """
+    changed = {}
     workdir.mkdir(parents=True, exist_ok=True)
     saved = workdir / "config.json"
     occupied = any(workdir.iterdir())
@@ -48,8 +56,9 @@ def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> 
         if not saved.is_file():
             raise WorkdirError(f"{workdir} has no config.json to resume; start without --resume")
         old, new = flatten(json.loads(saved.read_text())), flatten(json.loads(json.dumps(config_dict)))
-        differ = sorted(k for k in set(old) | set(new)
-                        if old.get(k) != new.get(k) and k not in RESUMABLE_KEYS)
+        differ = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        changed = {k: (old.get(k), new.get(k)) for k in differ if k in RESUMABLE_KEYS}
+        differ = [k for k in differ if k not in RESUMABLE_KEYS]
         if differ:
             detail = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in differ[:6])
             raise WorkdirError(f"cannot resume {workdir} with a different config ({detail}); "
@@ -62,6 +71,7 @@ def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> 
             (workdir / name).unlink(missing_ok=True)
         shutil.rmtree(workdir / "checkpoints", ignore_errors=True)
     write_json_atomic(saved, config_dict)
+    return changed
 
 
 def write_json_atomic(path: Path, obj) -> None:
@@ -74,6 +84,10 @@ def _jsonable(x):
     if isinstance(x, (np.generic, np.ndarray)):
         return x.tolist()
     return str(x)
+
+
+# Wall-clock fields of a metrics record: everything else is a function of (config, seed, step).
+TIMING_KEYS = ("time_s", "step_s")
 
 
 class MetricsLog:
@@ -120,6 +134,25 @@ def save_checkpoint(manager: ocp.CheckpointManager, step: int, state, force: boo
     if step in manager.all_steps():
         return False
     return manager.save(step, args=ocp.args.StandardSave(state), force=force)
+
+
+def checkpoint_shapes_match(manager: ocp.CheckpointManager, abstract_state, step: int) -> bool:
+    """Whether the saved arrays have the shapes of ``abstract_state`` (read from metadata).
+
+    Checked before restoring: orbax, handed a mismatched tree, fails with background reads
+    left pending. Shapes are compared as sorted lists (the two trees name fields differently).
+    """
+    from absl import logging
+
+    level = logging.get_verbosity()
+    logging.set_verbosity(logging.ERROR)  # orbax warns of a metadata file StandardSave omits
+    try:
+        saved = ocp.StandardCheckpointer().metadata(manager.directory / str(step) / "default")
+    finally:
+        logging.set_verbosity(level)
+    saved = getattr(saved, "item_metadata", saved)
+    shapes = sorted(tuple(x.shape) for x in jax.tree.leaves(saved))
+    return shapes == sorted(tuple(x.shape) for x in jax.tree.leaves(abstract_state))
 
 
 def restore_checkpoint(manager: ocp.CheckpointManager, abstract_state, step: int | None = None):

@@ -1,6 +1,7 @@
 """The differentiable inner loop: meta-gradients, jit, remat, truncation, real training."""
 
 import dataclasses
+import functools
 import os
 from pathlib import Path
 
@@ -9,12 +10,19 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from toy_models import MLP, MixedLogReg
 
 from datasets_meta import load
 from dimo.supernet import Supernet
-from dimo.unroll import (InnerConfig, InnerLoop, Recipe, default_recipe, init_meta_params,
-                         make_task, meta_optimizer)
-from toy_models import MLP, MixedLogReg
+from dimo.unroll import (
+    InnerConfig,
+    InnerLoop,
+    Recipe,
+    default_recipe,
+    init_meta_params,
+    make_task,
+    meta_optimizer,
+)
 
 DATA_DIR = os.environ.get("DIMO_DATA_DIR")
 
@@ -132,7 +140,9 @@ def test_meta_optimizer_clips_and_skips_non_finite_steps():
 
 
 @pytest.mark.skipif(not DATA_DIR or not Path(DATA_DIR, "mnist").is_dir(), reason="needs DIMO_DATA_DIR")
-@pytest.mark.parametrize("optimizer, learning_rate", [("learned", None), ("sgd", 0.1), ("adam", 3e-3)])
+# The learned optimizer only: optax's SGD and Adam on the same loop are compared in the
+# benchmarks and by `dimo ablate` (each would be one more 20 s compile here).
+@pytest.mark.parametrize("optimizer, learning_rate", [("learned", None)])
 def test_fifty_steps_on_real_mnist_halve_the_training_loss(optimizer, learning_rate):
     task = make_task(load("mnist", image_size=16))
     cfg = InnerConfig(steps=50, optimizer=optimizer, loss="ce", learning_rate=learning_rate or 0.1)
@@ -164,15 +174,21 @@ def test_meta_training_theta_beats_its_start_and_tuned_sgd(digits):
 
     eval_keys = jax.random.split(jax.random.key(12345), 16)
 
-    def horizon_loss(loop, meta):  # mean validation loss at step K over 16 fresh runs
-        return float(jnp.mean(jax.jit(jax.vmap(lambda k: loop.meta_loss(meta, recipe, task, k)[0]))(eval_keys)))
+    @functools.partial(jax.jit, static_argnums=0)
+    def mean_loss(loop, meta, recipe):
+        return jnp.mean(jax.vmap(lambda k: loop.meta_loss(meta, recipe, task, k)[0])(eval_keys))
+
+    def horizon_loss(loop, meta, recipe=recipe):  # mean validation loss at step K over 16 fresh runs
+        return float(mean_loss(loop, meta, recipe))
 
     learned = loop_for("learned")
     meta = init_meta_params(jax.random.key(0), learned.cfg)
-    sgd = {lr: horizon_loss(loop_for("sgd", lr), meta) for lr in (0.03, 0.1, 0.3)}
+    # SGD at 0.03 / 0.1 / 0.3 through the recipe's lr scale: one compiled program for all three.
+    sgd = {round(0.1 * scale, 3): horizon_loss(loop_for("sgd"), meta, recipe._replace(lr_scale=jnp.float32(scale)))
+           for scale in (0.3, 1.0, 3.0)}
     initial = horizon_loss(learned, meta)
 
-    outer = meta_optimizer(learning_rate=3e-3)
+    outer = meta_optimizer(learning_rate=6e-3)
     outer_state = outer.init(meta)
 
     @jax.jit
@@ -184,7 +200,7 @@ def test_meta_training_theta_beats_its_start_and_tuned_sgd(digits):
         updates, outer_state = outer.update(grads, outer_state, meta)
         return optax.apply_updates(meta, updates), outer_state
 
-    for i in range(200):
+    for i in range(80):
         meta, outer_state = outer_step(meta, outer_state, jax.random.key(1000 + i))
     trained = horizon_loss(learned, meta)
     print(f"validation loss at K=20: learned initial {initial:.3f}, meta-trained {trained:.3f}, "

@@ -1,0 +1,47 @@
+"""Figure 2: one inner training step with the learned optimizer against optax's SGD and Adam.
+
+Same supernet, same batch size, same data; each combination is one jitted
+``InnerLoop.step`` (sample a batch, forward, backward, optimizer update), timed over a
+chain of calls. ``learned/teacher`` is what DiMO trains with; ``learned/ce`` separates
+the optimizer's cost from the teacher loss's.
+
+    python -m benchmarks.inner_step '{"reps": 5}'
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+
+from benchmarks.common import Setup, build, chained_step_seconds, compile_timed, point_main
+
+COMBOS = (("sgd", "ce"), ("adam", "ce"), ("learned", "ce"), ("learned", "teacher"))
+
+
+def measure(reps: int = 5, chain: int = 20, dataset: str = "digits") -> dict:
+    import jax
+
+    result, programs = {}, {}
+    for optimizer, loss in COMBOS:
+        loop, meta, recipe, task = build(Setup(dataset=dataset, optimizer=optimizer, loss=loss))
+        step = jax.jit(lambda state, loop=loop, meta=meta, recipe=recipe, task=task:
+                       loop.step(meta, recipe, task, state)[0])
+        state = loop.init(jax.random.key(0), meta, recipe, task)
+        name = f"{optimizer}_{loss}"
+        step, result[f"step_compile_s_{name}"] = compile_timed(step, state)
+        programs[name] = (step, state)
+    # Interleaved, one rep of each in turn, so that drift in the machine's speed hits all alike.
+    times = {name: [] for name in programs}
+    for _ in range(reps):
+        for name, (step, state) in programs.items():
+            times[name].append(chained_step_seconds(step, state, chain, reps=1))
+    for name, seconds in times.items():
+        result[f"step_ms_{name}"] = 1e3 * statistics.median(seconds)
+    result["lopt_over_sgd"] = result["step_ms_learned_teacher"] / result["step_ms_sgd_ce"]
+    result["lopt_over_adam"] = result["step_ms_learned_teacher"] / result["step_ms_adam_ce"]
+    result["lopt_ce_over_sgd"] = result["step_ms_learned_ce"] / result["step_ms_sgd_ce"]
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(point_main(measure))

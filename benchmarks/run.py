@@ -1,0 +1,206 @@
+"""Every DiMO benchmark in one run: a table on stdout and a flat JSON file.
+
+    python -m benchmarks.run --quick --out benchmarks/results.json
+    python -m benchmarks.run --out benchmarks/results_full.json      # full; documents its duration
+
+Figures (issue #7): meta-gradient over plain training for K in {10, 20, 40} with and
+without remat; the learned optimizer's step over SGD's and Adam's; peak memory; proposal
+latency warm and cold; one meta-step on 1 device against 4; end-to-end ``train_meta.py``
+broken into data, compile and meta-steps. Every time is a median of repetitions after a
+warm-up call, compile times are reported apart, and each ratio comes from one process
+that measured both sides.
+
+``--quick`` takes fewer repetitions, projects the default run from its first 10
+meta-steps, and keeps compiled programs in a persistent cache of its own: the first quick
+run on a machine compiles everything (about 9 programs of 40-60 s each on 2 CPU cores),
+later ones load them (``compile_cache: warm``; compile figures are then cache loads). The
+full run compiles cold every time, takes 5 repetitions, runs the default config to the
+end, and adds the real-data run (mnist, fashion_mnist, cifar10) when the data folder has
+them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import end_to_end
+from benchmarks.common import BENCH_CACHE, ROOT, compilation_cache_env, machine, run_point
+
+KS = (10, 20, 40)
+REAL_DATASETS = "mnist,fashion_mnist,cifar10"
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _default_data_dir(given: str | None) -> str | None:
+    for candidate in (given, os.environ.get("DIMO_DATA_DIR"), ROOT.parent / "shared" / "data"):
+        if candidate and Path(candidate).is_dir():
+            return str(candidate)
+    return None
+
+
+def _has(data_dir: str | None, *names: str) -> bool:
+    if data_dir is None:
+        return False
+    from datasets_meta import DatasetError, load
+
+    try:
+        for name in names:
+            load(name, data_dir, image_size=16)
+    except DatasetError:
+        return False
+    return True
+
+
+def end_to_end_figures(results: dict, workdir: Path, quick: bool, data_dir: str | None) -> None:
+    steps = 10 if quick else None
+    _log(f"end to end: python train_meta.py (default config{', first 10 meta-steps' if quick else ''})")
+    e2e = end_to_end.measure(workdir / "default", steps=steps)
+    results["default_train_meta_s"] = e2e.get("projected_process_s", e2e["process_s"])
+    results["default_train_meta_projected"] = "projected_process_s" in e2e
+    for key in ("process_s", "startup_s", "data_load_s", "init_s", "compile_s", "steps_run",
+                "steps_s", "median_step_s", "other_s"):
+        results[f"default_train_meta_{key}"] = e2e[key]
+    if quick:
+        return
+    if _has(data_dir, *REAL_DATASETS.split(",")):
+        _log(f"end to end: python train_meta.py --datasets {REAL_DATASETS}")
+        real = end_to_end.measure(workdir / "real", datasets=REAL_DATASETS, data_dir=data_dir)
+        for key in ("process_s", "data_load_s", "init_s", "compile_s", "steps_run", "steps_s",
+                    "median_step_s", "other_s"):
+            results[f"real_train_meta_{key}"] = real[key]
+    else:
+        _log(f"end to end, real data: skipped ({REAL_DATASETS} not found in {data_dir})")
+
+
+def propose_figures(results: dict, workdir: Path, data_dir: str | None, reps: int) -> None:
+    # A dataset the default run (digits) has never seen, if the data folder has one.
+    dataset = "fashion_mnist" if _has(data_dir, "fashion_mnist") else "digits"
+    _log(f"proposal latency for {dataset}")
+    point = run_point("benchmarks.propose_latency", [json.dumps(
+        {"workdir": str(workdir / "default"), "dataset": dataset, "data_dir": data_dir, "reps": reps})])
+    results.update({k: v for k, v in point.items() if not isinstance(v, list)})
+    results["propose_dataset_unseen"] = dataset != "digits"
+    start = time.perf_counter()
+    cli = [sys.executable, "-m", "dimo.cli", "propose", "--workdir", str(workdir / "default"),
+           "--dataset", dataset, "--json", "--out", str(workdir / "cell.png")]
+    cli += ["--data_dir", data_dir] if data_dir else []
+    subprocess.run(cli, cwd=ROOT, check=True, capture_output=True)
+    results["propose_cli_process_s"] = time.perf_counter() - start
+
+
+def meta_gradient_figures(results: dict, reps: int) -> None:
+    for remat in (True, False):
+        for k in KS:
+            tag = f"k{k}_{'remat' if remat else 'noremat'}"
+            _log(f"meta-gradient K={k} remat={remat}")
+            point = run_point("benchmarks.meta_gradient",
+                              [json.dumps({"steps": k, "remat": remat, "reps": reps})])
+            results[f"meta_over_plain_{tag}"] = point["meta_over_plain"]
+            results[f"meta_grad_s_{tag}"] = point["meta_grad_s"]
+            results[f"meta_compile_s_{tag}"] = point["meta_compile_s"]
+            results[f"plain_step_ms_{tag}"] = 1e3 * point["plain_step_s"]
+            results[f"peak_mb_{tag}"] = point["peak_rss_mb"]
+            results[f"xla_buffers_mb_{tag}"] = point["xla_buffers_mb"]
+    for remat in ("remat", "noremat"):
+        results[f"peak_mb_k40_over_k10_{remat}"] = (results[f"peak_mb_k40_{remat}"]
+                                                    / results[f"peak_mb_k10_{remat}"])
+
+
+def scaling_figures(results: dict, reps: int) -> None:
+    import jax
+
+    # Virtual CPU devices always exist; accelerators are what the machine has.
+    counts = sorted({1, 4 if jax.default_backend() == "cpu" else jax.device_count()})
+    points = {}
+    for n in counts:
+        _log(f"meta-step of 4 tasks on {n} device(s)")
+        env = {"XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={n}"}
+        points[n] = run_point("benchmarks.scaling", [json.dumps({"num_devices": n, "reps": reps})], env)
+        results[f"meta_step_s_{n}dev"] = points[n]["meta_step_s"]
+        results[f"meta_step_compile_s_{n}dev"] = points[n]["compile_s"]
+    if len(points) == 1:
+        _log("scaling: one accelerator only, no multi-device point")
+    else:
+        one, many = points[counts[0]], points[counts[1]]
+        results[f"meta_step_{counts[1]}dev_over_1dev"] = many["meta_step_s"] / one["meta_step_s"]
+        results[f"meta_loss_abs_diff_{counts[1]}dev_vs_1dev"] = abs(many["meta_loss"] - one["meta_loss"])
+
+
+GOALS = [  # (key, goal, holds) from issue #7
+    *[(f"meta_over_plain_k{k}_remat", "<= 3", lambda v: v <= 3) for k in KS],
+    ("lopt_over_sgd", "<= 1.3", lambda v: v <= 1.3),
+    ("peak_mb_k40_over_k10_remat", "<= 1.5", lambda v: v <= 1.5),
+    ("propose_warm_s", "< 1 s", lambda v: v < 1),
+]
+
+
+def goals(results: dict) -> str:
+    lines = []
+    for key, goal, holds in GOALS:
+        if key in results:
+            lines.append(f"{key} = {results[key]:.4g}  (goal {goal}: {'met' if holds(results[key]) else 'MISSED'})")
+    return "\n".join(lines)
+
+
+def table(results: dict) -> str:
+    rows = [(k, f"{v:.4g}" if isinstance(v, float) else str(v)) for k, v in results.items()]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"| {k:<{width}} | {v:>12} |" for k, v in rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions; under 10 min on 2 CPU cores")
+    parser.add_argument("--out", help="write the flat JSON here")
+    parser.add_argument("--data_dir", help="raw data (default $DIMO_DATA_DIR, else ../shared/data)")
+    parser.add_argument("--only", default="end_to_end,propose,inner_step,meta_gradient,scaling",
+                        help="comma-separated sections to run")
+    args = parser.parse_args(argv)
+    sections = set(args.only.split(","))
+    if "propose" in sections:
+        sections.add("end_to_end")  # the proposal needs a meta-trained workdir
+    reps = 2 if args.quick else 5
+    data_dir = _default_data_dir(args.data_dir)
+    started = time.perf_counter()
+    cache = "off" if not args.quick else ("warm" if BENCH_CACHE.is_dir() and any(BENCH_CACHE.iterdir())
+                                          else "cold")
+    os.environ.update(compilation_cache_env(args.quick))  # every child process inherits it
+    results: dict = {"machine": machine(), "mode": "quick" if args.quick else "full",
+                     "date": time.strftime("%Y-%m-%d %H:%M"), "reps": reps,
+                     # warm: the *_compile_s figures are loads from the persistent cache
+                     "compile_cache": cache}
+    with tempfile.TemporaryDirectory(prefix="dimo_bench_") as tmp:
+        workdir = Path(tmp)
+        if "end_to_end" in sections:
+            end_to_end_figures(results, workdir, args.quick, data_dir)
+        if "propose" in sections:
+            propose_figures(results, workdir, data_dir, reps=5)
+    if "inner_step" in sections:
+        _log("inner step: learned optimizer vs sgd vs adam")
+        results.update(run_point("benchmarks.inner_step", [json.dumps({"reps": max(reps, 3)})]))
+    if "meta_gradient" in sections:
+        meta_gradient_figures(results, reps)
+    if "scaling" in sections:
+        scaling_figures(results, reps)
+    results["benchmark_wall_s"] = time.perf_counter() - started
+    print(table(results))
+    print(goals(results))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+        _log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
