@@ -45,7 +45,13 @@ def build(setup: Setup):
 
     from datasets_meta import load
     from dimo.supernet import Supernet
-    from dimo.unroll import InnerConfig, InnerLoop, default_recipe, init_meta_params, make_task
+    from dimo.unroll import (
+        InnerConfig,
+        InnerLoop,
+        default_recipe,
+        init_meta_params,
+        make_task,
+    )
 
     dataset = load(setup.dataset, image_size=setup.image_size)
     task = make_task(dataset, per_class=100)

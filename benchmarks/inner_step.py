@@ -13,7 +13,13 @@ from __future__ import annotations
 import statistics
 import sys
 
-from benchmarks.common import Setup, build, chained_step_seconds, compile_timed, point_main
+from benchmarks.common import (
+    Setup,
+    build,
+    chained_step_seconds,
+    compile_timed,
+    point_main,
+)
 
 COMBOS = (("sgd", "ce"), ("adam", "ce"), ("learned", "ce"), ("learned", "teacher"))
 

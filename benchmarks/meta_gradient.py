@@ -20,8 +20,15 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks.common import (Setup, build, chained_step_seconds, compile_timed, median_seconds,
-                               peak_rss_mb, point_main)
+from benchmarks.common import (
+    Setup,
+    build,
+    chained_step_seconds,
+    compile_timed,
+    median_seconds,
+    peak_rss_mb,
+    point_main,
+)
 
 
 def measure(steps: int, remat: bool, reps: int = 3, dataset: str = "digits") -> dict:

@@ -31,7 +31,13 @@ import time
 from pathlib import Path
 
 from benchmarks import end_to_end
-from benchmarks.common import BENCH_CACHE, ROOT, compilation_cache_env, machine, run_point
+from benchmarks.common import (
+    BENCH_CACHE,
+    ROOT,
+    compilation_cache_env,
+    machine,
+    run_point,
+)
 
 KS = (10, 20, 40)
 REAL_DATASETS = "mnist,fashion_mnist,cifar10"

@@ -22,7 +22,8 @@ def measure(num_devices: int, reps: int = 3, tasks: int = 4, datasets: str = "di
 
     from configs import default
     from datasets_meta import load
-    from dimo import meta_train, system as system_lib, task_sampler
+    from dimo import meta_train, task_sampler
+    from dimo import system as system_lib
     from dimo.unroll import meta_optimizer
 
     config = default.get_config()

@@ -30,9 +30,8 @@ import optax
 from jax.sharding import PartitionSpec as P
 
 from datasets_meta import load
-from dimo import faults
+from dimo import faults, task_sampler
 from dimo import system as system_lib
-from dimo import task_sampler
 from dimo import workdir as wd
 from dimo.unroll import meta_optimizer
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import jax
 import ml_collections
 
-from dimo import meta_train, system as system_lib
+from dimo import meta_train
+from dimo import system as system_lib
 from dimo import workdir as wd
 from dimo.unroll import meta_optimizer
 
