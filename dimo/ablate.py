@@ -13,15 +13,16 @@
 
 from __future__ import annotations
 
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from datasets_meta import Dataset, load as load_dataset
+from datasets_meta import Dataset
+from datasets_meta import load as load_dataset
 from dimo import decoder as dec
 from dimo import evaluate as ev
 from dimo import search_space as ss
+from dimo import system as system_lib
 from dimo.meta_train import reference_support
 from dimo.trained import Trained
 from dimo.unroll import Recipe
@@ -39,8 +40,8 @@ def _load(trained: Trained, name: str, data_dir) -> Dataset:
 
 def dataset_code(trained: Trained, dataset: Dataset):
     images, labels = reference_support(dataset, trained.config.task.support_shots, trained.config.seed)
-    return jax.jit(trained.system.code, static_argnums=5)(
-        trained.params, images, labels, dataset.mean, dataset.std, dataset.num_classes)
+    return system_lib.code(trained.system, trained.params, images, labels, dataset.mean, dataset.std,
+                           dataset.num_classes)
 
 
 def recipe_from_code(trained: Trained, code) -> Recipe:

@@ -65,6 +65,12 @@ class System:
 
 
 @functools.partial(jax.jit, static_argnums=(0, 6))
+def code(system: System, params, support_images, support_labels, mean, std, num_classes: int):
+    """``system.code`` compiled once per (system, shapes)."""
+    return system.code(params, support_images, support_labels, mean, std, num_classes)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 6))
 def propose(system: System, params, support_images, support_labels, mean, std, num_classes: int) -> Recipe:
     """``system.propose`` compiled once per (system, shapes): later calls skip tracing."""
     return system.propose(params, support_images, support_labels, mean, std, num_classes)
