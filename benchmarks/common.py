@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_CACHE = Path(os.environ.get("DIMO_CACHE_DIR", Path.home() / ".cache" / "dimo")) / "jax_benchmarks"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +98,14 @@ def compilation_cache_env(use_cache: bool) -> dict:
     children share a cache of the benchmarks' own: a rerun skips the compiles (its compile
     figures are then cache loads, and ``benchmarks.run`` says so).
     """
-    return {"DIMO_COMPILATION_CACHE": str(BENCH_CACHE) if use_cache else "off"}
+    return {"DIMO_COMPILATION_CACHE": str(bench_cache()) if use_cache else "off"}
+
+
+def bench_cache() -> Path:
+    """The quick runs' own persistent compilation cache, beside DiMO's."""
+    from dimo import runtime
+
+    return runtime.cache_dir() / "jax_benchmarks"
 
 
 def run_point(module: str, args: list[str], env: dict | None = None, timeout: float = 1800) -> dict:

@@ -32,8 +32,8 @@ from pathlib import Path
 
 from benchmarks import end_to_end
 from benchmarks.common import (
-    BENCH_CACHE,
     ROOT,
+    bench_cache,
     compilation_cache_env,
     machine,
     run_point,
@@ -178,8 +178,8 @@ def main(argv=None) -> int:
     reps = 2 if args.quick else 5
     data_dir = _default_data_dir(args.data_dir)
     started = time.perf_counter()
-    cache = "off" if not args.quick else ("warm" if BENCH_CACHE.is_dir() and any(BENCH_CACHE.iterdir())
-                                          else "cold")
+    cached = bench_cache()
+    cache = "off" if not args.quick else ("warm" if cached.is_dir() and any(cached.iterdir()) else "cold")
     os.environ.update(compilation_cache_env(args.quick))  # every child process inherits it
     results: dict = {"machine": machine(), "mode": "quick" if args.quick else "full",
                      "date": time.strftime("%Y-%m-%d %H:%M"), "reps": reps,
