@@ -3,7 +3,9 @@
 Timing rules (issue #7): a program is compiled ahead of time and its compile time reported
 apart; it is then called once to warm up, and the figure is the median of ``reps`` calls.
 Points whose memory or device count must not mix run in a subprocess of their own
-(``run_point``), which prints one JSON line.
+(``run_point``), which prints one JSON line. ``benchmarks.run --quick`` runs two such
+processes at a time: each compiles under a shared lock and measures under an exclusive one
+(``phase``), so two compiles overlap but nothing runs beside a measurement.
 
 The default setup is the brief's reference: C=8, one cell per stage, 16x16 inputs, batch 64,
 on real data (``digits`` ships with scikit-learn; ``--dataset mnist`` with ``DIMO_DATA_DIR``
@@ -12,7 +14,9 @@ set reads real MNIST).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import platform
@@ -23,6 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LOCK_ENV = "DIMO_BENCH_LOCK"  # set by benchmarks.run when point processes run side by side
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +65,26 @@ def build(setup: Setup):
     return loop, init_meta_params(jax.random.key(0), cfg), default_recipe(), task
 
 
+@contextlib.contextmanager
+def phase(kind: str):
+    """``with phase("compile")`` / ``with phase("measure")``: the lock protocol above.
+
+    A process compiles while holding the lock shared and measures while holding it
+    exclusively, so a measurement never shares the cores with another process's compile or
+    measurement. Without ``$DIMO_BENCH_LOCK`` (a point run on its own) it does nothing.
+    """
+    path = os.environ.get(LOCK_ENV)
+    if not path:
+        yield
+        return
+    with open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH if kind == "compile" else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def compile_timed(jitted, *args):
     """(compiled program, seconds to trace, lower and compile it)."""
     start = time.perf_counter()
@@ -67,9 +92,13 @@ def compile_timed(jitted, *args):
     return compiled, time.perf_counter() - start
 
 
-def median_seconds(call, reps: int) -> tuple[float, list[float]]:
-    """Median wall time of ``call()`` (which must block until done) after one warm-up call."""
-    call()
+def median_seconds(call, reps: int, warm_up: bool = True) -> tuple[float, list[float]]:
+    """Median wall time of ``call()`` (which must block until done) after one warm-up call.
+
+    ``warm_up=False`` when the caller has just made that call itself.
+    """
+    if warm_up:
+        call()
     times = []
     for _ in range(reps):
         start = time.perf_counter()
@@ -122,9 +151,10 @@ def run_point(module: str, args: list[str], env: dict | None = None, timeout: fl
 
 def point_main(measure, argv=None) -> int:
     """``python -m benchmarks.X '{"k": 10, ...}'``: print measure(**kwargs) as one JSON line."""
-    from dimo import runtime
+    with phase("compile"):  # importing JAX and DiMO is seconds of CPU: not beside a measurement
+        from dimo import meta_train, runtime  # noqa: F401  (meta_train: imports the rest)
 
-    runtime.enable_compilation_cache()  # as DIMO_COMPILATION_CACHE says (off unless --quick)
+        runtime.enable_compilation_cache()  # as DIMO_COMPILATION_CACHE says (off unless --quick)
     kwargs = json.loads((argv or sys.argv[1:])[0])
     print(json.dumps(measure(**kwargs)), flush=True)
     return 0

@@ -18,6 +18,7 @@ from benchmarks.common import (
     build,
     chained_step_seconds,
     compile_timed,
+    phase,
     point_main,
 )
 
@@ -27,20 +28,24 @@ COMBOS = (("sgd", "ce"), ("adam", "ce"), ("learned", "ce"), ("learned", "teacher
 def measure(reps: int = 5, chain: int = 20, dataset: str = "digits") -> dict:
     import jax
 
-    result, programs = {}, {}
-    for optimizer, loss in COMBOS:
-        loop, meta, recipe, task = build(Setup(dataset=dataset, optimizer=optimizer, loss=loss))
-        step = jax.jit(lambda state, loop=loop, meta=meta, recipe=recipe, task=task:
-                       loop.step(meta, recipe, task, state)[0])
-        state = loop.init(jax.random.key(0), meta, recipe, task)
-        name = f"{optimizer}_{loss}"
-        step, result[f"step_compile_s_{name}"] = compile_timed(step, state)
-        programs[name] = (step, state)
-    # Interleaved, one rep of each in turn, so that drift in the machine's speed hits all alike.
-    times = {name: [] for name in programs}
-    for _ in range(reps):
-        for name, (step, state) in programs.items():
-            times[name].append(chained_step_seconds(step, state, chain, reps=1))
+    from dimo.unroll import init_inner_state
+
+    with phase("compile"):
+        result, programs = {}, {}
+        for optimizer, loss in COMBOS:
+            loop, meta, recipe, task = build(Setup(dataset=dataset, optimizer=optimizer, loss=loss))
+            step = jax.jit(lambda state, loop=loop, meta=meta, recipe=recipe, task=task:
+                           loop.step(meta, recipe, task, state)[0])
+            state = init_inner_state(loop, jax.random.key(0), meta, recipe, task)
+            name = f"{optimizer}_{loss}"
+            step, result[f"step_compile_s_{name}"] = compile_timed(step, state)
+            programs[name] = (step, state)
+    with phase("measure"):
+        # Interleaved, one rep of each in turn, so that drift in the machine's speed hits all alike.
+        times = {name: [] for name in programs}
+        for _ in range(reps):
+            for name, (step, state) in programs.items():
+                times[name].append(chained_step_seconds(step, state, chain, reps=1))
     for name, seconds in times.items():
         result[f"step_ms_{name}"] = 1e3 * statistics.median(seconds)
     result["lopt_over_sgd"] = result["step_ms_learned_teacher"] / result["step_ms_sgd_ce"]

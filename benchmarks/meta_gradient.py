@@ -27,6 +27,7 @@ from benchmarks.common import (
     compile_timed,
     median_seconds,
     peak_rss_mb,
+    phase,
     point_main,
 )
 
@@ -34,19 +35,23 @@ from benchmarks.common import (
 def measure(steps: int, remat: bool, reps: int = 3, dataset: str = "digits") -> dict:
     import jax
 
-    loop, meta, recipe, task = build(Setup(dataset=dataset, steps=steps, remat=remat,
-                                           optimizer="sgd", loss="ce"))
-    grad = jax.jit(jax.value_and_grad(loop.meta_loss, argnums=1, has_aux=True))
-    compiled, meta_compile_s = compile_timed(grad, meta, recipe, task, jax.random.key(0))
-    analysis = compiled.memory_analysis()
-    meta_s, meta_times = median_seconds(
-        lambda: jax.block_until_ready(compiled(meta, recipe, task, jax.random.key(1))), reps)
-    peak = peak_rss_mb()
+    from dimo.unroll import init_inner_state
 
-    step = jax.jit(lambda state: loop.step(meta, recipe, task, state)[0])
-    state = loop.init(jax.random.key(2), meta, recipe, task)
-    step, plain_compile_s = compile_timed(step, state)
-    plain_s = chained_step_seconds(step, state, steps, reps)
+    with phase("compile"):
+        loop, meta, recipe, task = build(Setup(dataset=dataset, steps=steps, remat=remat,
+                                               optimizer="sgd", loss="ce"))
+        grad = jax.jit(jax.value_and_grad(loop.meta_loss, argnums=1, has_aux=True))
+        compiled, meta_compile_s = compile_timed(grad, meta, recipe, task, jax.random.key(0))
+    with phase("measure"):
+        analysis = compiled.memory_analysis()
+        meta_s, meta_times = median_seconds(
+            lambda: jax.block_until_ready(compiled(meta, recipe, task, jax.random.key(1))), reps)
+        peak = peak_rss_mb()
+
+        step = jax.jit(lambda state: loop.step(meta, recipe, task, state)[0])
+        state = init_inner_state(loop, jax.random.key(2), meta, recipe, task)
+        step, plain_compile_s = compile_timed(step, state)
+        plain_s = chained_step_seconds(step, state, steps, reps)
     buffers = (analysis.temp_size_in_bytes + analysis.argument_size_in_bytes
                + analysis.output_size_in_bytes) / 2 ** 20 if analysis is not None else None
     return {"steps": steps, "remat": remat, "meta_grad_s": meta_s, "meta_grad_times_s": meta_times,

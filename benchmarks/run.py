@@ -10,18 +10,23 @@ broken into data, compile and meta-steps. Every time is a median of repetitions 
 warm-up call, compile times are reported apart, and each ratio comes from one process
 that measured both sides.
 
-``--quick`` takes fewer repetitions, projects the default run from its first 10
-meta-steps, and keeps compiled programs in a persistent cache of its own: the first quick
-run on a machine compiles everything (about 9 programs of 40-60 s each on 2 CPU cores),
-later ones load them (``compile_cache: warm``; compile figures are then cache loads). The
-full run compiles cold every time, takes 5 repetitions, runs the default config to the
-end, and adds the real-data run (mnist, fashion_mnist, cifar10) when the data folder has
-them.
+Points that must not share a process (one per meta-gradient (K, remat), one per device
+count, the inner-step comparison) run as subprocesses. ``--quick`` runs them two at a time:
+two processes compile side by side (compiling is mostly one core's work, and a meta-gradient
+takes 40-60 s to compile on 2 CPU cores), while each measurement holds an exclusive lock
+so nothing else runs beside it (``benchmarks.common.phase``); compile figures then overlap
+another compile (``compile_lanes: 2``). ``--quick`` also takes fewer repetitions, projects
+the default run from its first 10 meta-steps, and keeps compiled programs in a persistent
+cache of its own, so a rerun loads them (``compile_cache: warm``; compile figures are
+then cache loads). The full run goes one point at a time, compiles cold, takes 5
+repetitions, runs the default config to the end, and adds the real-data run (mnist,
+fashion_mnist, cifar10) when the data folder has them.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -32,6 +37,7 @@ from pathlib import Path
 
 from benchmarks import end_to_end
 from benchmarks.common import (
+    LOCK_ENV,
     ROOT,
     bench_cache,
     compilation_cache_env,
@@ -104,42 +110,75 @@ def propose_figures(results: dict, workdir: Path, data_dir: str | None, reps: in
     results["propose_cli_process_s"] = time.perf_counter() - start
 
 
-def meta_gradient_figures(results: dict, reps: int) -> None:
-    for remat in (True, False):
-        for k in KS:
-            tag = f"k{k}_{'remat' if remat else 'noremat'}"
-            _log(f"meta-gradient K={k} remat={remat}")
-            point = run_point("benchmarks.meta_gradient",
-                              [json.dumps({"steps": k, "remat": remat, "reps": reps})])
-            results[f"meta_over_plain_{tag}"] = point["meta_over_plain"]
-            results[f"meta_grad_s_{tag}"] = point["meta_grad_s"]
-            results[f"meta_compile_s_{tag}"] = point["meta_compile_s"]
-            results[f"plain_step_ms_{tag}"] = 1e3 * point["plain_step_s"]
-            results[f"peak_mb_{tag}"] = point["peak_rss_mb"]
-            results[f"xla_buffers_mb_{tag}"] = point["xla_buffers_mb"]
+def lane_points(sections: set, reps: int) -> list[tuple[str, str, dict, dict]]:
+    """(tag, module, kwargs, env) of every point that runs in a process of its own."""
+    import jax
+
+    points = []
+    if "inner_step" in sections:
+        points.append(("inner_step", "benchmarks.inner_step", {"reps": max(reps, 3)}, {}))
+    if "meta_gradient" in sections:
+        for remat in (True, False):
+            for k in KS:
+                points.append((f"k{k}_{'remat' if remat else 'noremat'}", "benchmarks.meta_gradient",
+                               {"steps": k, "remat": remat, "reps": reps}, {}))
+    if "scaling" in sections:
+        # Virtual CPU devices always exist; accelerators are what the machine has.
+        for n in sorted({1, 4 if jax.default_backend() == "cpu" else jax.device_count()}):
+            flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={n}"
+            points.append((f"{n}dev", "benchmarks.scaling", {"num_devices": n, "reps": reps},
+                           {"XLA_FLAGS": flags}))
+    return points
+
+
+def run_lanes(points, lanes: int) -> dict:
+    """Runs the points ``lanes`` processes at a time; {tag: result}.
+
+    With two lanes, two processes compile side by side (compiling is mostly one core's
+    work) while every measurement holds an exclusive lock (``common.phase``): the figures
+    are as if run one by one, the wall time is not.
+    """
+    def one(tag, module, kwargs, env):
+        _log(f"{tag}: started ({module})")
+        result = run_point(module, [json.dumps(kwargs)], {**env, LOCK_ENV: lock.name})
+        _log(f"{tag}: done")
+        return result
+
+    with tempfile.NamedTemporaryFile(prefix="dimo_bench_lock_") as lock, \
+            concurrent.futures.ThreadPoolExecutor(lanes) as pool:
+        futures = {tag: pool.submit(one, tag, *rest) for tag, *rest in points}
+        return {tag: future.result() for tag, future in futures.items()}
+
+
+def inner_step_figures(results: dict, point: dict) -> None:
+    results.update(point)
+
+
+def meta_gradient_figures(results: dict, points: dict) -> None:
+    for tag, point in points.items():
+        results[f"meta_over_plain_{tag}"] = point["meta_over_plain"]
+        results[f"meta_grad_s_{tag}"] = point["meta_grad_s"]
+        results[f"meta_compile_s_{tag}"] = point["meta_compile_s"]
+        results[f"plain_step_ms_{tag}"] = 1e3 * point["plain_step_s"]
+        results[f"peak_mb_{tag}"] = point["peak_rss_mb"]
+        results[f"xla_buffers_mb_{tag}"] = point["xla_buffers_mb"]
     for remat in ("remat", "noremat"):
         results[f"peak_mb_k40_over_k10_{remat}"] = (results[f"peak_mb_k40_{remat}"]
                                                     / results[f"peak_mb_k10_{remat}"])
 
 
-def scaling_figures(results: dict, reps: int) -> None:
-    import jax
-
-    # Virtual CPU devices always exist; accelerators are what the machine has.
-    counts = sorted({1, 4 if jax.default_backend() == "cpu" else jax.device_count()})
-    points = {}
-    for n in counts:
-        _log(f"meta-step of 4 tasks on {n} device(s)")
-        env = {"XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={n}"}
-        points[n] = run_point("benchmarks.scaling", [json.dumps({"num_devices": n, "reps": reps})], env)
-        results[f"meta_step_s_{n}dev"] = points[n]["meta_step_s"]
-        results[f"meta_step_compile_s_{n}dev"] = points[n]["compile_s"]
+def scaling_figures(results: dict, points: dict) -> None:
+    for point in points.values():
+        n = point["num_devices"]
+        results[f"meta_step_s_{n}dev"] = point["meta_step_s"]
+        results[f"meta_step_compile_s_{n}dev"] = point["compile_s"]
     if len(points) == 1:
         _log("scaling: one accelerator only, no multi-device point")
     else:
-        one, many = points[counts[0]], points[counts[1]]
-        results[f"meta_step_{counts[1]}dev_over_1dev"] = many["meta_step_s"] / one["meta_step_s"]
-        results[f"meta_loss_abs_diff_{counts[1]}dev_vs_1dev"] = abs(many["meta_loss"] - one["meta_loss"])
+        one, many = (points[tag] for tag in sorted(points, key=lambda t: int(t[:-3])))
+        n = many["num_devices"]
+        results[f"meta_step_{n}dev_over_1dev"] = many["meta_step_s"] / one["meta_step_s"]
+        results[f"meta_loss_abs_diff_{n}dev_vs_1dev"] = abs(many["meta_loss"] - one["meta_loss"])
 
 
 GOALS = [  # (key, goal, holds) from issue #7
@@ -191,13 +230,15 @@ def main(argv=None) -> int:
             end_to_end_figures(results, workdir, args.quick, data_dir)
         if "propose" in sections:
             propose_figures(results, workdir, data_dir, reps=5)
-    if "inner_step" in sections:
-        _log("inner step: learned optimizer vs sgd vs adam")
-        results.update(run_point("benchmarks.inner_step", [json.dumps({"reps": max(reps, 3)})]))
-    if "meta_gradient" in sections:
-        meta_gradient_figures(results, reps)
-    if "scaling" in sections:
-        scaling_figures(results, reps)
+    lanes = 2 if args.quick else 1
+    results["compile_lanes"] = lanes  # 2: the *_compile_s figures overlap another compile
+    points = run_lanes(lane_points(sections, reps), lanes)
+    if "inner_step" in points:
+        inner_step_figures(results, points["inner_step"])
+    meta_gradient_figures(results, {t: p for t, p in points.items() if t.startswith("k")})
+    scaling = {t: p for t, p in points.items() if t.endswith("dev")}
+    if scaling:
+        scaling_figures(results, scaling)
     results["benchmark_wall_s"] = time.perf_counter() - started
     print(table(results))
     print(goals(results))

@@ -22,10 +22,10 @@ from datasets_meta import Dataset
 from datasets_meta.samplers import normalize
 from dimo import search_space as ss
 from dimo.cost import network_cost
+from dimo.learned_optimizer import LOptConfig
 from dimo.supernet import Supernet
 from dimo.teacher_loss import TeacherConfig
-from dimo.learned_optimizer import LOptConfig
-from dimo.unroll import InnerConfig, InnerLoop, Recipe, make_task
+from dimo.unroll import InnerConfig, InnerLoop, Recipe, init_inner_state, make_task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +99,7 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
                     jnp.asarray(decay, jnp.float32))
     meta = meta if meta is not None else {"optimizer": None, "teacher": None}
     task = make_task(dataset)
-    state = loop.init(jax.random.key(setup.seed), meta, recipe, task)
+    state = init_inner_state(loop, jax.random.key(setup.seed), meta, recipe, task)
     curve, start, done = [], time.perf_counter(), 0
     bar = tqdm(total=setup.steps, desc=f"train {setup.optimizer}/{setup.loss}", disable=not progress,
                leave=False, dynamic_ncols=True)

@@ -20,6 +20,7 @@ gets a zero gradient.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -119,6 +120,9 @@ class InnerState:
     key: jax.Array
 
 
+# Jitted, as ``init_inner_state``: run op by op, flax's initialisers cost seconds of tiny
+# compiles and dispatches.
+@functools.partial(jax.jit, static_argnums=1)
 def init_meta_params(key, cfg: InnerConfig) -> dict[str, Any]:
     opt_key, teacher_key = jax.random.split(key)
     return {"optimizer": lopt.init_theta(opt_key, cfg.lopt),
@@ -214,6 +218,10 @@ class InnerLoop:
         state = self.init(init_key, meta, recipe, task)
         loss, (_, aux) = self.segment_loss(meta, recipe, task, state, self.cfg.steps, val_key)
         return loss, aux
+
+
+# ``InnerLoop.init`` for callers outside a trace: one compiled program per loop and shapes.
+init_inner_state = jax.jit(InnerLoop.init, static_argnums=0)
 
 
 def meta_optimizer(learning_rate: float = 1e-3, clip_norm: float = 1.0,
