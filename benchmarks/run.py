@@ -220,6 +220,9 @@ def main(argv=None) -> int:
     cached = bench_cache()
     cache = "off" if not args.quick else ("warm" if cached.is_dir() and any(cached.iterdir()) else "cold")
     os.environ.update(compilation_cache_env(args.quick))  # every child process inherits it
+    # This process, train_meta.py and up to two point processes share an accelerator: none
+    # may take most of its memory up front, as JAX does by default on GPU.
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     results: dict = {"machine": machine(), "mode": "quick" if args.quick else "full",
                      "date": time.strftime("%Y-%m-%d %H:%M"), "reps": reps,
                      # warm: the *_compile_s figures are loads from the persistent cache
