@@ -150,10 +150,6 @@ def run_lanes(points, lanes: int) -> dict:
         return {tag: future.result() for tag, future in futures.items()}
 
 
-def inner_step_figures(results: dict, point: dict) -> None:
-    results.update(point)
-
-
 def meta_gradient_figures(results: dict, points: dict) -> None:
     for tag, point in points.items():
         results[f"meta_over_plain_{tag}"] = point["meta_over_plain"]
@@ -236,12 +232,11 @@ def main(argv=None) -> int:
     lanes = 2 if args.quick else 1
     results["compile_lanes"] = lanes  # 2: the *_compile_s figures overlap another compile
     points = run_lanes(lane_points(sections, reps), lanes)
-    if "inner_step" in points:
-        inner_step_figures(results, points["inner_step"])
-    meta_gradient_figures(results, {t: p for t, p in points.items() if t.startswith("k")})
-    scaling = {t: p for t, p in points.items() if t.endswith("dev")}
-    if scaling:
-        scaling_figures(results, scaling)
+    results.update(points.get("inner_step", {}))
+    if "meta_gradient" in sections:
+        meta_gradient_figures(results, {t: p for t, p in points.items() if t.startswith("k")})
+    if "scaling" in sections:
+        scaling_figures(results, {t: p for t, p in points.items() if t.endswith("dev")})
     results["benchmark_wall_s"] = time.perf_counter() - started
     print(table(results))
     print(goals(results))
