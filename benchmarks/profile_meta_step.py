@@ -26,7 +26,7 @@ def main(argv=None) -> int:
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
 
-    from configs import default
+    from dimo.configs import default
     from dimo import meta_train, runtime
 
     runtime.enable_compilation_cache()

@@ -33,6 +33,7 @@ def measure(workdir: str, dataset: str, data_dir: str | None = None, reps: int =
         warm.append(time.perf_counter() - tick)
     warm.sort()
     return {"dataset": first["dataset"], "genotype": first["genotype"], "import_s": imported - start,
+            "seen_in_meta_training": first["seen_in_meta_training"],
             "propose_cold_s": cold, "propose_cold_load_s": first["load_s"],
             "propose_cold_embed_decode_s": first["embed_decode_s"],
             "propose_warm_s": warm[len(warm) // 2], "propose_warm_times_s": warm}

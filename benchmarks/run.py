@@ -101,7 +101,8 @@ def propose_figures(results: dict, workdir: Path, data_dir: str | None, reps: in
     point = run_point("benchmarks.propose_latency", [json.dumps(
         {"workdir": str(workdir / "default"), "dataset": dataset, "data_dir": data_dir, "reps": reps})])
     results.update({k: v for k, v in point.items() if not isinstance(v, list)})
-    results["propose_dataset_unseen"] = dataset != "digits"
+    # Read from the workdir's config by the proposal itself, not guessed from the name.
+    results["propose_dataset_unseen"] = not point["seen_in_meta_training"]
     start = time.perf_counter()
     cli = [sys.executable, "-m", "dimo.cli", "propose", "--workdir", str(workdir / "default"),
            "--dataset", dataset, "--json", "--out", str(workdir / "cell.png")]

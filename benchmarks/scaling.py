@@ -20,7 +20,7 @@ from benchmarks.common import compile_timed, median_seconds, phase, point_main
 def measure(num_devices: int, reps: int = 3, tasks: int = 4, datasets: str = "digits") -> dict:
     import jax
 
-    from configs import default
+    from dimo.configs import default
     from datasets_meta import load
     from dimo import meta_train, task_sampler
     from dimo import system as system_lib

@@ -1,44 +1,4 @@
-"""Default, CPU-sized meta-training on scikit-learn's bundled digits (no download).
+"""Default, CPU-sized meta-training on scikit-learn's bundled digits (no download). Defined in dimo/configs/default.py (installed with DiMO);
+this file is what `train_meta.py --config configs/default.py` loads by path."""
 
-    python train_meta.py
-    python train_meta.py --config configs/default.py --config.meta.steps=50
-    DIMO_DATA_DIR=../shared/data python train_meta.py --datasets mnist,fashion_mnist,cifar10
-
-Class-subset tasks (5 of a dataset's classes), a C=8, one-cell-per-stage supernet on
-16x16 images, K=10 inner steps with the learned optimizer on the teacher loss.
-"""
-
-import ml_collections
-
-
-def get_config() -> ml_collections.ConfigDict:
-    config = ml_collections.ConfigDict()
-    config.seed = 0
-    config.datasets = "digits"  # comma-separated names; --datasets overrides
-
-    config.data = dict(image_size=16, channels=3, val_fraction=0.1)
-    # Each task: `classes_per_task` classes, `per_class` train and val examples of each,
-    # the first `support_shots` of each class as the support set the embedding reads.
-    config.task = dict(classes_per_task=5, per_class=40, support_shots=5)
-    config.model = dict(channels=8, cells_per_stage=1, affine=False)
-    config.inner = dict(steps=10, batch_size=32, val_batch_size=100, optimizer="learned",
-                        loss="teacher", learning_rate=0.1, momentum=0.9, remat=True)
-    config.lopt = dict(hidden_size=8, init_lr=1.0, max_step=0.3)
-    config.teacher = dict(hidden_size=16)
-    config.embedding = dict(feature_size=32, code_size=32, num_heads=4)
-    # lr_scale is bounded: past ~3x the K-step unroll turns chaotic and meta-gradients explode.
-    config.decoder = dict(hidden_size=64, temperature=1.0, max_lr_scale=3.0, max_weight_decay=1e-3)
-    config.meta = dict(
-        steps=100,
-        tasks_per_step=2,  # a multiple of the number of devices
-        learning_rate=1e-3,
-        clip_norm=1.0,
-        dataset_weights="",  # e.g. "mnist:2,cifar10:1"; empty = uniform
-        num_devices=0,  # 0 = all available
-        checkpoint_every=20,
-        max_consecutive_bad=10,
-    )
-    # Test-only: NaN/Inf injected at given meta-steps, e.g. "2:batch,5-7:inner_gradient"
-    # (sites: inner_gradient, batch, optimizer_output; see dimo/faults.py).
-    config.debug = dict(inject_faults="")
-    return config
+from dimo.configs.default import get_config  # noqa: F401

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -41,7 +42,7 @@ class RawFormat:
     expected: str  # what a user must put where, for error messages
     find: Callable[[Path], list[Path] | None]
     read: Callable[[list[Path], "Spec", int], RawDataset]
-    note: str = ""
+    note: str = ""  # a caveat about this copy (e.g. lossy), said once when it is read
 
 
 IDX = RawFormat("idx files", ", ".join(s + ".gz" for s in idx.STEMS), idx.find,
@@ -180,6 +181,13 @@ def _read_folder(path_text: str, size: int, channels: int):
     return raw, meta
 
 
+def display_name(name: str) -> str:
+    """The name a loaded dataset carries: a registry name as it is, a folder by its stem."""
+    if name.startswith("folder:"):
+        return Path(name[len("folder:"):]).name.split(".")[0] or "folder"
+    return name
+
+
 def load(name: str, data_dir=None, image_size: int = 16, channels: int = 3,
          val_fraction: float = 0.1, test_fraction: float = 0.2, seed: int = 0,
          download: bool | None = None) -> Dataset:
@@ -197,7 +205,7 @@ def load(name: str, data_dir=None, image_size: int = 16, channels: int = 3,
     searched: list[str] = []
     if name.startswith("folder:"):
         raw, meta = _read_folder(name[len("folder:"):], image_size, channels)
-        display = Path(meta["path"]).name.split(".")[0] or "folder"
+        display = display_name("folder:" + meta["path"])
         num_classes = len(raw.class_names)
     else:
         spec = get_spec(name)
@@ -222,7 +230,20 @@ def load(name: str, data_dir=None, image_size: int = 16, channels: int = 3,
                 f"no data for {name!r}: searched {'; '.join(searched)}. Fix: put {fixes} and pass "
                 f"--data_dir (or set DIMO_DATA_DIR), or run online so TFDS can download it")
         raw, meta = found
+    _say_note(display, meta)
     return _assemble(display, raw, meta, num_classes, val_fraction, test_fraction, seed)
+
+
+_noted: set[tuple[str, str]] = set()
+
+
+def _say_note(name: str, meta: dict) -> None:
+    """One stderr line per process when a dataset comes from a copy with a caveat (the lossy
+    CIFAR-10 JPEGs): figures on it are not figures on the original."""
+    if meta.get("note") and (name, meta.get("path", "")) not in _noted:
+        _noted.add((name, meta.get("path", "")))
+        print(f"note: {name} is read from {meta.get('path')}: {meta['note']}; its figures are "
+              f"not comparable with ones on the original", file=sys.stderr)
 
 
 def _assemble(name, raw: RawDataset, meta, num_classes, val_fraction, test_fraction, seed) -> Dataset:

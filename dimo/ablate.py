@@ -3,9 +3,17 @@
 1. **Optimizer x loss**: the proposed architecture trained from scratch with
    {learned optimizer, SGD, Adam} x {teacher loss, cross-entropy}, several seeds, accuracy
    at the meta-trained horizon K and at 4K. SGD (momentum 0.9) and Adam get their
-   learning rate tuned on the *meta-training* datasets (not the evaluated one): each rate
-   of a small grid trains the proposed cell for 4K steps on each meta-training dataset,
-   and the rate with the best mean validation accuracy is kept.
+   learning rate tuned on the *meta-training* datasets (not the evaluated one), with the
+   loss they are reported with: each rate of a small grid trains the proposed cell for 4K
+   steps on each meta-training dataset, and the rate with the best mean validation
+   accuracy is kept.
+
+   The network is of the kind the learned optimizer was meta-trained on (the config's
+   affine or non-affine normalisation, its batch size). What still differs from
+   meta-training is reported in ``distribution_shift``: the evaluated dataset's classes
+   (meta-training tasks have ``task.classes_per_task``) and the horizon (4K steps where
+   meta-training unrolled K; the teacher sees its progress feature clipped at 1 beyond K,
+   see ``dimo.teacher_loss.observe``).
 2. **Embedding**: the proposal decoded from the dataset's own code, from each
    meta-training dataset's code, and from their mean code, each trained with the learned
    recipe.
@@ -51,7 +59,8 @@ def recipe_from_code(trained: Trained, code) -> Recipe:
 def _train(trained, genotype, dataset, optimizer, loss, recipe, steps, seed, lr=1.0):
     # The tuned rate travels in the recipe's (traced) lr_scale: one compile for the grid.
     setup = ev.setup_for(trained.config, steps=steps, optimizer=optimizer, loss=loss,
-                         learning_rate=1.0, seed=seed, chunk=trained.config.inner.steps)
+                         learning_rate=1.0, seed=seed, chunk=trained.config.inner.steps,
+                         affine=trained.config.model.affine)
     lopt_cfg, teacher_cfg = ev.learned_configs(trained.config)
     lr_scale = float(recipe.lr_scale) if optimizer == "learned" else lr
     return ev.train_genotype(genotype, dataset, setup, trained.params, lopt_cfg, teacher_cfg,
@@ -59,13 +68,15 @@ def _train(trained, genotype, dataset, optimizer, loss, recipe, steps, seed, lr=
                              eval_every=trained.config.inner.steps)
 
 
-def tune_learning_rates(trained, genotype, meta_datasets, recipe, steps, optimizers) -> dict:
+def tune_learning_rates(trained, genotype, meta_datasets, recipe, steps, combos) -> dict:
+    """{"optimizer/loss": {"lr", "val_accuracy_by_lr"}} for each hand-written optimizer's combo,
+    tuned with the loss that combo is reported with."""
     tuned = {}
-    for optimizer in optimizers:
+    for optimizer, loss in combos:
         grid = LR_GRID[optimizer]
-        scores = {lr: np.mean([_train(trained, genotype, d, optimizer, "ce", recipe, steps, 0, lr)["val_accuracy"]
+        scores = {lr: np.mean([_train(trained, genotype, d, optimizer, loss, recipe, steps, 0, lr)["val_accuracy"]
                                for d in meta_datasets]) for lr in grid}
-        tuned[optimizer] = {"lr": max(scores, key=scores.get), "val_accuracy_by_lr": scores}
+        tuned[f"{optimizer}/{loss}"] = {"lr": max(scores, key=scores.get), "val_accuracy_by_lr": scores}
     return tuned
 
 
@@ -74,9 +85,11 @@ def _at(curve, step):
 
 
 def ablate(trained: Trained, dataset_name: str, data_dir=None, seeds: int = 3,
-           combos=COMBOS, embedding: bool = True, genotype: ss.Genotype | None = None) -> dict:
-    """Runs the ablations on ``dataset_name``; ``genotype`` replaces the proposed cell (the
-    proposed learning-rate scale and weight decay are kept)."""
+           combos=COMBOS, embedding: bool = True, genotype: ss.Genotype | None = None,
+           first_seed: int = 0) -> dict:
+    """Runs the ablations on ``dataset_name`` with training seeds ``first_seed ...
+    first_seed + seeds - 1``; ``genotype`` replaces the proposed cell (the proposed
+    learning-rate scale and weight decay are kept)."""
     horizon = trained.config.inner.steps
     long = 4 * horizon
     target = _load(trained, dataset_name, data_dir)
@@ -86,13 +99,13 @@ def ablate(trained: Trained, dataset_name: str, data_dir=None, seeds: int = 3,
     recipe = recipe_from_code(trained, own_code)
     proposed = ss.discretize(recipe.arch_weights)
     genotype = genotype or proposed
-    hand_written = sorted({o for o, _ in combos if o != "learned"})
+    hand_written = [(o, l) for o, l in combos if o != "learned"]
     tuned = tune_learning_rates(trained, genotype, meta_datasets, recipe, long, hand_written)
     rows, curves = [], {}
     for optimizer, loss in combos:
-        lr = tuned.get(optimizer, {}).get("lr", 1.0)
+        lr = tuned.get(f"{optimizer}/{loss}", {}).get("lr", 1.0)
         runs = [_train(trained, genotype, target, optimizer, loss, recipe, long, seed, lr)
-                for seed in range(seeds)]
+                for seed in range(first_seed, first_seed + seeds)]
         at_k = [_at(r["curve"], horizon) for r in runs]
         row = {"optimizer": optimizer, "loss": loss, "lr": None if optimizer == "learned" else lr}
         for key, values in (("val_at_K", at_k), ("val_at_4K", [r["val_accuracy"] for r in runs]),
@@ -101,15 +114,21 @@ def ablate(trained: Trained, dataset_name: str, data_dir=None, seeds: int = 3,
         rows.append(row)
         curves[f"{optimizer}/{loss}"] = np.mean([[e["train_loss"] for e in r["curve"]] for r in runs], 0).tolist()
     result = {"dataset": target.name, "genotype": str(genotype), "proposed_genotype": str(proposed),
-              "horizon": horizon, "seeds": seeds,
+              "horizon": horizon, "seeds": seeds, "first_seed": first_seed,
+              "distribution_shift": {
+                  "classes": {"meta_training_tasks": trained.config.task.classes_per_task,
+                              "evaluated": target.num_classes},
+                  "steps": {"meta_training_horizon": horizon, "evaluated": long},
+                  "affine": trained.config.model.affine, "batch_size": trained.config.inner.batch_size},
               "tuned_learning_rates": tuned, "table": rows, "curves": curves,
               "curve_steps": [e["step"] for e in runs[0]["curve"]]}
     if embedding:
-        result["embedding_ablation"] = _embedding_ablation(trained, target, meta_datasets, own_code, long)
+        result["embedding_ablation"] = _embedding_ablation(trained, target, meta_datasets, own_code, long,
+                                                           first_seed)
     return result
 
 
-def _embedding_ablation(trained, target, meta_datasets, own_code, steps) -> list[dict]:
+def _embedding_ablation(trained, target, meta_datasets, own_code, steps, seed) -> list[dict]:
     codes = {f"own ({target.name})": own_code}
     meta_codes = {d.name: dataset_code(trained, d) for d in meta_datasets}
     codes.update({f"code of {n}": c for n, c in meta_codes.items() if n != target.name})
@@ -118,7 +137,7 @@ def _embedding_ablation(trained, target, meta_datasets, own_code, steps) -> list
     for label, code in codes.items():
         recipe = recipe_from_code(trained, code)
         genotype = ss.discretize(recipe.arch_weights)
-        run = _train(trained, genotype, target, "learned", "teacher", recipe, steps, 0)
+        run = _train(trained, genotype, target, "learned", "teacher", recipe, steps, seed)
         out.append({"code": label, "genotype": str(genotype), "lr_scale": float(recipe.lr_scale),
                     "val_accuracy": run["val_accuracy"], "test_accuracy": run["test_accuracy"]})
     return out

@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from configs import default as default_config
+from dimo.configs import default as default_config
 
 
 def _table(rows: list[tuple[str, object]]) -> str:
@@ -36,7 +36,8 @@ def cmd_propose(args) -> dict:
     from dimo import propose, search_space, trained
 
     system = trained.load(args.workdir)
-    result = propose.propose(system, args.dataset, args.data_dir)
+    result = propose.propose(system, args.dataset, args.data_dir, args.seed)
+    system.warn_if_seen(result["dataset"])
     out = Path(args.out or Path(args.workdir) / f"cell_{result['dataset']}.png")
     propose.draw_cell(search_space.Genotype.from_string(result["genotype"]), out,
                       f"{result['dataset']}: {result['genotype']}")
@@ -63,11 +64,27 @@ def _dataset(args, image_size):
     return load(args.dataset, args.data_dir, image_size=image_size)
 
 
+def _judge(result: dict, setup, config) -> str:
+    """Adds the cell table's verdict on ``result['test_accuracy']`` to ``result``; says it."""
+    from dimo import cell_table
+
+    verdict = cell_table.judge(result["dataset"], result["test_accuracy"], setup, config.data.image_size)
+    result.update(verdict or {})
+    if verdict:
+        return (f"{verdict['table_percentile']:.1f}th percentile of {verdict['table_cells']} cells "
+                f"(median {verdict['table_median']:.4f}, best {verdict['table_max']:.4f}; the table "
+                f"holds means of 2 seeds)")
+    return (f"no cell table for {result['dataset']} under this protocol (the table's: --steps "
+            f"{cell_table.PROTOCOL['steps']}, sgd at lr {cell_table.PROTOCOL['learning_rate']}, default "
+            f"sizes; python -m benchmarks.cell_table builds it)")
+
+
 def cmd_evaluate(args) -> dict:
     from dimo import evaluate, search_space
 
     genotype = search_space.Genotype.from_string(args.genotype)
     meta, lr_scale, weight_decay, config = None, 1.0, None, default_config.get_config()
+    seen = None  # only a learned recipe can have seen the dataset
     if args.workdir:
         from dimo import propose, trained
 
@@ -76,6 +93,7 @@ def cmd_evaluate(args) -> dict:
         if args.optimizer == "learned":
             proposal = propose.propose(system, args.dataset, args.data_dir)
             lr_scale, weight_decay = proposal["lr_scale"], proposal["weight_decay"]
+            seen = system.warn_if_seen(proposal["dataset"])
     elif args.optimizer == "learned" or args.loss == "teacher":
         raise ValueError("--optimizer learned and --loss teacher need --workdir of a meta-training run")
     loss = args.loss or ("teacher" if args.optimizer == "learned" else "ce")
@@ -85,11 +103,15 @@ def cmd_evaluate(args) -> dict:
     dataset = _dataset(args, config.data.image_size)
     result = evaluate.train_genotype(genotype, dataset, setup, meta, lopt_cfg, teacher_cfg, lr_scale,
                                      weight_decay, progress=not args.json)
+    if seen is not None:
+        result["seen_in_meta_training"] = seen
+    judged = _judge(result, setup, config)
     if not args.json:
         print(_table([("dataset", result["dataset"]), ("genotype", result["genotype"]),
                       ("training", f"{result['steps']} steps, {result['optimizer']} on {result['loss']}"),
                       ("val accuracy", f"{result['val_accuracy']:.4f}"),
-                      ("test accuracy", f"{result['test_accuracy']:.4f}"),
+                      ("test accuracy", f"{result['test_accuracy']:.4f} ({result['normalisation']})"),
+                      ("cell table", judged),
                       ("final train loss", f"{result['final_train_loss']:.4f}"),
                       ("parameters", f"{result['params']:,}"),
                       ("training time", f"{result['train_s']:.1f} s")]))
@@ -109,10 +131,24 @@ def cmd_search(args) -> dict:
     else:
         result = baselines.darts(dataset, setup, order=2 if args.method == "darts2" else 1)
     result["dataset"] = dataset.name
+    rows = [("method", result["method"]), ("dataset", dataset.name), ("genotype", result["genotype"]),
+            ("budget", f"{result['steps']} inner steps"), ("search time", f"{result['search_s']:.1f} s")]
+    if args.evaluate_steps:
+        # The selected cell, trained afresh and measured on the test split: selection used
+        # the validation split (or the architecture weights), never the test split.
+        from dimo import evaluate, search_space
+
+        eval_setup = evaluate.setup_for(config, steps=args.evaluate_steps, seed=args.seed)
+        trained_cell = evaluate.train_genotype(search_space.Genotype.from_string(result["genotype"]),
+                                               dataset, eval_setup, progress=not args.json)
+        evaluation = {k: trained_cell[k] for k in ("dataset", "steps", "test_accuracy", "normalisation",
+                                                   "train_s")}
+        judged = _judge(evaluation, eval_setup, config)
+        result["evaluation"] = evaluation
+        rows += [("test accuracy", f"{evaluation['test_accuracy']:.4f} (the cell trained afresh for "
+                                   f"{evaluation['steps']} steps)"), ("cell table", judged)]
     if not args.json:
-        print(_table([("method", result["method"]), ("dataset", dataset.name),
-                      ("genotype", result["genotype"]), ("budget", f"{result['steps']} inner steps"),
-                      ("search time", f"{result['search_s']:.1f} s")]))
+        print(_table(rows))
     return result
 
 
@@ -131,7 +167,8 @@ def cmd_ablate(args) -> dict:
 
     genotype = Genotype.from_string(args.genotype) if args.genotype else None
     result = ablate.ablate(system, args.dataset, args.data_dir, seeds=args.seeds, combos=combos,
-                           embedding=not args.no_embedding, genotype=genotype)
+                           embedding=not args.no_embedding, genotype=genotype, first_seed=args.seed)
+    result["seen_in_meta_training"] = system.warn_if_seen(result["dataset"])
     out = Path(args.out or Path(args.workdir) / f"ablation_{result['dataset']}.png")
     ablate.plot_curves(result, out)
     result["curves_png"] = str(out)
@@ -141,6 +178,11 @@ def cmd_ablate(args) -> dict:
         print(f"{result['dataset']} ({which} cell): {result['genotype']}  ({result['seeds']} seeds, K={k})")
         for name, t in result["tuned_learning_rates"].items():
             print(f"  {name} learning rate tuned on the meta-training datasets: {t['lr']}")
+        shift = result["distribution_shift"]
+        print(f"  shift from meta-training: {shift['classes']['evaluated']} classes (tasks had "
+              f"{shift['classes']['meta_training_tasks']}), {shift['steps']['evaluated']} steps (unrolls "
+              f"had {shift['steps']['meta_training_horizon']}); same network kind (affine="
+              f"{shift['affine']}) and batch ({shift['batch_size']})")
         print(f"{'optimizer':<9} {'loss':<8} {'val @K':>15} {'val @4K':>15} {'test @4K':>15}")
         for r in result["table"]:
             cell = lambda key: f"{r[key]:.3f} ± {r[key + '_std']:.3f}"
@@ -162,7 +204,9 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--dataset", required=True, help="registry name or folder:/path")
         p.add_argument("--data_dir", default=None, help="raw data folder (default $DIMO_DATA_DIR)")
         p.add_argument("--json", action="store_true", help="print one JSON object")
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--seed", type=int, default=0,
+                       help="propose: which support set is read; evaluate, search: the training "
+                            "seed; ablate: the first of --seeds training seeds")
         p.set_defaults(func=func)
         return p
 
@@ -181,6 +225,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("darts", "darts2", "random"), required=True)
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--candidates", type=int, default=5, help="random search: genotypes tried")
+    p.add_argument("--evaluate_steps", type=int, default=1000,
+                   help="train the selected cell afresh for this many steps and report its test "
+                        "accuracy (1000: the cell table's protocol; 0: skip)")
     p = add("ablate", cmd_ablate, "learned optimizer/loss vs SGD/Adam/CE, and the embedding")
     p.add_argument("--workdir", required=True)
     p.add_argument("--seeds", type=int, default=3)

@@ -37,6 +37,7 @@ class TrainSetup:
     batch_size: int = 64
     channels: int = 8
     cells_per_stage: int = 1
+    affine: bool = True  # NAS-Bench-201 trains with affine normalisation
     weight_decay: float = 5e-4
     horizon: int = 10  # the teacher's progress feature is step / horizon
     chunk: int = 50
@@ -44,9 +45,22 @@ class TrainSetup:
     seed: int = 0
 
 
+# Training images whose statistics normalise evaluation (see ``calibrate``).
+CALIBRATION_EXAMPLES = 5000
+
+
 @functools.partial(jax.jit, static_argnums=0)
-def _correct(model, params, arch_weights, images, labels, mean, std):
-    logits = model.apply({"params": params}, normalize(images, mean, std), arch_weights)
+def _batch_moments(model, params, arch_weights, images, mean, std):
+    """Every normalisation layer's moments on one batch (the ``batch_stats`` tree)."""
+    _, variables = model.apply({"params": params}, normalize(images, mean, std), arch_weights,
+                               mutable=["batch_stats"])
+    return variables["batch_stats"]
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _correct(model, params, batch_stats, arch_weights, images, labels, mean, std):
+    variables = {"params": params, "batch_stats": batch_stats}
+    logits = model.apply(variables, normalize(images, mean, std), arch_weights)
     return jnp.sum(jnp.argmax(logits, -1) == labels)
 
 
@@ -55,21 +69,55 @@ _unroll = jax.jit(lambda loop, meta, recipe, task, state, n: loop.unroll(meta, r
                   static_argnums=(0, 5))
 
 
+def _fixed_order(n: int) -> np.ndarray:
+    # Splits may be stored class by class (image folders are): calibration batches must be
+    # representative mixtures, so splits are visited in a fixed random order.
+    return np.random.default_rng(0).permutation(n)
+
+
+def calibrate(model, params, arch_weights, dataset: Dataset, examples: int = CALIBRATION_EXAMPLES,
+              batch: int = 500):
+    """Normalisation statistics of the trained network, estimated on training data.
+
+    Each layer's mean and variance over ``examples`` training images (a fixed random
+    subset, in batches of ``batch``; earlier layers normalised by their batch moments, as
+    in training), pooled over batches: the mean of the batch means, and the mean of the
+    batch second moments minus its square. The result is the ``batch_stats`` collection
+    that makes evaluation per-example (``dimo.operations.BatchNorm``).
+    """
+    images, _ = dataset.arrays("train")
+    idx = _fixed_order(len(images))[:examples]
+    sizes, per_batch = [], []
+    for i in range(0, len(idx), batch):
+        part = idx[i:i + batch]
+        per_batch.append(_batch_moments(model, params, arch_weights, images[part], dataset.mean,
+                                        dataset.std))
+        sizes.append(len(part))
+    w = np.asarray(sizes, np.float64) / np.sum(sizes)
+
+    def pool(*layers):  # each layer: {"mean": m, "var": v} of one batch
+        mean = sum(wi * l["mean"] for wi, l in zip(w, layers))
+        second = sum(wi * (l["var"] + jnp.square(l["mean"])) for wi, l in zip(w, layers))
+        return {"mean": mean, "var": jnp.maximum(second - jnp.square(mean), 0.0)}
+
+    return jax.tree.map(pool, *per_batch, is_leaf=lambda t: isinstance(t, dict) and "mean" in t)
+
+
 def accuracy_on(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, split: str,
-                batch: int = 500) -> float:
+                batch: int = 500, batch_stats=None) -> float:
     """Accuracy over a whole split, in batches of ``batch`` examples.
 
-    Normalisation uses each batch's own statistics, so batches must be representative
-    mixtures: splits may be stored class by class (image folders are), and a batch of
-    one class would be normalised into nonsense. The split is visited in a fixed random
-    order.
+    Normalisation uses ``batch_stats`` (from ``calibrate``; computed here when not given),
+    so each prediction depends on its own example only, whatever the batch.
     """
+    if batch_stats is None:
+        batch_stats = calibrate(loop.model, params, recipe.arch_weights, dataset)
     images, labels = dataset.arrays(split)
-    order = np.random.default_rng(0).permutation(len(labels))
+    order = _fixed_order(len(labels))
     correct = 0
     for i in range(0, len(labels), batch):
         idx = order[i:i + batch]
-        correct += int(_correct(loop.model, params, recipe.arch_weights, images[idx],
+        correct += int(_correct(loop.model, params, batch_stats, recipe.arch_weights, images[idx],
                                 labels[idx], dataset.mean, dataset.std))
     return correct / max(len(labels), 1)
 
@@ -91,7 +139,7 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
     cfg = InnerConfig(steps=setup.horizon, batch_size=setup.batch_size, optimizer=setup.optimizer,
                       loss=setup.loss, learning_rate=setup.learning_rate, lopt=lopt_cfg,
                       teacher=teacher_cfg, remat=False)
-    model = Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage, affine=True,
+    model = Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage, affine=setup.affine,
                      genotype=genotype)
     loop = InnerLoop(model, cfg)
     decay = setup.weight_decay if weight_decay is None else weight_decay
@@ -118,10 +166,15 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
     train_s = time.perf_counter() - start
     cost = network_cost(model, genotype, dataset.image_shape)
     finite = all(bool(jnp.all(jnp.isfinite(p))) for p in jax.tree.leaves(state.params))
+    accuracy = {"val": 0.0, "test": 0.0}
+    if finite:
+        stats = calibrate(model, state.params, recipe.arch_weights, dataset, batch=setup.eval_batch)
+        accuracy = {split: accuracy_on(loop, state.params, recipe, dataset, split, setup.eval_batch, stats)
+                    for split in accuracy}
     return {"genotype": str(genotype), "dataset": dataset.name, "optimizer": setup.optimizer,
             "loss": setup.loss, "steps": setup.steps, "seed": setup.seed,
-            "val_accuracy": accuracy_on(loop, state.params, recipe, dataset, "val", setup.eval_batch) if finite else 0.0,
-            "test_accuracy": accuracy_on(loop, state.params, recipe, dataset, "test", setup.eval_batch) if finite else 0.0,
+            "val_accuracy": accuracy["val"], "test_accuracy": accuracy["test"],
+            "normalisation": f"statistics of {CALIBRATION_EXAMPLES} training images",
             "final_train_loss": curve[-1]["train_loss"], "train_s": train_s, "params": cost.params,
             "flops": cost.flops, "diverged": not finite, "curve": curve}
 

@@ -11,8 +11,10 @@ code names that site:
 * ``batch``: the normalised training images become +Inf (a corrupt data batch);
 * ``optimizer_output``: the inner optimizer's update becomes NaN.
 
-The code is data, not a static switch, so the compiled program is the same with and
-without faults; with the default code 0 every ``inject`` is an identity.
+The code is data, so one compiled program serves every meta-step of a faulty run; with
+code 0 every ``inject`` is an identity. Whether the hook exists at all is static
+(``InnerConfig.inject_faults``, set when ``debug.inject_faults`` is non-empty): a run
+without faults compiles a program without the selects.
 """
 
 from __future__ import annotations

@@ -1,12 +1,17 @@
 """The five NAS-Bench-201 operations and the layers they are made of, as flax modules.
 
-Normalisation: ``batch_norm`` always uses the statistics of the batch it is given and
-keeps no running averages. Inside a differentiated K-step unroll that makes every
-forward pass a pure function of (params, batch): there is no mutable
-``batch_stats`` collection to thread through ``lax.scan``, no stale averages from
-before the latest inner update, and the meta-gradient sees exactly the computation
-that ran. Evaluation therefore also normalises with the evaluated batch's statistics
-(as MAML-style inner loops do), so evaluation batches should not be tiny.
+Normalisation: in training, ``BatchNorm`` uses the statistics of the batch it is given
+and keeps no running averages. Inside a differentiated K-step unroll that makes every
+forward pass a pure function of (params, batch): there is no mutable state to thread
+through ``lax.scan``, no stale averages from before the latest inner update, and the
+meta-gradient sees exactly the computation that ran.
+
+Evaluation must not do the same: normalising a test batch by its own statistics makes
+one example's prediction depend on the others in its batch (transductive). Instead,
+after training, ``dimo.evaluate.calibrate`` estimates each layer's statistics on
+training batches (the ``batch_stats`` collection, recorded when it is mutable), and a
+forward pass given that collection normalises with those fixed statistics, as
+NAS-Bench-201 and DARTS evaluate with their running averages.
 """
 
 from __future__ import annotations
@@ -32,18 +37,39 @@ def batch_norm(x, scale=None, bias=None):
     return y
 
 
+def batch_moments(x):
+    """Per-channel mean and (biased) variance over batch and space."""
+    mean = jnp.mean(x, axis=(0, 1, 2))
+    return mean, jnp.mean(jnp.square(x - mean), axis=(0, 1, 2))
+
+
 class BatchNorm(nn.Module):
-    """Batch-statistics normalisation, with a learned scale and shift when ``affine``."""
+    """Normalisation, with a learned scale and shift when ``affine``.
+
+    Three modes, chosen by the ``batch_stats`` collection of the ``apply`` call:
+    absent, the batch's own statistics (training); mutable, the same, and the batch's
+    moments are recorded as ``batch_stats/{mean,var}`` (calibration); present and
+    immutable, the recorded statistics (evaluation, per-example).
+    """
 
     affine: bool = True
 
     @nn.compact
     def __call__(self, x):
-        if not self.affine:
-            return batch_norm(x)
-        c = x.shape[-1]
-        scale = self.param("scale", nn.initializers.ones, (c,))
-        bias = self.param("bias", nn.initializers.zeros, (c,))
+        scale = bias = None
+        if self.affine:
+            c = x.shape[-1]
+            scale = self.param("scale", nn.initializers.ones, (c,))
+            bias = self.param("bias", nn.initializers.zeros, (c,))
+        if self.is_mutable_collection("batch_stats"):
+            mean, var = batch_moments(x)
+            self.put_variable("batch_stats", "mean", mean)
+            self.put_variable("batch_stats", "var", var)
+        elif self.has_variable("batch_stats", "mean"):
+            mean = self.get_variable("batch_stats", "mean").astype(x.dtype)
+            var = self.get_variable("batch_stats", "var").astype(x.dtype)
+            y = (x - mean) * jax.lax.rsqrt(var + BN_EPSILON)
+            return y if scale is None else y * scale + bias
         return batch_norm(x, scale, bias)
 
 

@@ -39,7 +39,8 @@ def propose(trained: Trained, dataset_name: str, data_dir=None, seed: int = 0) -
                    affine=True, genotype=genotype)
     cost = network_cost(net, genotype, dataset.image_shape)
     return {"dataset": dataset.name, **summary, "arch_weights": np.asarray(recipe.arch_weights).tolist(),
-            "connected": genotype.connected,
+            "connected": genotype.connected, "seed": seed,
+            "seen_in_meta_training": trained.seen(dataset.name),
             "num_classes": dataset.num_classes, "params": cost.params, "flops": cost.flops,
             "network": f"C={config.model.channels}, N={config.model.cells_per_stage}, "
                        f"{config.data.image_size}x{config.data.image_size}",

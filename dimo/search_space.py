@@ -141,12 +141,37 @@ class Genotype:
         return np.eye(NUM_OPS, dtype=np.float32)[list(self.op_indices)]
 
 
+def _all_cells() -> tuple[np.ndarray, np.ndarray]:
+    """Op indices of every cell, [NUM_CELLS, 6], and which of them are connected."""
+    ops = np.stack(np.unravel_index(np.arange(NUM_CELLS), (NUM_OPS,) * NUM_EDGES)[::-1], axis=1)
+    connected = np.array([Genotype.from_op_indices(row).connected for row in ops])
+    return ops, connected
+
+
+_CELLS: tuple[np.ndarray, np.ndarray] | None = None
+
+
 def discretize(arch_weights) -> Genotype:
-    """Argmax per edge of [6, 5] architecture weights (or logits), as DARTS/NAS-Bench-201 do."""
-    w = np.asarray(arch_weights)
+    """The most probable *connected* cell under [6, 5] architecture weights.
+
+    Each row of ``arch_weights`` is read as a distribution over one edge's ops (rows on
+    the simplex: pass ``softmax(logits)``, not logits), and the cell with the largest
+    product of its edges' probabilities among the cells with a path from input to output
+    is returned. Where the per-edge argmax is connected, that is the argmax (as DARTS
+    and NAS-Bench-201 derive cells); ``none`` survives only on edges where it is both
+    the likeliest op and leaves the cell connected, so a proposal never outputs zeros.
+    """
+    global _CELLS
+    w = np.asarray(arch_weights, np.float64)
     if w.shape != (NUM_EDGES, NUM_OPS):
         raise GenotypeError(f"architecture weights must have shape {(NUM_EDGES, NUM_OPS)}, got {w.shape}")
-    return Genotype.from_op_indices(np.argmax(w, axis=-1))
+    if _CELLS is None:
+        _CELLS = _all_cells()
+    ops, connected = _CELLS
+    # The floor keeps zero weights (one-hot rows) ordered: fewer impossible edges is better.
+    log_w = np.log(np.maximum(w, 1e-30))
+    scores = np.where(connected, log_w[np.arange(NUM_EDGES), ops].sum(axis=1), -np.inf)
+    return Genotype.from_op_indices(ops[int(np.argmax(scores))])
 
 
 def uniform_arch_weights() -> np.ndarray:

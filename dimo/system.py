@@ -80,7 +80,7 @@ def from_config(config: ml_collections.ConfigDict) -> System:
     """The system a config describes (model sizes, inner loop, embedding, decoder)."""
     lopt_cfg = LOptConfig(**config.lopt.to_dict())
     inner_cfg = InnerConfig(lopt=lopt_cfg, teacher=TeacherConfig(**config.teacher.to_dict()),
-                            **config.inner.to_dict())
+                            inject_faults=bool(config.debug.inject_faults), **config.inner.to_dict())
     model = Supernet(num_classes=config.task.classes_per_task, channels=config.model.channels,
                      cells_per_stage=config.model.cells_per_stage, affine=config.model.affine)
     size = config.data.image_size

@@ -42,7 +42,7 @@ class StudentState(NamedTuple):
     ``stop_gradient`` is needed, which keeps the meta-gradient the exact derivative.
     """
 
-    progress: jax.Array  # t / K
+    progress: jax.Array  # min(t / K, 1)
     ema_loss: jax.Array  # running cross-entropy of the training batches
     ema_accuracy: jax.Array
     batch_accuracy: jax.Array  # of the previous batch
@@ -61,14 +61,19 @@ def initial_student_state(num_classes: int, dtype=jnp.float32) -> StudentState:
 
 
 def observe(previous: StudentState, logits, labels, loss, progress, decay: float = 0.9) -> StudentState:
-    """The state after a step whose batch gave ``logits`` and cross-entropy ``loss``."""
+    """The state after a step whose batch gave ``logits`` and cross-entropy ``loss``.
+
+    ``progress`` (step / K) is clipped at 1: the teacher was meta-trained on horizons of K
+    steps and never saw later progress, so past K it teaches as at the end of its horizon
+    rather than extrapolating its MLP to inputs it never met.
+    """
     label_logit = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
     others = jnp.where(jax.nn.one_hot(labels, logits.shape[1], dtype=bool), -jnp.inf, logits)
     margin = label_logit - jnp.max(others, axis=1)
     accuracy = jnp.mean(margin > 0).astype(logits.dtype)
     centred = margin - jnp.mean(margin)
     std = jnp.sqrt(jnp.mean(jnp.square(centred)) + 1e-8)  # eps: finite gradient if all equal
-    return StudentState(jnp.asarray(progress, logits.dtype),
+    return StudentState(jnp.minimum(jnp.asarray(progress, logits.dtype), 1.0),
                         decay * previous.ema_loss + (1 - decay) * loss,
                         decay * previous.ema_accuracy + (1 - decay) * accuracy,
                         accuracy, jnp.mean(margin), std)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import jax
 import ml_collections
 
+from datasets_meta import display_name
 from dimo import meta_train
 from dimo import system as system_lib
 from dimo import workdir as wd
@@ -22,6 +24,24 @@ class Trained:
     params: dict
     step: int
     workdir: Path
+
+    @property
+    def meta_training_datasets(self) -> tuple[str, ...]:
+        """The datasets meta-training read, by the names loaded datasets carry (from config.json)."""
+        return tuple(display_name(n.strip()) for n in self.config.datasets.split(",") if n.strip())
+
+    def seen(self, dataset_name: str) -> bool:
+        """Whether the loaded dataset ``dataset_name`` was among the meta-training datasets."""
+        return dataset_name in self.meta_training_datasets
+
+    def warn_if_seen(self, dataset_name: str) -> bool:
+        """``seen``, with one warning line on stderr when it was: not an unseen-dataset result."""
+        seen = self.seen(dataset_name)
+        if seen:
+            print(f"warning: {dataset_name} was a meta-training dataset of {self.workdir} "
+                  f"(datasets={self.config.datasets}): this is not a result on an unseen dataset",
+                  file=sys.stderr)
+        return seen
 
 
 def load(workdir) -> Trained:

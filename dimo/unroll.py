@@ -23,6 +23,7 @@ import dataclasses
 import functools
 from typing import Any, NamedTuple
 
+import chex
 import flax.linen as nn
 import flax.struct
 import jax
@@ -50,6 +51,8 @@ class InnerConfig:
     learning_rate: float = 0.1  # sgd/adam base rate; the learned optimizer has its own
     momentum: float = 0.9  # sgd only
     remat: bool = True
+    # Test-only NaN/Inf injection (dimo.faults). Static: off, the hook is not in the program.
+    inject_faults: bool = False
     lopt: lopt.LOptConfig = lopt.LOptConfig()
     teacher: tl.TeacherConfig = tl.TeacherConfig()
 
@@ -146,7 +149,9 @@ class InnerLoop:
         elif cfg.optimizer == "sgd":
             base = optax.sgd(cfg.learning_rate * recipe.lr_scale, momentum=cfg.momentum)
         else:
-            base = optax.adam(cfg.learning_rate * recipe.lr_scale)
+            # eps_root > 0: the derivative of sqrt(v) at v = 0 (a parameter whose gradient is
+            # exactly zero) is infinite, and the meta-gradient through Adam would be NaN.
+            base = optax.adam(cfg.learning_rate * recipe.lr_scale, eps_root=1e-16)
         return optax.chain(optax.add_decayed_weights(recipe.weight_decay), base)
 
     def batch(self, key, split: Split, task: Task, size: int):
@@ -154,6 +159,7 @@ class InnerLoop:
         return normalize(images, task.mean, task.std), labels
 
     def init(self, key, meta, recipe: Recipe, task: Task) -> InnerState:
+        chex.assert_shape(recipe.arch_weights, (ss.NUM_EDGES, ss.NUM_OPS))
         param_key, data_key = jax.random.split(key)
         example = jnp.zeros((1,) + task.train.images.shape[1:], recipe.arch_weights.dtype)
         params = self.model.init(param_key, example, recipe.arch_weights)["params"]
@@ -166,7 +172,9 @@ class InnerLoop:
         cfg = self.cfg
         key, batch_key = jax.random.split(state.key)
         x, y = self.batch(batch_key, task.train, task, cfg.batch_size)
-        x = faults.inject(x.astype(recipe.arch_weights.dtype), "batch", task.fault)
+        x = x.astype(recipe.arch_weights.dtype)
+        inject = faults.inject if cfg.inject_faults else (lambda tree, site, code: tree)
+        x = inject(x, "batch", task.fault)
 
         phi = tl.teacher_phi(meta["teacher"], cfg.teacher, state.student) if cfg.loss == "teacher" else None
 
@@ -176,9 +184,14 @@ class InnerLoop:
             return (ce if phi is None else tl.teacher_loss(phi, logits, y)), (ce, logits)
 
         (_, (ce, logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-        grads = faults.inject(grads, "inner_gradient", task.fault)
+        # Trace-time checks (free at run time): one logit row per example, a rank-0 loss.
+        chex.assert_shape(logits, (cfg.batch_size, task.num_classes))
+        chex.assert_rank(ce, 0)
+        grads = inject(grads, "inner_gradient", task.fault)
         updates, opt_state = self.optimizer(meta, recipe).update(grads, state.opt_state, state.params)
-        updates = faults.inject(updates, "optimizer_output", task.fault)
+        # A learned optimizer must return an update of every parameter's shape and dtype.
+        chex.assert_trees_all_equal_shapes_and_dtypes(updates, state.params)
+        updates = inject(updates, "optimizer_output", task.fault)
         params = optax.apply_updates(state.params, updates)
         student = tl.observe(state.student, logits, y, ce, (state.step + 1) / cfg.steps)
         new_state = InnerState(params, opt_state, state.step + 1, student, key)

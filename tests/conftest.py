@@ -26,7 +26,7 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def smoke_workdir(tmp_path_factory):
     """A finished smoke-config meta-training run (digits), shared by the tests that use one."""
-    from configs import smoke
+    from dimo.configs import smoke
     from dimo import meta_train
 
     workdir = tmp_path_factory.mktemp("smoke_run")

@@ -103,7 +103,7 @@ def image_tree_members(classes=("cat", "dog", "emu"), per_class=4, test_per_clas
     members = {}
     for k, cls in enumerate(classes):
         colour = np.zeros((size, size, 3), np.uint8)
-        colour[..., k % 3] = 60 + 60 * k
+        colour[..., k % 3] = (60 + 60 * k) % 256
         for split, count in (("train", per_class), ("test", test_per_class)):
             for j in range(count):
                 members[f"{top}{split}/{cls}/{j:04d}.png"] = png_bytes(colour)

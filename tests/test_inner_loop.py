@@ -207,3 +207,18 @@ def test_meta_training_theta_beats_its_start_and_tuned_sgd(digits):
           f"SGD+momentum by lr {({k: round(v, 3) for k, v in sgd.items()})}")
     assert trained < 0.9 * initial
     assert trained < 0.9 * min(sgd.values())
+
+
+def test_an_optimizer_whose_updates_do_not_fit_the_parameters_is_caught_at_trace_time(digits):
+    class BrokenLoop(InnerLoop):
+        def optimizer(self, meta, recipe):
+            return optax.GradientTransformation(
+                lambda params: optax.EmptyState(),
+                lambda grads, state, params=None: (jax.tree.map(lambda g: g[..., None], grads), state))
+
+    task = make_task(digits, classes=[0, 1, 2])
+    loop = BrokenLoop(MLP(3), InnerConfig(optimizer="sgd", loss="ce", batch_size=8))
+    meta, recipe = {"optimizer": None, "teacher": None}, default_recipe()
+    state = loop.init(jax.random.key(0), meta, recipe, task)
+    with pytest.raises(AssertionError, match="shape"):
+        jax.eval_shape(lambda s: loop.step(meta, recipe, task, s), state)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from toy_models import MixedLogReg
 
-from configs import smoke
+from dimo.configs import smoke
 from datasets_meta import load
 from dimo import meta_train, search_space, task_sampler
 from dimo import system as system_lib

@@ -50,3 +50,16 @@ def test_loss_is_differentiable_in_phi_and_logits():
     g_phi, g_logits = jax.grad(tl.teacher_loss, (0, 1))(phi, logits, labels)
     assert bool(jnp.all(jnp.isfinite(g_phi))) and bool(jnp.all(g_phi != 0))
     assert bool(jnp.all(jnp.isfinite(g_logits)))
+
+
+def test_past_its_horizon_the_teacher_sees_the_end_of_its_horizon():
+    # Meta-trained on progress in [0, 1]; at 2K or 4K steps it must not extrapolate.
+    cfg = tl.TeacherConfig()
+    params = jax.tree.map(lambda p: p + 0.3, tl.init_teacher(jax.random.key(0), cfg))
+    logits, labels = _batch()
+    at = {t: tl.observe(tl.initial_student_state(7), logits, labels, jnp.asarray(2.0), t)
+          for t in (0.5, 1.0, 2.0, 4.0)}
+    assert float(at[4.0].progress) == 1.0
+    np.testing.assert_array_equal(tl.teacher_phi(params, cfg, at[4.0]), tl.teacher_phi(params, cfg, at[1.0]))
+    np.testing.assert_array_equal(tl.teacher_phi(params, cfg, at[2.0]), tl.teacher_phi(params, cfg, at[1.0]))
+    assert not np.allclose(tl.teacher_phi(params, cfg, at[0.5]), tl.teacher_phi(params, cfg, at[1.0]))

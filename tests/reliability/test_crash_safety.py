@@ -14,7 +14,7 @@ import time
 
 from helpers import SMOKE, metrics_lines, train_meta, wait_for_lines
 
-from configs import smoke
+from dimo.configs import smoke
 from dimo import meta_train
 from dimo import workdir as wd
 

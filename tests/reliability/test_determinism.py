@@ -2,7 +2,7 @@
 
 import json
 
-from configs import smoke
+from dimo.configs import smoke
 from dimo import meta_train
 from dimo import workdir as wd
 

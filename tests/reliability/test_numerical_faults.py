@@ -1,8 +1,8 @@
 """NaN/Inf injected into the inner loop: skipped, counted, survived; a run of them stops cleanly.
 
 The faults come from the test-only hook ``config.debug.inject_faults`` (``dimo/faults.py``):
-the compiled meta-step is the same program as without faults, so these runs reuse the
-session's smoke compile.
+a config with faults compiles the hook into its meta-step (one program for every faulty run
+here), a config without compiles it out.
 """
 
 import json
@@ -13,7 +13,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from configs import smoke
+from dimo.configs import smoke
 from dimo import faults, meta_train
 
 

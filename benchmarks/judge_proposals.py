@@ -1,0 +1,83 @@
+"""Judge a meta-training run's proposals against the cell table: one results row per run.
+
+    DIMO_DATA_DIR=../shared/data python -m benchmarks.judge_proposals --workdir runs/x \\
+        --datasets fashion_mnist,cifar10 [--out benchmarks/proposals.jsonl]
+
+For each dataset: the proposal (``dimo.propose``), trained from scratch under the cell
+table's protocol with the table's seeds, its mean test accuracy and that mean's percentile
+among the table's cells of the dataset (``dimo.cell_table``), and whether the dataset was
+among the run's meta-training datasets. The row also carries the run's config (datasets,
+seed, meta-steps, horizon) and its meta-training wall time, and is appended to ``--out``
+as one JSON line, so RESULTS.md's variant table is reproduced by re-running this command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def judge(workdir: str, datasets: list[str], data_dir=None) -> dict:
+    from dimo import cell_table, propose, trained
+    from dimo import evaluate as ev
+    from dimo import search_space as ss
+
+    system = trained.load(workdir)
+    config = system.config
+    _, table = cell_table.read()
+    summary_path = Path(workdir) / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    row = {"workdir": str(workdir), "meta_datasets": config.datasets, "seed": config.seed,
+           "meta_steps": system.step, "horizon": config.inner.steps,
+           "meta_train_s": summary.get("timing", {}).get("total_s"), "proposals": {}}
+    keys = {k: cell_table.PROTOCOL[k] for k in cell_table.MATCHED_KEYS}
+    for name in datasets:
+        proposal = propose.propose(system, name, data_dir)
+        genotype = ss.Genotype.from_string(proposal["genotype"])
+        dataset = ev_dataset(name, data_dir)
+        tests = [ev.train_genotype(genotype, dataset, ev.TrainSetup(seed=s, **keys), progress=False)["test_accuracy"]
+                 for s in range(cell_table.PROTOCOL["seeds"])]
+        mean = float(np.mean(tests))
+        cells = table.get(proposal["dataset"], {})
+        row["proposals"][proposal["dataset"]] = {
+            "genotype": proposal["genotype"], "seen_in_meta_training": proposal["seen_in_meta_training"],
+            "test_accuracy_per_seed": tests, "test_accuracy_mean": mean,
+            "table_percentile": cell_table.percentile(cells.values(), mean) if cells else None,
+            "table_cells": len(cells), "lr_scale": proposal["lr_scale"]}
+    return row
+
+
+def ev_dataset(name: str, data_dir):
+    from datasets_meta import load
+    from dimo import cell_table
+
+    return load(name, data_dir, image_size=cell_table.PROTOCOL["image_size"])
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--datasets", default="fashion_mnist,cifar10")
+    p.add_argument("--data_dir", default=None)
+    p.add_argument("--out", default="benchmarks/proposals.jsonl")
+    args = p.parse_args(argv)
+    from dimo import runtime
+
+    runtime.enable_compilation_cache()
+    row = judge(args.workdir, [d.strip() for d in args.datasets.split(",") if d.strip()], args.data_dir)
+    with open(args.out, "a") as f:
+        f.write(json.dumps(row) + "\n")
+    for name, p_ in row["proposals"].items():
+        pct = "n/a" if p_["table_percentile"] is None else f"{p_['table_percentile']:.1f}"
+        print(f"{name:<14} {'seen' if p_['seen_in_meta_training'] else 'unseen':<6} {p_['genotype']}  "
+              f"test {p_['test_accuracy_mean']:.4f} ({', '.join(f'{t:.4f}' for t in p_['test_accuracy_per_seed'])})  "
+              f"percentile {pct}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,1 +1,0 @@
-"""Configs as Python files returning ``ml_collections.ConfigDict`` (big_vision style)."""
