@@ -134,6 +134,7 @@ def main(argv=None) -> int:
         print(summarize(read_runs(runs_path), datasets, seeds, out))
         return 0
 
+    import jax
     from tqdm.auto import tqdm
 
     from datasets_meta import DatasetError
@@ -152,9 +153,14 @@ def main(argv=None) -> int:
             if (d, str(g), s) not in done]
     keys = {k: cell_table.PROTOCOL[k] for k in ("optimizer", "loss", "learning_rate", "weight_decay",
                                                  "batch_size", "channels", "cells_per_stage", "steps")}
-    start = time.perf_counter()
+    start, previous = time.perf_counter(), None
     for genotype, name, seed in tqdm(todo, desc="cell table", dynamic_ncols=True,
                                      initial=len(done), total=len(done) + len(todo)):
+        if genotype != previous:
+            # Each cell compiles programs of its own; kept, their code exhausts the process's
+            # memory mappings after ~130 cells ("LLVM ERROR: Unable to allocate section memory").
+            jax.clear_caches()
+            previous = genotype
         result = ev.train_genotype(genotype, loaded[name], ev.TrainSetup(seed=seed, **keys), progress=False)
         append_run(runs_path, {**result, "dataset": name})
     header = summarize(read_runs(runs_path), datasets, seeds, out)

@@ -31,7 +31,7 @@ from dimo import decoder as dec
 from dimo import evaluate as ev
 from dimo import search_space as ss
 from dimo import system as system_lib
-from dimo.meta_train import reference_support
+from dimo.meta_train import PROPOSAL_SHOTS, reference_support
 from dimo.trained import Trained
 from dimo.unroll import Recipe
 
@@ -47,7 +47,7 @@ def _load(trained: Trained, name: str, data_dir) -> Dataset:
 
 
 def dataset_code(trained: Trained, dataset: Dataset):
-    images, labels = reference_support(dataset, trained.config.task.support_shots, trained.config.seed)
+    images, labels = reference_support(dataset, PROPOSAL_SHOTS, trained.config.seed)
     return system_lib.code(trained.system, trained.params, images, labels, dataset.mean, dataset.std,
                            dataset.num_classes)
 

@@ -2,7 +2,10 @@
 
 Outputs, each bounded by construction:
 
-* architecture weights ``softmax(logits / temperature)``, [6, 5], rows on the simplex;
+* architecture weights ``softmax(logits / temperature)``, [6, 5], rows on the simplex: the
+  proposal distribution over each edge's ops. During meta-training the supernet is run
+  with ``sample_arch_weights``, the config's relaxation (``dimo.relaxations``) of the same
+  logits: the mixture itself (``softmax``) or a sampled cell (``gumbel``);
 * ``lr_scale = exp(log(max_lr_scale) * tanh(a))`` in [1/max, max], multiplying the inner
   optimizer's learning rate;
 * ``weight_decay = max_weight_decay * sigmoid(b)`` in (0, max).
@@ -27,6 +30,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from dimo import relaxations
 from dimo import search_space as ss
 from dimo.unroll import Recipe
 
@@ -37,6 +41,7 @@ class DecoderConfig:
     temperature: float = 1.0
     max_lr_scale: float = 3.0
     max_weight_decay: float = 1e-3
+    relaxation: str = "softmax"  # what meta-training runs the supernet with (dimo.relaxations)
 
 
 class Decoder(nn.Module):
@@ -56,6 +61,12 @@ def init_decoder(key, cfg: DecoderConfig, code_size: int):
 def decode_logits(params, cfg: DecoderConfig, code):
     """(architecture logits [6, 5], raw lr output, raw weight-decay output)."""
     return Decoder(cfg.hidden_size).apply({"params": params}, code)
+
+
+def sample_arch_weights(params, cfg: DecoderConfig, code, key):
+    """The architecture weights meta-training trains the supernet with (one draw)."""
+    logits, _, _ = decode_logits(params, cfg, code)
+    return relaxations.relax(cfg.relaxation, logits, cfg.temperature, key)
 
 
 def decode(params, cfg: DecoderConfig, code) -> Recipe:

@@ -30,7 +30,7 @@ import optax
 from jax.sharding import PartitionSpec as P
 
 from datasets_meta import load
-from dimo import faults, task_sampler
+from dimo import faults, relaxations, task_sampler, truncation
 from dimo import system as system_lib
 from dimo import workdir as wd
 from dimo.unroll import meta_optimizer
@@ -51,6 +51,7 @@ class MetaState:
     params: Any  # {"embedding", "decoder", "optimizer", "teacher"}
     opt_state: Any
     step: jax.Array
+    inner: Any = None  # [tasks_per_step] persistent inner states (dimo.truncation), or None
 
 
 def make_mesh(num_devices: int = 0) -> jax.sharding.Mesh:
@@ -65,29 +66,64 @@ def make_mesh(num_devices: int = 0) -> jax.sharding.Mesh:
                          devices=available[:n])
 
 
-def init_state(system: system_lib.System, outer: optax.GradientTransformation, seed: int) -> MetaState:
+def checkpoint_tree(state: MetaState) -> dict:
+    """What a checkpoint holds: a plain dict, with ``inner`` only when the run carries
+    persistent states (so checkpoints of runs without them keep their earlier layout)."""
+    tree = {"params": state.params, "opt_state": state.opt_state, "step": state.step}
+    if state.inner is not None:
+        tree["inner"] = state.inner
+    return tree
+
+
+def from_checkpoint_tree(tree: dict) -> MetaState:
+    return MetaState(tree["params"], tree["opt_state"], tree["step"], tree.get("inner"))
+
+
+def population_size(config: ml_collections.ConfigDict) -> int:
+    """Persistent inner states a run carries: one per task slot, or none."""
+    return config.meta.tasks_per_step if config.inner.get("lifetime", 0) else 0
+
+
+def init_state(system: system_lib.System, outer: optax.GradientTransformation, seed: int,
+               slots: int = 0) -> MetaState:
     # One compiled program: run op by op, the initialisers cost ~7 s of small dispatches.
     def init():
         params = system.init(jax.random.key(seed))
-        return MetaState(params, outer.init(params), jnp.zeros([], jnp.int32))
+        inner = None
+        if slots:
+            meta = {"optimizer": params["optimizer"], "teacher": params["teacher"]}
+            inner = truncation.init_population(system.loop, meta, slots, system.image_shape,
+                                               system.num_classes, jax.random.key(seed + 1))
+        return MetaState(params, outer.init(params), jnp.zeros([], jnp.int32), inner)
 
     return jax.jit(init)()
+
+
+def place(state: MetaState, mesh: jax.sharding.Mesh) -> MetaState:
+    """The state on the mesh as ``meta_step`` returns it: meta-parameters replicated,
+    persistent inner states split over the task axis."""
+    split = None if state.inner is None else jax.device_put(
+        state.inner, jax.sharding.NamedSharding(mesh, P(AXIS)))
+    return jax.device_put(state.replace(inner=None), jax.sharding.NamedSharding(mesh, P())).replace(inner=split)
 
 
 def make_meta_step(system: system_lib.System, outer: optax.GradientTransformation,
                    mesh: jax.sharding.Mesh, seed: int):
     """The jitted ``meta_step(state, tasks, support_images, support_labels, weights)``."""
 
-    def device_share(params, tasks, support_images, support_labels, weights, keys):
+    life = truncation.meta_steps_per_life(system.loop.cfg.lifetime, system.loop.cfg.steps)
+
+    def device_share(params, tasks, support_images, support_labels, weights, keys, carried, restart):
         def one_task(args):
-            task, images, labels, key = args
+            task, images, labels, key, state, restart_i = args
             (loss, aux), grads = jax.value_and_grad(system.task_loss, has_aux=True)(
-                params, task, images, labels, key)
+                params, task, images, labels, key, state, restart_i)
             return loss, aux, grads
 
         # Tasks on one device run in sequence: batching tasks with different network
         # weights would turn every convolution into a grouped one, slow on XLA:CPU.
-        losses, aux, grads = jax.lax.map(one_task, (tasks, support_images, support_labels, keys))
+        losses, aux, grads = jax.lax.map(
+            one_task, (tasks, support_images, support_labels, keys, carried, restart))
         weighted = jax.tree.map(lambda g: jnp.tensordot(weights, g, axes=1), grads)
         return (jax.lax.psum(jnp.sum(weights * losses), AXIS), jax.lax.psum(weighted, AXIS),
                 losses, aux)
@@ -97,15 +133,18 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
     # only cross-device values are the explicit psums.
     sharded = jax.shard_map(
         device_share, mesh=mesh,
-        in_specs=(P(), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS)),
+        in_specs=(P(), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS)),
         out_specs=(P(), P(), P(AXIS), P(AXIS)), check_vma=False)
 
     @jax.jit
     def meta_step(state: MetaState, tasks, support_images, support_labels, weights):
         step_key = jax.random.fold_in(jax.random.key(seed), state.step)
-        keys = jax.vmap(lambda i: jax.random.fold_in(step_key, i))(jnp.arange(weights.shape[0]))
+        slots = weights.shape[0]
+        keys = jax.vmap(lambda i: jax.random.fold_in(step_key, i))(jnp.arange(slots))
+        restart = truncation.fresh(state.step, slots, life) if life else jnp.zeros(slots, bool)
         loss, grads, losses, aux = sharded(state.params, tasks, support_images, support_labels,
-                                           weights, keys)
+                                           weights, keys, state.inner, restart)
+        inner = aux.pop("inner_state")
         updates, opt_state = outer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         metrics = {"meta_loss": loss, "grad_norm": optax.tree.norm(grads),
@@ -113,7 +152,7 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
                    "skipped": jnp.logical_not(opt_state.last_finite),
                    "bad_in_a_row": opt_state.notfinite_count, "skipped_total": opt_state.total_notfinite,
                    "task_losses": losses, "tasks": aux, "grads": grads}
-        return MetaState(params, opt_state, state.step + 1), metrics
+        return MetaState(params, opt_state, state.step + 1, inner), metrics
 
     return meta_step
 
@@ -142,6 +181,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
         ("inner.learning_rate", config.inner.learning_rate > 0, "positive"),
         ("inner.steps", config.inner.steps >= 1, "at least 1"),
         ("decoder.temperature", config.decoder.temperature > 0, "positive"),
+        ("decoder.relaxation", config.decoder.get("relaxation", "softmax") in relaxations.RELAXATIONS,
+         f"one of {', '.join(relaxations.RELAXATIONS)}"),
     ]
     for key, ok, what in checks:
         if not ok:
@@ -154,10 +195,20 @@ def _get(config, dotted):
     return config
 
 
+# Examples per class the embedding reads when proposing (meta-training reads
+# task.support_shots). The code is a function of class means: more shots estimate the same
+# means with less noise, so that the code tells datasets apart rather than support draws
+# (measured in issue #14's note: 5 shots, codes of one dataset spread as far as codes of
+# two; 50 shots, every code nearest its own dataset's centre).
+PROPOSAL_SHOTS = 50
+
+
 def reference_support(dataset, shots: int, seed: int):
-    """A fixed class-balanced support set over *all* of a dataset's classes."""
+    """A fixed class-balanced support set over *all* of a dataset's classes (at most as many
+    shots as its smallest class has training examples)."""
     rng = np.random.default_rng(seed)
     images, labels = dataset.arrays("train")
+    shots = min(shots, int(np.bincount(labels, minlength=dataset.num_classes).min()))
     idx = np.concatenate([rng.choice(np.flatnonzero(labels == c), shots, replace=False)
                           for c in range(dataset.num_classes)])
     return images[idx], np.repeat(np.arange(dataset.num_classes), shots)
@@ -217,19 +268,19 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
     system = system_lib.from_config(config)
     outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
     tick = time.perf_counter()
-    state = init_state(system, outer, config.seed)
+    state = init_state(system, outer, config.seed, population_size(config))
     timing = {"data_load_s": load_seconds, "init_s": time.perf_counter() - tick}
     changed = wd.prepare(workdir, config.to_dict(), resume, overwrite)
     for key, (old, new) in changed.items():
         print(f"resuming with {key} changed: {old!r} -> {new!r}", file=sys.stderr)
     manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every)
     if resume:
-        restored = wd.restore_checkpoint(manager, state)
+        restored = wd.restore_checkpoint(manager, checkpoint_tree(state))
         if restored is not None:
-            state = restored
-    # Replicated on the mesh from the start, as meta_step returns it: otherwise the first
+            state = from_checkpoint_tree(restored)
+    # On the mesh from the start, as meta_step returns it: otherwise the first
     # call (single-device input) and the second (mesh-replicated input) compile twice.
-    state = jax.device_put(state, jax.sharding.NamedSharding(mesh, P()))
+    state = place(state, mesh)
     start = int(state.step)
     log = wd.MetricsLog(workdir / "metrics.jsonl", keep_through_step=start if resume else None)
     meta_step = cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
@@ -240,9 +291,11 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
     bar = tqdm(range(start, config.meta.steps), initial=start, total=config.meta.steps,
                desc="meta-training", disable=not progress, dynamic_ncols=True)
     step_seconds = []
+    life = truncation.meta_steps_per_life(config.inner.get("lifetime", 0), config.inner.steps)
     with _StopRequested() as stop:
         for step in bar:
-            batch = task_sampler.sample_tasks(datasets, weights, step=step,
+            draw_steps = truncation.task_steps(step, config.meta.tasks_per_step, life) if life else None
+            batch = task_sampler.sample_tasks(datasets, weights, step=step, draw_steps=draw_steps,
                                               fault=fault_schedule.get(step + 1, 0), **task_args)
             args = (state, batch.tasks, batch.support_images, batch.support_labels, batch.weights)
             if not step_seconds:
@@ -260,21 +313,21 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
             log.write(record)
             bar.set_postfix(meta_loss=f"{record['meta_loss']:.4f}", skipped=record["skipped_total"])
             if int(metrics["bad_in_a_row"]) >= config.meta.max_consecutive_bad:
-                wd.save_checkpoint(manager, step + 1, state, force=True)
+                wd.save_checkpoint(manager, step + 1, checkpoint_tree(state), force=True)
                 log.close()
                 raise TrainingError(
                     f"{config.meta.max_consecutive_bad} non-finite meta-gradients in a row at step "
                     f"{step + 1}; stopped with the last good parameters checkpointed in {workdir}. "
                     f"Lower meta.learning_rate or inner.learning_rate, then --resume")
-            wd.save_checkpoint(manager, step + 1, state)
+            wd.save_checkpoint(manager, step + 1, checkpoint_tree(state))
             if stop.signal:
-                wd.save_checkpoint(manager, step + 1, state, force=True)
+                wd.save_checkpoint(manager, step + 1, checkpoint_tree(state), force=True)
                 bar.write(f"{stop.signal}: stopped after step {step + 1}, checkpoint saved; "
                           f"continue with --resume", file=sys.stderr)
                 break
     bar.close()
     if int(state.step) == config.meta.steps:
-        wd.save_checkpoint(manager, int(state.step), state, force=True)
+        wd.save_checkpoint(manager, int(state.step), checkpoint_tree(state), force=True)
     manager.wait_until_finished()
     log.close()
     tick = time.perf_counter()
@@ -296,10 +349,17 @@ def _record(step, elapsed, metrics, batch, datasets) -> dict:
         per_task.append({"dataset": name, "weight": float(batch.weights[i]),
                          "val_loss": float(tasks["val_loss"][i]),
                          "val_accuracy": float(tasks["val_accuracy"][i]),
+                         "age": int(tasks["age"][i]),  # inner steps the network had before
                          "lr_scale": float(tasks["lr_scale"][i]),
                          "weight_decay": float(tasks["weight_decay"][i])})
         genotypes.setdefault(name, wd.arch_summary(tasks["arch_weights"][i], 0, 0)["genotype"])
+    # Does the decoder tell datasets apart? The spread, across the step's datasets, of each
+    # dataset's mean proposal (largest over edges x ops; 0 when the decoder ignores the code).
+    by_dataset = [np.mean(tasks["arch_weights"][batch.dataset_index == d], axis=0)
+                  for d in np.unique(batch.dataset_index)]
+    spread = float(np.max(np.std(by_dataset, axis=0))) if len(by_dataset) > 1 else 0.0
     return {"step": step, "time_s": round(elapsed, 3), "meta_loss": float(metrics["meta_loss"]),
+            "between_dataset_arch_std": spread,
             "grad_norm": float(metrics["grad_norm"]),
             "group_grad_norms": {k: float(v) for k, v in metrics["group_grad_norms"].items()},
             "skipped": bool(metrics["skipped"]), "skipped_total": int(metrics["skipped_total"]),
@@ -310,7 +370,7 @@ def write_summary(system, params, datasets, config, workdir: Path) -> dict:
     records = wd.read_metrics(workdir)
     summary = {"datasets": {}, "steps": len(records)}
     for dataset in datasets:
-        recipe = propose_for(system, params, dataset, config.task.support_shots, config.seed)
+        recipe = propose_for(system, params, dataset, PROPOSAL_SHOTS, config.seed)
         summary["datasets"][dataset.name] = wd.arch_summary(
             recipe.arch_weights, recipe.lr_scale, recipe.weight_decay)
         wd.plot_arch_heatmap(recipe.arch_weights, f"{dataset.name}: {summary['datasets'][dataset.name]['genotype']}",

@@ -15,7 +15,7 @@ from datasets_meta import load as load_dataset
 from dimo import search_space as ss
 from dimo import system as system_lib
 from dimo.cost import network_cost
-from dimo.meta_train import reference_support
+from dimo.meta_train import PROPOSAL_SHOTS, reference_support
 from dimo.supernet import Supernet
 from dimo.trained import Trained
 from dimo.workdir import arch_summary
@@ -28,7 +28,7 @@ def propose(trained: Trained, dataset_name: str, data_dir=None, seed: int = 0) -
     dataset = load_dataset(dataset_name, data_dir, image_size=config.data.image_size,
                            channels=config.data.channels, val_fraction=config.data.val_fraction,
                            seed=config.seed)
-    images, labels = reference_support(dataset, config.task.support_shots, seed)
+    images, labels = reference_support(dataset, PROPOSAL_SHOTS, seed)
     loaded = time.perf_counter()
     recipe = jax.device_get(system_lib.propose(trained.system, trained.params, images, labels,
                                                dataset.mean, dataset.std, dataset.num_classes))

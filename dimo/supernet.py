@@ -29,7 +29,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from dimo import search_space as ss
-from dimo.operations import BatchNorm, Conv, ResidualReduction, make_op
+from dimo.operations import BatchNorm, Conv, ResidualReduction, batch_norm, make_op
 
 
 def _op_module_name(edge: int, op: str) -> str:
@@ -43,6 +43,7 @@ class Cell(nn.Module):
     channels: int
     affine: bool = False
     genotype: Optional[ss.Genotype] = None
+    normalize_free_ops: bool = False
 
     @nn.compact
     def __call__(self, x, arch_weights=None):
@@ -67,6 +68,8 @@ class Cell(nn.Module):
             if op == "none":  # contributes w * 0: nothing to compute and a zero gradient
                 continue
             y = make_op(op, self.channels, self.affine, _op_module_name(edge, op))(h)
+            if self.normalize_free_ops and op in ("skip_connect", "avg_pool_3x3"):
+                y = batch_norm(y)  # on the scale of the convolutions' normalised outputs
             terms.append(arch_weights[edge, o].astype(y.dtype) * y)
         return terms
 
@@ -82,6 +85,10 @@ class Supernet(nn.Module):
         ``affine=False`` so that op outputs cannot rescale away the architecture weights;
         NAS-Bench-201 trains discrete networks with ``affine=True``.
       genotype: when set, the discrete network of that cell.
+      normalize_free_ops: relaxed mode only: a non-affine batch normalisation after
+        ``skip_connect`` and ``avg_pool_3x3`` (DARTS's search cell does so after pooling),
+        so that every op enters the mixture at unit scale and an op's mixing weight is not
+        confounded with the scale of its output.
     """
 
     num_classes: int
@@ -89,6 +96,7 @@ class Supernet(nn.Module):
     cells_per_stage: int = 5
     affine: bool = False
     genotype: Optional[ss.Genotype] = None
+    normalize_free_ops: bool = False
 
     @nn.compact
     def __call__(self, x, arch_weights=None):
@@ -108,7 +116,8 @@ class Supernet(nn.Module):
             if stage > 0:
                 x = ResidualReduction(width, self.affine, name=f"reduction{stage}")(x)
             for i in range(self.cells_per_stage):
-                cell = Cell(width, self.affine, self.genotype, name=f"stage{stage}_cell{i}")
+                cell = Cell(width, self.affine, self.genotype, self.normalize_free_ops,
+                            name=f"stage{stage}_cell{i}")
                 x = cell(x, arch_weights)
         x = nn.relu(BatchNorm(self.affine, name="head_bn")(x))
         x = jnp.mean(x, axis=(1, 2))

@@ -18,6 +18,7 @@ import ml_collections
 from datasets_meta.samplers import normalize
 from dimo import dataset_embedding as emb
 from dimo import decoder as dec
+from dimo import truncation
 from dimo.learned_optimizer import LOptConfig
 from dimo.supernet import Supernet
 from dimo.teacher_loss import TeacherConfig
@@ -53,15 +54,34 @@ class System:
         code = self.code(params, support_images, support_labels, mean, std, num_classes)
         return dec.decode(params["decoder"], self.decoder, code)
 
-    def task_loss(self, params, task: Task, support_images, support_labels, key):
-        """Validation loss after training with the proposed recipe; (loss, aux)."""
-        recipe = self.propose(params, support_images, support_labels, task.mean, task.std,
-                              self.num_classes)
+    def task_loss(self, params, task: Task, support_images, support_labels, key, carried=None,
+                  restart=None):
+        """Validation loss after training with the proposed recipe; (loss, aux).
+
+        The supernet runs with the decoder's relaxation of the proposal (the mixture, or
+        a sampled cell); ``aux["arch_weights"]`` is the proposal distribution itself.
+        Without ``carried`` the network trains K steps from a fresh init; with it (a
+        persistent slot, ``dimo.truncation``) K more steps from ``carried``, or from a fresh
+        init where ``restart``, and ``aux["inner_state"]`` is the state after them.
+        """
+        code = self.code(params, support_images, support_labels, task.mean, task.std, self.num_classes)
+        recipe = dec.decode(params["decoder"], self.decoder, code)
+        relax_key, init_key, val_key = jax.random.split(key, 3)
+        trained_with = recipe._replace(
+            arch_weights=dec.sample_arch_weights(params["decoder"], self.decoder, code, relax_key))
         inner = {"optimizer": params["optimizer"], "teacher": params["teacher"]}
-        loss, aux = self.loop.meta_loss(inner, recipe, task, key)
+        if carried is None:
+            start = self.loop.init(init_key, inner, trained_with, task)
+        else:
+            start = truncation.continue_or_restart(self.loop, inner, trained_with, task, carried,
+                                                   restart, init_key)
+        loss, (state, aux) = self.loop.segment_loss(inner, trained_with, task, start,
+                                                    self.loop.cfg.steps, val_key)
         return loss, {"val_loss": aux["val_loss"], "val_accuracy": aux["val_accuracy"],
                       "final_train_loss": aux["train_loss"][-1], "arch_weights": recipe.arch_weights,
-                      "lr_scale": recipe.lr_scale, "weight_decay": recipe.weight_decay}
+                      "lr_scale": recipe.lr_scale, "weight_decay": recipe.weight_decay,
+                      "age": jax.lax.stop_gradient(start.step),
+                      "inner_state": None if carried is None else state}
 
 
 @functools.partial(jax.jit, static_argnums=(0, 6))
@@ -82,7 +102,8 @@ def from_config(config: ml_collections.ConfigDict) -> System:
     inner_cfg = InnerConfig(lopt=lopt_cfg, teacher=TeacherConfig(**config.teacher.to_dict()),
                             inject_faults=bool(config.debug.inject_faults), **config.inner.to_dict())
     model = Supernet(num_classes=config.task.classes_per_task, channels=config.model.channels,
-                     cells_per_stage=config.model.cells_per_stage, affine=config.model.affine)
+                     cells_per_stage=config.model.cells_per_stage, affine=config.model.affine,
+                     normalize_free_ops=config.model.get("normalize_free_ops", False))
     size = config.data.image_size
     return System(InnerLoop(model, inner_cfg), emb.EmbeddingConfig(**config.embedding.to_dict()),
                   dec.DecoderConfig(**config.decoder.to_dict()), (size, size, config.data.channels))

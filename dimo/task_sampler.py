@@ -62,13 +62,18 @@ def support_from(task: Task, classes: int, per_class: int, shots: int):
 
 def sample_tasks(datasets: Sequence[Dataset], dataset_weights: np.ndarray, step: int, seed: int,
                  tasks_per_step: int, classes_per_task: int, per_class: int,
-                 support_shots: int, fault: int = 0) -> TaskBatch:
-    """The tasks of meta-step ``step``; ``fault`` marks them all (test-only, ``dimo.faults``)."""
+                 support_shots: int, fault: int = 0, draw_steps: Sequence[int] | None = None) -> TaskBatch:
+    """The tasks of meta-step ``step``; ``fault`` marks them all (test-only, ``dimo.faults``).
+
+    ``draw_steps[i]``: slot ``i`` holds the task drawn at that meta-step instead (a
+    persistent slot keeps its task until it restarts, ``dimo.truncation``).
+    """
     tasks, images, labels, which = [], [], [], []
     active = np.flatnonzero(dataset_weights > 0)  # a weight of 0 leaves a dataset out
     for i in range(tasks_per_step):
-        d = int(active[(step * tasks_per_step + i) % len(active)])
-        rng = np.random.default_rng([seed, step, i])
+        drawn = step if draw_steps is None else draw_steps[i]
+        d = int(active[(drawn * tasks_per_step + i) % len(active)])
+        rng = np.random.default_rng([seed, drawn, i])
         classes = rng.choice(datasets[d].num_classes, classes_per_task, replace=False)
         task = make_task(datasets[d], classes, per_class, seed=int(rng.integers(2 ** 31)))
         task = task.replace(fault=np.int32(fault))

@@ -43,7 +43,10 @@ LOSSES = ("teacher", "ce")
 
 @dataclasses.dataclass(frozen=True)
 class InnerConfig:
-    steps: int = 10  # K, the horizon the teacher's progress feature is normalised by
+    steps: int = 10  # K, the length of one differentiated unroll
+    # Inner steps a persistent inner state lives (dimo.truncation); 0: a fresh init for every
+    # unroll. The teacher's progress feature is normalised by it (else by K).
+    lifetime: int = 0
     batch_size: int = 64
     val_batch_size: int = 256
     optimizer: str = "learned"
@@ -64,6 +67,9 @@ class InnerConfig:
         for name in ("steps", "batch_size", "val_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"inner.{name} must be at least 1, got {getattr(self, name)}")
+        if self.lifetime and (self.lifetime < self.steps or self.lifetime % self.steps):
+            raise ValueError(f"inner.lifetime must be 0 or a multiple of inner.steps={self.steps}, "
+                             f"got {self.lifetime}")
         if self.learning_rate <= 0:
             raise ValueError(f"inner.learning_rate must be positive, got {self.learning_rate}")
 
@@ -193,7 +199,7 @@ class InnerLoop:
         chex.assert_trees_all_equal_shapes_and_dtypes(updates, state.params)
         updates = inject(updates, "optimizer_output", task.fault)
         params = optax.apply_updates(state.params, updates)
-        student = tl.observe(state.student, logits, y, ce, (state.step + 1) / cfg.steps)
+        student = tl.observe(state.student, logits, y, ce, (state.step + 1) / (cfg.lifetime or cfg.steps))
         new_state = InnerState(params, opt_state, state.step + 1, student, key)
         return new_state, {"train_loss": ce, "train_accuracy": student.batch_accuracy}
 

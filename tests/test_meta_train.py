@@ -97,17 +97,28 @@ def test_dataset_code_is_invariant_to_permuting_the_support_set(setup):
 
 
 @pytest.mark.skipif(not DATA_DIR or not Path(DATA_DIR, "mnist").is_dir(), reason="needs DIMO_DATA_DIR")
-def test_dataset_code_differs_between_datasets(setup):
-    config, digits, system, _, _ = setup
-    params = system.init(jax.random.key(0))
-    code = jax.jit(system.code, static_argnums=5)
+def test_after_meta_training_a_code_tells_datasets_apart(smoke_workdir):
+    # Codes of different datasets lie further apart than codes of different support sets of
+    # one dataset: the code carries the dataset, not the draw of its support set.
+    from dimo import trained
+
+    system = trained.load(smoke_workdir)
+    size = system.config.data.image_size
     codes = {}
     for name in ("digits", "mnist", "fashion_mnist"):
-        ds = digits if name == "digits" else load(name, image_size=config.data.image_size)
-        images, labels = meta_train.reference_support(ds, shots=4, seed=0)
-        codes[name] = np.asarray(code(params, images, labels, ds.mean, ds.std, ds.num_classes))
-    for a, b in (("digits", "mnist"), ("mnist", "fashion_mnist")):
-        assert np.linalg.norm(codes[a] - codes[b]) > 1e-3 * np.linalg.norm(codes[a])
+        ds = load(name, image_size=size)
+        codes[name] = []
+        for seed in range(3):
+            images, labels = meta_train.reference_support(ds, meta_train.PROPOSAL_SHOTS, seed)
+            codes[name].append(np.asarray(system_lib.code(system.system, system.params, images, labels,
+                                                           ds.mean, ds.std, ds.num_classes)))
+    within = max(np.linalg.norm(a - b) for c in codes.values() for a in c for b in c)
+    centres = {n: np.mean(c, axis=0) for n, c in codes.items()}
+    between = min(np.linalg.norm(centres[a] - centres[b]) for a in centres for b in centres if a < b)
+    assert between > within, (between, within)
+    for name, draws in codes.items():  # every code is nearest its own dataset's centre
+        for c in draws:
+            assert min(centres, key=lambda n: np.linalg.norm(c - centres[n])) == name
 
 
 def _lines(workdir):

@@ -20,14 +20,20 @@ def get_config() -> ml_collections.ConfigDict:
     # Each task: `classes_per_task` classes, `per_class` train and val examples of each,
     # the first `support_shots` of each class as the support set the embedding reads.
     config.task = dict(classes_per_task=5, per_class=40, support_shots=5)
-    config.model = dict(channels=8, cells_per_stage=1, affine=False)
-    config.inner = dict(steps=10, batch_size=32, val_batch_size=100, optimizer="learned",
+    # normalize_free_ops: unit-scale skip/pool outputs in the relaxed supernet (dimo.supernet).
+    config.model = dict(channels=8, cells_per_stage=1, affine=False, normalize_free_ops=False)
+    # lifetime: inner steps a task slot's network persists across meta-steps, K more each
+    # meta-step, staggered restarts (dimo.truncation); 0: a fresh network every meta-step.
+    config.inner = dict(steps=10, lifetime=0, batch_size=32, val_batch_size=100, optimizer="learned",
                         loss="teacher", learning_rate=0.1, momentum=0.9, remat=True)
     config.lopt = dict(hidden_size=8, init_lr=1.0, max_step=0.3)
     config.teacher = dict(hidden_size=16)
     config.embedding = dict(feature_size=32, code_size=32, num_heads=4)
     # lr_scale is bounded: past ~3x the K-step unroll turns chaotic and meta-gradients explode.
-    config.decoder = dict(hidden_size=64, temperature=1.0, max_lr_scale=3.0, max_weight_decay=1e-3)
+    # relaxation: how meta-training runs the supernet on the decoded logits: "softmax" (the
+    # mixture) or "gumbel" (one sampled cell per task, straight-through; dimo.relaxations).
+    config.decoder = dict(hidden_size=64, temperature=1.0, max_lr_scale=3.0, max_weight_decay=1e-3,
+                          relaxation="softmax")
     config.meta = dict(
         steps=100,
         tasks_per_step=2,  # a multiple of the number of devices
