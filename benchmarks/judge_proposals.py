@@ -2,6 +2,7 @@
 
     DIMO_DATA_DIR=../shared/data python -m benchmarks.judge_proposals --workdir runs/x \\
         --datasets fashion_mnist,cifar10 [--out benchmarks/proposals.jsonl]
+    python -m benchmarks.judge_proposals --report     # every row so far, against today's table
 
 For each dataset: the proposal (``dimo.propose``), trained from scratch under the cell
 table's protocol with the table's seeds, its mean test accuracy and that mean's percentile
@@ -9,6 +10,8 @@ among the table's cells of the dataset (``dimo.cell_table``), and whether the da
 among the run's meta-training datasets. The row also carries the run's config (datasets,
 seed, meta-steps, horizon) and its meta-training wall time, and is appended to ``--out``
 as one JSON line, so RESULTS.md's variant table is reproduced by re-running this command.
+``--report`` prints the rows of ``--out`` as a Markdown table, each mean accuracy's
+percentile recomputed against the cell table as it is now (it grows while it is built).
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ def judge(workdir: str, datasets: list[str], data_dir=None) -> dict:
     _, table = cell_table.read()
     summary_path = Path(workdir) / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-    row = {"workdir": str(workdir), "meta_datasets": config.datasets, "seed": config.seed,
+    variant = (f"{config.decoder.get('relaxation', 'softmax')}, lifetime {config.inner.get('lifetime', 0)}"
+               + (", unit-scale free ops" if config.model.get("normalize_free_ops") else ""))
+    row = {"workdir": str(workdir), "meta_datasets": config.datasets, "seed": config.seed, "variant": variant,
            "meta_steps": system.step, "horizon": config.inner.steps,
            "meta_train_s": summary.get("timing", {}).get("total_s"), "proposals": {}}
     keys = {k: cell_table.PROTOCOL[k] for k in cell_table.MATCHED_KEYS}
@@ -58,13 +63,40 @@ def ev_dataset(name: str, data_dir):
     return load(name, data_dir, image_size=cell_table.PROTOCOL["image_size"])
 
 
+def report(path: str) -> str:
+    """The rows of ``path`` as a Markdown table, percentiles against the current cell table."""
+    from dimo import cell_table
+
+    _, table = cell_table.read()
+    lines = ["| run | meta-training | seed | relaxation / lifetime | proposal | test (2 seeds) | table percentile | cells | meta-train s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for line in Path(path).read_text().splitlines():
+        row = json.loads(line)
+        for name, p_ in row["proposals"].items():
+            cells = table.get(name, {})
+            pct = f"{cell_table.percentile(cells.values(), p_['test_accuracy_mean']):.1f}" if cells else "n/a"
+            seen = "seen" if p_["seen_in_meta_training"] else "unseen"
+            tests = ", ".join(f"{t:.4f}" for t in p_["test_accuracy_per_seed"])
+            wall = f"{row['meta_train_s']:.0f}" if row.get("meta_train_s") else "?"
+            lines.append(f"| {Path(row['workdir']).name} | {row['meta_datasets']} | {row['seed']} | "
+                         f"{row.get('variant', '')} | {name} ({seen}): `{p_['genotype'].replace('|', chr(92) + '|')}` | "
+                         f"{p_['test_accuracy_mean']:.4f} ({tests}) | {pct} | {len(cells)} | {wall} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workdir", required=True)
+    p.add_argument("--workdir")
+    p.add_argument("--report", action="store_true", help="print the rows so far as a table")
     p.add_argument("--datasets", default="fashion_mnist,cifar10")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--out", default="benchmarks/proposals.jsonl")
     args = p.parse_args(argv)
+    if args.report:
+        print(report(args.out))
+        return 0
+    if not args.workdir:
+        p.error("--workdir is required (or --report)")
     from dimo import runtime
 
     runtime.enable_compilation_cache()

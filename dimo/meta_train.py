@@ -70,13 +70,16 @@ def checkpoint_tree(state: MetaState) -> dict:
     """What a checkpoint holds: a plain dict, with ``inner`` only when the run carries
     persistent states (so checkpoints of runs without them keep their earlier layout)."""
     tree = {"params": state.params, "opt_state": state.opt_state, "step": state.step}
-    if state.inner is not None:
-        tree["inner"] = state.inner
+    if state.inner is not None:  # PRNG keys as their raw uint32 data: plain arrays on disk
+        tree["inner"] = state.inner.replace(key=jax.random.key_data(state.inner.key))
     return tree
 
 
 def from_checkpoint_tree(tree: dict) -> MetaState:
-    return MetaState(tree["params"], tree["opt_state"], tree["step"], tree.get("inner"))
+    inner = tree.get("inner")
+    if inner is not None and not jnp.issubdtype(inner.key.dtype, jax.dtypes.prng_key):
+        inner = inner.replace(key=jax.random.wrap_key_data(inner.key))
+    return MetaState(tree["params"], tree["opt_state"], tree["step"], inner)
 
 
 def population_size(config: ml_collections.ConfigDict) -> int:

@@ -90,3 +90,17 @@ def test_bad_inputs_raise_clearly():
         net.init(jax.random.key(0), jnp.ones((2, 16, 16, 3)))
     with pytest.raises(ValueError, match="multiples of 4"):
         net.init(jax.random.key(0), jnp.ones((2, 18, 18, 3)), jnp.ones((6, 5)))
+
+
+def test_average_pooling_matches_flax_without_counting_padding():
+    import flax.linen as nn
+
+    from dimo.operations import avg_pool_3x3
+
+    x = jax.random.normal(jax.random.key(0), (3, 7, 5, 4))
+    expected = nn.avg_pool(x, (3, 3), strides=(1, 1), padding=((1, 1), (1, 1)), count_include_pad=False)
+    np.testing.assert_allclose(avg_pool_3x3(x), expected, rtol=1e-6, atol=1e-6)
+    g = jax.grad(lambda z: jnp.sum(avg_pool_3x3(z) ** 2))(x)
+    g_ref = jax.grad(lambda z: jnp.sum(nn.avg_pool(z, (3, 3), strides=(1, 1), padding=((1, 1), (1, 1)),
+                                                   count_include_pad=False) ** 2))(x)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-5, atol=1e-6)
