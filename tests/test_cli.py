@@ -123,7 +123,8 @@ def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
     out = tmp_path / "curves.png"
     result = _json(capsys, ["ablate", "--workdir", str(smoke_workdir), "--dataset", "digits",
                             "--seeds", "2", "--combos", "learned/teacher,sgd/ce", "--out", str(out),
-                            "--genotype", GENOTYPE])
+                            "--genotype", GENOTYPE, "--seed", "5"])
+    assert result["first_seed"] == 5  # --seed is the first training seed
     assert result["genotype"] == GENOTYPE and "proposed_genotype" in result
     assert [(r["optimizer"], r["loss"]) for r in result["table"]] == [("learned", "teacher"), ("sgd", "ce")]
     for row in result["table"]:  # 4K = 12 steps on digits: above chance (0.1), seeds differ
