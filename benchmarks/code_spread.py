@@ -6,7 +6,9 @@
 For each shot count: every dataset's code (and decoded architecture weights) from
 ``--draws`` class-balanced support sets; the largest distance between two draws of one
 dataset (within), the distance between each pair of datasets' mean codes (between), and
-how many codes lie nearest their own dataset's mean (leave-one-out).
+how many codes lie nearest their own dataset's mean (leave-one-out). Last, the cell each
+dataset's code is decoded to, and the cell of the mean code (the embedding ablation without
+training anything).
 """
 
 from __future__ import annotations
@@ -52,7 +54,13 @@ def measure(workdir: str, datasets: list[str], shots: int, draws: int, data_dir=
             codes[name].append(np.asarray(code))
             arch[name].append(np.asarray(dec.decode(system.params["decoder"], system.system.decoder,
                                                     code).arch_weights))
-    return {"shots": shots, "code": spread(codes), "arch_weights": spread(arch)}
+    from dimo import search_space as ss
+
+    cells = {n: str(ss.discretize(np.mean(a, axis=0))) for n, a in arch.items()}
+    mean_code = np.mean([c for v in codes.values() for c in v], axis=0)
+    cells["mean code"] = str(ss.discretize(
+        dec.decode(system.params["decoder"], system.system.decoder, mean_code).arch_weights))
+    return {"shots": shots, "code": spread(codes), "arch_weights": spread(arch), "cells": cells}
 
 
 def main(argv=None) -> int:
@@ -71,6 +79,8 @@ def main(argv=None) -> int:
             print(f"{shots:>3} shots, {what:<12} nearest own centre {r['nearest_own_centre']}/{r['codes']}; "
                   f"within {', '.join(f'{n} {v:.4f}' for n, v in r['within'].items())}; "
                   f"between {', '.join(f'{n} {v:.4f}' for n, v in r['between'].items())}")
+        for name, cell in result["cells"].items():
+            print(f"{shots:>3} shots, cell of {name}: {cell}")
     return 0
 
 
