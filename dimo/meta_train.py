@@ -294,7 +294,7 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
     bar = tqdm(range(start, config.meta.steps), initial=start, total=config.meta.steps,
                desc="meta-training", disable=not progress, dynamic_ncols=True)
     step_seconds = []
-    life = truncation.meta_steps_per_life(config.inner.get("lifetime", 0), config.inner.steps)
+    life = truncation.meta_steps_per_life(system.loop.cfg.lifetime, system.loop.cfg.steps)
     with _StopRequested() as stop:
         for step in bar:
             draw_steps = truncation.task_steps(step, config.meta.tasks_per_step, life) if life else None
