@@ -105,6 +105,11 @@ def summarize(runs: list[dict], datasets: list[str], seeds: int, out: Path) -> d
         if len(shared) >= 3:
             rho = spearmanr([means[datasets[0]][g] for g in shared], [means[datasets[1]][g] for g in shared])
             header[f"spearman_{datasets[0]}_vs_{datasets[1]}"] = f"{rho.statistic:.3f}"
+            # Does one cell serve both? Each dataset's best cell, ranked in the other's table.
+            for mine, other in (datasets[:2], datasets[1::-1]):
+                best = max(shared, key=means[mine].get)
+                pct = cell_table.percentile([means[other][g] for g in shared], means[other][best])
+                header[f"best_{mine}_cell_percentile_in_{other}"] = f"{pct:.1f}"
     tmp = out.with_suffix(".tmp")
     with tmp.open("w", newline="") as f:
         for k, v in header.items():
@@ -166,7 +171,7 @@ def main(argv=None) -> int:
     header = summarize(read_runs(runs_path), datasets, seeds, out)
     print(f"{len(todo)} trainings in {time.perf_counter() - start:.0f} s; table {out}")
     for k, v in header.items():
-        if k.startswith(("spearman", "cells")):
+        if k.startswith(("spearman", "cells", "best_")):
             print(f"  {k}: {v}")
     return 0
 

@@ -39,7 +39,7 @@ def spread(vectors: dict[str, list[np.ndarray]]) -> dict:
 def measure(workdir: str, datasets: list[str], shots: int, draws: int, data_dir=None) -> dict:
     from datasets_meta import load
     from dimo import decoder as dec
-    from dimo import meta_train, trained
+    from dimo import support_sets, trained
     from dimo import system as system_lib
 
     system = trained.load(workdir)
@@ -48,7 +48,7 @@ def measure(workdir: str, datasets: list[str], shots: int, draws: int, data_dir=
         ds = load(name, data_dir, image_size=system.config.data.image_size)
         codes[name], arch[name] = [], []
         for seed in range(draws):
-            images, labels = meta_train.reference_support(ds, shots, seed)
+            images, labels = support_sets.reference_support(ds, shots, seed)
             code = system_lib.code(system.system, system.params, images, labels, ds.mean, ds.std,
                                    ds.num_classes)
             codes[name].append(np.asarray(code))

@@ -35,7 +35,9 @@ def judge(workdir: str, datasets: list[str], data_dir=None) -> dict:
     summary_path = Path(workdir) / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     variant = (f"{config.decoder.get('relaxation', 'softmax')}, lifetime {config.inner.get('lifetime', 0)}"
-               + (", unit-scale free ops" if config.model.get("normalize_free_ops") else ""))
+               + (", unit-scale free ops" if config.model.get("normalize_free_ops") else "")
+               + "".join(f", {k}={v}" for k, v in changed_from_default(config).items()
+                         if k not in _NAMED_IN_VARIANT))
     row = {"workdir": str(workdir), "meta_datasets": config.datasets, "seed": config.seed, "variant": variant,
            "meta_steps": system.step, "horizon": config.inner.steps,
            "meta_train_s": summary.get("timing", {}).get("total_s"), "proposals": {}}
@@ -54,6 +56,24 @@ def judge(workdir: str, datasets: list[str], data_dir=None) -> dict:
             "table_percentile": cell_table.percentile(cells.values(), mean) if cells else None,
             "table_cells": len(cells), "lr_scale": proposal["lr_scale"]}
     return row
+
+
+# Already spelled out in the variant's first words, or not a variant at all.
+_NAMED_IN_VARIANT = {"decoder.relaxation", "inner.lifetime", "model.normalize_free_ops", "datasets", "seed"}
+
+
+def changed_from_default(config) -> dict:
+    """{dotted key: value} of ``config``'s settings that differ from the default config's."""
+    from dimo.configs import default
+
+    def flat(tree, prefix=""):
+        out = {}
+        for k, v in tree.items():
+            out.update(flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+        return out
+
+    base, ours = flat(default.get_config().to_dict()), flat(config.to_dict())
+    return {k: v for k, v in ours.items() if base.get(k, object()) != v}
 
 
 def ev_dataset(name: str, data_dir):

@@ -22,7 +22,7 @@ def measure(num_devices: int, reps: int = 3, tasks: int = 4, datasets: str = "di
 
     from dimo.configs import default
     from datasets_meta import load
-    from dimo import meta_train, task_sampler
+    from dimo import meta_state, meta_train, task_sampler
     from dimo import system as system_lib
     from dimo.unroll import meta_optimizer
 
@@ -35,7 +35,7 @@ def measure(num_devices: int, reps: int = 3, tasks: int = 4, datasets: str = "di
         system = system_lib.from_config(config)
         outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
         mesh = meta_train.make_mesh(num_devices)
-        state = jax.device_put(meta_train.init_state(system, outer, config.seed),
+        state = jax.device_put(meta_state.init_state(system, outer, config.seed),
                                jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
         batch = task_sampler.sample_tasks(
             data, task_sampler.parse_weights("", names), step=0, seed=config.seed, tasks_per_step=tasks,

@@ -31,7 +31,7 @@ from dimo import decoder as dec
 from dimo import evaluate as ev
 from dimo import search_space as ss
 from dimo import system as system_lib
-from dimo.meta_train import PROPOSAL_SHOTS, reference_support
+from dimo.support_sets import PROPOSAL_SHOTS, reference_support
 from dimo.trained import Trained
 from dimo.unroll import Recipe
 

@@ -5,9 +5,9 @@
   First order: ``grad_alpha L_val(w, alpha)``. Second order, the bilevel formulation:
   ``grad_alpha L_val(w - xi * grad_w L_train(w, alpha), alpha)``, differentiated by
   ``jax.grad`` through the unrolled weight step.
-* **Random search**: ``num_candidates`` uniformly drawn genotypes, each trained from
-  scratch for ``steps / num_candidates`` steps (same total budget in inner steps), best
-  by accuracy on the whole validation split. Candidates are trained as supernets with
+* **Random search**: distinct connected genotypes in a seeded random order, each trained
+  from scratch for ``candidate_steps`` (default ``steps / num_candidates``, the same total
+  in inner steps), best by accuracy on the whole validation split. Candidates are trained as supernets with
   one-hot weights (equal to the discrete network, see tests/test_supernet.py), which lets
   all of them share one compiled program.
 
@@ -17,6 +17,10 @@ hundred steps the same rate would move it by under 0.1 and leave the mixture uni
 So the architecture rate is ``ARCH_TRAVEL / steps`` unless given: the same possible
 travel as DARTS's schedule, whatever the budget. The weights follow DARTS's cosine decay
 from ``weight_lr`` to ``weight_lr / 25`` (0.025 -> 0.001 in DARTS).
+
+Budgets: with ``budget_s`` (``dimo search --budget``) a search runs until its wall clock,
+compile included, would pass the budget (``dimo.budget``): random search tries as many
+candidates as fit, DARTS as many chunks of steps, with its schedules spanning them.
 
 Selection and reporting are apart: methods select on the validation split (random
 search) or on their architecture weights (DARTS) and never report validation accuracy
@@ -36,6 +40,7 @@ import optax
 
 from datasets_meta import Dataset
 from dimo import evaluate
+from dimo.budget import Budget, Curve, run_units
 from dimo import search_space as ss
 from dimo.supernet import Supernet
 from dimo.teacher_loss import cross_entropy
@@ -44,27 +49,45 @@ from dimo.unroll import InnerConfig, InnerLoop, Recipe, make_task
 
 @dataclasses.dataclass(frozen=True)
 class SearchSetup:
-    steps: int = 300  # budget in inner (weight) steps
+    steps: int = 300  # budget in inner (weight) steps, when budget_s is None
     channels: int = 8
     cells_per_stage: int = 1
     batch_size: int = 64
     weight_lr: float = 0.05
     arch_lr: float | None = None  # None: ARCH_TRAVEL / steps
-    num_candidates: int = 5  # random search
+    num_candidates: int = 5  # random search, when budget_s is None
+    candidate_steps: int | None = None  # random search: steps per candidate (None: steps / num_candidates)
+    budget_s: float | None = None  # wall-clock budget, compile included (dimo.budget)
     seed: int = 0
 
     @property
-    def arch_learning_rate(self) -> float:
-        return self.arch_lr if self.arch_lr is not None else ARCH_TRAVEL / self.steps
+    def steps_per_candidate(self) -> int:
+        return self.candidate_steps or max(self.steps // self.num_candidates, 1)
 
 
 # How far Adam may move each architecture logit over DARTS's own schedule: 3e-4 x 50 x 391.
 ARCH_TRAVEL = 3e-4 * 50 * 391
+# Search steps per compiled chunk when a wall-clock budget decides how many chunks run.
+DARTS_CHUNK = 50
+
+
+def _cosine(step, total, peak):
+    """DARTS's weight schedule, from ``peak`` to ``peak / 25`` over ``total`` steps (traced)."""
+    progress = jnp.minimum(step / total, 1.0)
+    return peak * (1 / 25 + (1 - 1 / 25) * 0.5 * (1 + jnp.cos(jnp.pi * progress)))
 
 
 def darts(dataset: Dataset, setup: SearchSetup, order: int = 1) -> dict:
+    """DARTS for ``setup.steps`` steps, or, with ``setup.budget_s``, for as many as fit.
+
+    With a budget the search runs in chunks of ``DARTS_CHUNK`` steps. The first chunk
+    trains the weights only (architecture frozen: a warm-up, as PC-DARTS has) and measures
+    the speed; the schedules then span the steps that fit in what is left, so the
+    architecture can travel ``ARCH_TRAVEL`` whatever the budget.
+    """
     if order not in (1, 2):
         raise ValueError(f"DARTS order must be 1 or 2, got {order}")
+    budget = Budget(setup.budget_s)
     task = make_task(dataset)
     loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage),
                      InnerConfig(batch_size=setup.batch_size, loss="ce", optimizer="sgd"))
@@ -73,56 +96,98 @@ def darts(dataset: Dataset, setup: SearchSetup, order: int = 1) -> dict:
     alpha = 1e-3 * jax.random.normal(alpha_key, (ss.NUM_EDGES, ss.NUM_OPS))
     example = jnp.zeros((1,) + dataset.image_shape)
     params = loop.model.init(init_key, example, jax.nn.softmax(alpha))["params"]
-    weight_lr = optax.cosine_decay_schedule(setup.weight_lr, setup.steps, alpha=1 / 25)
-    w_opt = optax.chain(optax.add_decayed_weights(3e-4), optax.sgd(weight_lr, momentum=0.9))
-    a_opt = optax.chain(optax.add_decayed_weights(1e-3),
-                        optax.adam(setup.arch_learning_rate, b1=0.5, b2=0.999))
+    # Directions only; the rates (cosine for weights, ARCH_TRAVEL / total for the
+    # architecture) are applied per step, since with a budget the total is known late.
+    w_opt = optax.chain(optax.add_decayed_weights(3e-4), optax.trace(decay=0.9))
+    a_opt = optax.chain(optax.add_decayed_weights(1e-3), optax.scale_by_adam(b1=0.5, b2=0.999))
 
     def loss(params, alpha, batch):
         x, y = batch
         return cross_entropy(loop.model.apply({"params": params}, x, jax.nn.softmax(alpha)), y)
 
-    def search_step(carry, key):
-        params, alpha, w_state, a_state = carry
-        train_key, val_key = jax.random.split(key)
+    def search_step(carry, step):
+        params, alpha, w_state, a_state, schedule = carry
+        train_key, val_key = jax.random.split(jax.random.fold_in(data_key, step))
         train = loop.batch(train_key, task.train, task, setup.batch_size)
         val = loop.batch(val_key, task.val, task, setup.batch_size)
+        weight_lr = _cosine(step, schedule["total"], setup.weight_lr)
         if order == 1:
             a_grad = jax.grad(loss, 1)(params, alpha, val)
         else:
             def unrolled_val_loss(alpha):  # one virtual weight step, xi = the current weight lr
                 w_grad = jax.grad(loss)(params, alpha, train)
-                xi = weight_lr(optax.tree_utils.tree_get(w_state, "count"))
-                virtual = jax.tree.map(lambda p, g: p - xi * g, params, w_grad)
+                virtual = jax.tree.map(lambda p, g: p - weight_lr * g, params, w_grad)
                 return loss(virtual, alpha, val)
             a_grad = jax.grad(unrolled_val_loss)(alpha)
-        a_updates, a_state = a_opt.update(a_grad, a_state, alpha)
-        alpha = optax.apply_updates(alpha, a_updates)
+        a_direction, a_state = a_opt.update(a_grad, a_state, alpha)
+        alpha = alpha - schedule["arch_lr"] * a_direction
         train_loss, w_grad = jax.value_and_grad(loss)(params, alpha, train)
-        w_updates, w_state = w_opt.update(w_grad, w_state, params)
-        params = optax.apply_updates(params, w_updates)
-        return (params, alpha, w_state, a_state), train_loss
+        w_direction, w_state = w_opt.update(w_grad, w_state, params)
+        params = jax.tree.map(lambda p, d: p - weight_lr * d, params, w_direction)
+        return (params, alpha, w_state, a_state, schedule), train_loss
 
-    run = jax.jit(lambda carry, keys: jax.lax.scan(search_step, carry, keys))
-    start = time.perf_counter()
-    carry, carry_start = (params, alpha, w_opt.init(params), a_opt.init(alpha)), alpha
-    carry, losses = run(carry, jax.random.split(data_key, setup.steps))
+    run = jax.jit(lambda carry, steps: jax.lax.scan(search_step, carry, steps))
+
+    def schedule(total, arch_lr=None):
+        rate = setup.arch_lr if setup.arch_lr is not None else ARCH_TRAVEL / total
+        return {"total": jnp.float32(total), "arch_lr": jnp.float32(rate if arch_lr is None else arch_lr)}
+
+    initial = np.asarray(jax.nn.softmax(alpha))
+    carry = (params, alpha, w_opt.init(params), a_opt.init(alpha), schedule(setup.steps))
+    losses, done = [], 0
+    if not budget.limited:
+        carry, chunk_losses = run(carry, jnp.arange(setup.steps))
+        losses, done = [chunk_losses], setup.steps
+    else:
+        steps = lambda n: jnp.arange(done, done + n)  # noqa: E731
+        carry = carry[:4] + (schedule(DARTS_CHUNK, arch_lr=0.0),)  # warm-up: weights only
+        run = run.lower(carry, steps(DARTS_CHUNK)).compile()
+        tick = time.perf_counter()
+        carry, chunk_losses = run(carry, steps(DARTS_CHUNK))
+        jax.block_until_ready(chunk_losses)
+        chunk_s = max(time.perf_counter() - tick, 1e-6)
+        losses, done = [chunk_losses], DARTS_CHUNK
+        chunks = int(budget.left() // chunk_s)
+        carry = carry[:4] + (schedule(done + DARTS_CHUNK * chunks),)
+
+        def chunk(_):
+            nonlocal carry, done
+            carry, chunk_losses = run(carry, steps(DARTS_CHUNK))
+            jax.block_until_ready(chunk_losses)
+            done += DARTS_CHUNK
+            return chunk_losses
+
+        if chunks:
+            losses += run_units(budget, chunk, max_units=chunks)
     alpha = np.asarray(jax.nn.softmax(carry[1]))
+    losses = np.concatenate([np.asarray(l) for l in losses])
     return {"method": f"darts-{'first' if order == 1 else 'second'}-order", "genotype": str(ss.discretize(alpha)),
-            "arch_weights": alpha.tolist(), "initial_arch_weights": np.asarray(jax.nn.softmax(
-                jax.device_get(carry_start))).tolist(),
-            "arch_lr": setup.arch_learning_rate, "final_train_loss": float(losses[-1]),
-            "steps": setup.steps, "search_s": time.perf_counter() - start}
+            "arch_weights": alpha.tolist(), "initial_arch_weights": initial.tolist(),
+            "arch_lr": float(carry[4]["arch_lr"]), "final_train_loss": float(losses[-1]),
+            "steps": done, "budget_s": setup.budget_s, "search_s": budget.elapsed()}
+
+
+def random_cells(seed: int):
+    """Distinct connected cells in a seeded random order (a cell whose output cannot be
+    reached from its input is never worth a candidate's training)."""
+    rng, seen = np.random.default_rng(seed), set()
+    while len(seen) < ss.NUM_CELLS:
+        index = int(rng.integers(0, ss.NUM_CELLS))
+        if index not in seen:
+            seen.add(index)
+            genotype = ss.Genotype.from_index(index)
+            if genotype.connected:
+                yield genotype
 
 
 def random_search(dataset: Dataset, setup: SearchSetup) -> dict:
+    """Random search: ``num_candidates`` cells, or, with ``setup.budget_s``, as many as fit."""
+    budget = Budget(setup.budget_s)
     task = make_task(dataset)
-    per_candidate = max(setup.steps // setup.num_candidates, 1)
+    per_candidate = setup.steps_per_candidate
     loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage),
                      InnerConfig(steps=per_candidate, batch_size=setup.batch_size, val_batch_size=500,
                                  optimizer="sgd", loss="ce", learning_rate=setup.weight_lr * 2, remat=False))
-    rng = np.random.default_rng(setup.seed)
-    candidates = [ss.Genotype.from_index(int(i)) for i in rng.integers(0, ss.NUM_CELLS, setup.num_candidates)]
 
     @jax.jit
     def train(arch_weights, key):
@@ -130,15 +195,20 @@ def random_search(dataset: Dataset, setup: SearchSetup) -> dict:
         state = loop.init(key, {"optimizer": None, "teacher": None}, recipe, task)
         return loop.unroll({"optimizer": None, "teacher": None}, recipe, task, state, per_candidate)[0].params
 
-    start, results = time.perf_counter(), []
-    for i, genotype in enumerate(candidates):
+    cells, curve = random_cells(setup.seed), Curve()
+
+    def candidate(i):
+        genotype = next(cells)
         recipe = Recipe(jnp.asarray(genotype.one_hot()), jnp.ones([]), jnp.asarray(5e-4))
         params = train(recipe.arch_weights, jax.random.key(setup.seed * 1000 + i))
         # Selection only: the whole validation split, normalised with training statistics.
-        results.append({"genotype": str(genotype),
-                        "val_accuracy": evaluate.accuracy_on(loop, params, recipe, dataset, "val")})
+        val_accuracy = evaluate.accuracy_on(loop, params, recipe, dataset, "val")
+        curve.add(budget.elapsed(), val_accuracy)
+        return {"genotype": str(genotype), "val_accuracy": val_accuracy}
+
+    results = run_units(budget, candidate, None if budget.limited else setup.num_candidates)
     best = max(results, key=lambda r: r["val_accuracy"])
     return {"method": "random", "genotype": best["genotype"],
             "arch_weights": ss.Genotype.from_string(best["genotype"]).one_hot().tolist(),
-            "candidates": results, "steps": per_candidate * len(candidates),
-            "search_s": time.perf_counter() - start}
+            "candidates": results, "steps": per_candidate * len(results), "budget_s": setup.budget_s,
+            "search_s": budget.elapsed(), "curve": curve.to_dict()}

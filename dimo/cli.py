@@ -3,7 +3,7 @@
     dimo propose  --workdir W --dataset cifar10 [--data_dir D] [--json]
     dimo evaluate --genotype '|nor_conv_3x3~0|+...' --dataset cifar10 [--steps 500]
                   [--optimizer sgd|adam|learned --workdir W] [--json]
-    dimo search   --method darts|darts2|random --dataset cifar10 [--steps 300] [--json]
+    dimo search   --method darts|darts2|random --dataset cifar10 [--steps 300 | --budget 600] [--json]
     dimo ablate   --workdir W --dataset cifar10 [--seeds 3] [--json]
 
 Every subcommand prints a readable table, or one JSON object on stdout with ``--json``.
@@ -121,10 +121,15 @@ def cmd_evaluate(args) -> dict:
 def cmd_search(args) -> dict:
     from dimo import baselines
 
+    for flag, value in (("--budget", args.budget), ("--candidate_steps", args.candidate_steps),
+                        ("--steps", args.steps), ("--candidates", args.candidates)):
+        if value is not None and value <= 0:
+            raise ValueError(f"{flag} must be positive, got {value:g}")
     config = default_config.get_config()
     setup = baselines.SearchSetup(steps=args.steps, channels=config.model.channels,
                                   cells_per_stage=config.model.cells_per_stage, seed=args.seed,
-                                  num_candidates=args.candidates)
+                                  num_candidates=args.candidates, candidate_steps=args.candidate_steps,
+                                  budget_s=args.budget)
     dataset = _dataset(args, config.data.image_size)
     if args.method == "random":
         result = baselines.random_search(dataset, setup)
@@ -132,7 +137,9 @@ def cmd_search(args) -> dict:
         result = baselines.darts(dataset, setup, order=2 if args.method == "darts2" else 1)
     result["dataset"] = dataset.name
     rows = [("method", result["method"]), ("dataset", dataset.name), ("genotype", result["genotype"]),
-            ("budget", f"{result['steps']} inner steps"), ("search time", f"{result['search_s']:.1f} s")]
+            ("budget", f"{args.budget:g} s" if args.budget else f"{args.steps} inner steps"),
+            ("search", f"{result['steps']} inner steps in {result['search_s']:.1f} s"
+                       + (f", {len(result['candidates'])} candidate(s)" if "candidates" in result else ""))]
     if args.evaluate_steps:
         # The selected cell, trained afresh and measured on the test split: selection used
         # the validation split (or the architecture weights), never the test split.
@@ -225,6 +232,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("darts", "darts2", "random"), required=True)
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--candidates", type=int, default=5, help="random search: genotypes tried")
+    p.add_argument("--budget", type=float, default=None,
+                   help="wall-clock seconds of search, compile included (instead of --steps/--candidates)")
+    p.add_argument("--candidate_steps", type=int, default=None,
+                   help="random search: training steps per candidate (default: steps / candidates)")
     p.add_argument("--evaluate_steps", type=int, default=1000,
                    help="train the selected cell afresh for this many steps and report its test "
                         "accuracy (1000: the cell table's protocol; 0: skip)")

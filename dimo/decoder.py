@@ -2,8 +2,9 @@
 
 Outputs, each bounded by construction:
 
-* architecture weights ``softmax(logits / temperature)``, [6, 5], rows on the simplex: the
-  proposal distribution over each edge's ops. During meta-training the supernet is run
+* architecture weights, [6, 5], rows on the simplex: the proposal distribution over each
+  edge's ops (``relaxations.mean``: ``softmax(logits / temperature)``, or the Dirichlet's
+  mean). During meta-training the supernet is run
   with ``sample_arch_weights``, the config's relaxation (``dimo.relaxations``) of the same
   logits: the mixture itself (``softmax``) or a sampled cell (``gumbel``);
 * ``lr_scale = exp(log(max_lr_scale) * tanh(a))`` in [1/max, max], multiplying the inner
@@ -72,6 +73,6 @@ def sample_arch_weights(params, cfg: DecoderConfig, code, key):
 def decode(params, cfg: DecoderConfig, code) -> Recipe:
     logits, raw_lr, raw_wd = decode_logits(params, cfg, code)
     return Recipe(
-        arch_weights=jax.nn.softmax(logits / cfg.temperature, axis=-1),
+        arch_weights=relaxations.mean(cfg.relaxation, logits, cfg.temperature),
         lr_scale=jnp.exp(math.log(cfg.max_lr_scale) * jnp.tanh(raw_lr)),
         weight_decay=cfg.max_weight_decay * jax.nn.sigmoid(raw_wd))

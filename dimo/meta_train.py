@@ -19,9 +19,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-import flax.struct
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -33,9 +31,10 @@ from datasets_meta import load
 from dimo import faults, relaxations, task_sampler, truncation
 from dimo import system as system_lib
 from dimo import workdir as wd
+from dimo.meta_state import (AXIS, MetaState, checkpoint_tree, from_checkpoint_tree, init_state,
+                             place, population_size)
+from dimo.support_sets import PROPOSAL_SHOTS, propose_for
 from dimo.unroll import meta_optimizer
-
-AXIS = "tasks"
 
 
 class ConfigError(ValueError):
@@ -44,14 +43,6 @@ class ConfigError(ValueError):
 
 class TrainingError(RuntimeError):
     """Meta-training cannot go on (e.g. too many non-finite meta-gradients in a row)."""
-
-
-@flax.struct.dataclass
-class MetaState:
-    params: Any  # {"embedding", "decoder", "optimizer", "teacher"}
-    opt_state: Any
-    step: jax.Array
-    inner: Any = None  # [tasks_per_step] persistent inner states (dimo.truncation), or None
 
 
 def make_mesh(num_devices: int = 0) -> jax.sharding.Mesh:
@@ -64,50 +55,6 @@ def make_mesh(num_devices: int = 0) -> jax.sharding.Mesh:
     # Auto axes: inputs arrive unsharded from the host and XLA splits them over the mesh.
     return jax.make_mesh((n,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,),
                          devices=available[:n])
-
-
-def checkpoint_tree(state: MetaState) -> dict:
-    """What a checkpoint holds: a plain dict, with ``inner`` only when the run carries
-    persistent states (so checkpoints of runs without them keep their earlier layout)."""
-    tree = {"params": state.params, "opt_state": state.opt_state, "step": state.step}
-    if state.inner is not None:  # PRNG keys as their raw uint32 data: plain arrays on disk
-        tree["inner"] = state.inner.replace(key=jax.random.key_data(state.inner.key))
-    return tree
-
-
-def from_checkpoint_tree(tree: dict) -> MetaState:
-    inner = tree.get("inner")
-    if inner is not None and not jnp.issubdtype(inner.key.dtype, jax.dtypes.prng_key):
-        inner = inner.replace(key=jax.random.wrap_key_data(inner.key))
-    return MetaState(tree["params"], tree["opt_state"], tree["step"], inner)
-
-
-def population_size(config: ml_collections.ConfigDict) -> int:
-    """Persistent inner states a run carries: one per task slot, or none."""
-    return config.meta.tasks_per_step if config.inner.get("lifetime", 0) else 0
-
-
-def init_state(system: system_lib.System, outer: optax.GradientTransformation, seed: int,
-               slots: int = 0) -> MetaState:
-    # One compiled program: run op by op, the initialisers cost ~7 s of small dispatches.
-    def init():
-        params = system.init(jax.random.key(seed))
-        inner = None
-        if slots:
-            meta = {"optimizer": params["optimizer"], "teacher": params["teacher"]}
-            inner = truncation.init_population(system.loop, meta, slots, system.image_shape,
-                                               system.num_classes, jax.random.key(seed + 1))
-        return MetaState(params, outer.init(params), jnp.zeros([], jnp.int32), inner)
-
-    return jax.jit(init)()
-
-
-def place(state: MetaState, mesh: jax.sharding.Mesh) -> MetaState:
-    """The state on the mesh as ``meta_step`` returns it: meta-parameters replicated,
-    persistent inner states split over the task axis."""
-    split = None if state.inner is None else jax.device_put(
-        state.inner, jax.sharding.NamedSharding(mesh, P(AXIS)))
-    return jax.device_put(state.replace(inner=None), jax.sharding.NamedSharding(mesh, P())).replace(inner=split)
 
 
 def make_meta_step(system: system_lib.System, outer: optax.GradientTransformation,
@@ -196,33 +143,6 @@ def _get(config, dotted):
     for part in dotted.split("."):
         config = config[part]
     return config
-
-
-# Examples per class the embedding reads when proposing (meta-training reads
-# task.support_shots). The code is a function of class means: more shots estimate the same
-# means with less noise, so that the code tells datasets apart rather than support draws
-# (measured in issue #14's note: 5 shots, codes of one dataset spread as far as codes of
-# two; 50 shots, every code nearest its own dataset's centre).
-PROPOSAL_SHOTS = 50
-
-
-def reference_support(dataset, shots: int, seed: int):
-    """A fixed class-balanced support set over *all* of a dataset's classes (at most as many
-    shots as its smallest class has training examples)."""
-    rng = np.random.default_rng(seed)
-    images, labels = dataset.arrays("train")
-    shots = min(shots, int(np.bincount(labels, minlength=dataset.num_classes).min()))
-    idx = np.concatenate([rng.choice(np.flatnonzero(labels == c), shots, replace=False)
-                          for c in range(dataset.num_classes)])
-    return images[idx], np.repeat(np.arange(dataset.num_classes), shots)
-
-
-def propose_for(system, params, dataset, shots: int, seed: int = 0):
-    """(arch weights, lr scale, weight decay) proposed for ``dataset`` (numpy)."""
-    images, labels = reference_support(dataset, shots, seed)
-    recipe = system_lib.propose(system, params, images, labels, dataset.mean, dataset.std,
-                                dataset.num_classes)
-    return jax.device_get(recipe)
 
 
 class _StopRequested:

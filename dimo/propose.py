@@ -15,7 +15,7 @@ from datasets_meta import load as load_dataset
 from dimo import search_space as ss
 from dimo import system as system_lib
 from dimo.cost import network_cost
-from dimo.meta_train import PROPOSAL_SHOTS, reference_support
+from dimo.support_sets import PROPOSAL_SHOTS, reference_support
 from dimo.supernet import Supernet
 from dimo.trained import Trained
 from dimo.workdir import arch_summary

@@ -9,6 +9,15 @@ key)`` and returns weights with rows on the simplex that the supernet mixes ops 
   cell, so what is measured is a cell's accuracy rather than a mixture's. The backward pass
   differentiates ``softmax((logits + g) / temperature)``, a low-variance, biased gradient
   of the sampled cell's loss.
+* ``dirichlet``: DrNAS's relaxation (Chen et al., 2021). The logits give each edge
+  Dirichlet concentrations ``beta = elu(logits / temperature) + 1`` (all 1, a flat
+  Dirichlet, at zero logits); the supernet mixes ops with one reparameterised draw (JAX's
+  gamma sampler has implicit-reparameterisation gradients). Training under random mixtures
+  keeps an op from leaning on the others' weights, the co-adaptation that lets
+  parameter-free ops win a fixed mixture.
+
+``mean`` is the proposal distribution each relaxation draws around: the softmax for the
+first two, ``beta / sum(beta)`` for the Dirichlet. Cells are discretized from it.
 
 >>> import jax, jax.numpy as jnp
 >>> w = relax("gumbel", jnp.zeros((6, 5)), 1.0, jax.random.key(0))
@@ -34,7 +43,22 @@ def gumbel(logits, temperature: float, key):
     return soft + jax.lax.stop_gradient(hard - soft)  # forward: hard; gradient: soft's
 
 
-RELAXATIONS = {"softmax": softmax, "gumbel": gumbel}
+def concentration(logits, temperature: float):
+    """DrNAS's Dirichlet concentrations: positive, 1 (flat) at zero logits."""
+    return jax.nn.elu(logits / temperature) + 1.0
+
+
+def dirichlet(logits, temperature: float, key):
+    return jax.random.dirichlet(key, concentration(logits, temperature))
+
+
+def dirichlet_mean(logits, temperature: float):
+    beta = concentration(logits, temperature)
+    return beta / jnp.sum(beta, axis=-1, keepdims=True)
+
+
+RELAXATIONS = {"softmax": softmax, "gumbel": gumbel, "dirichlet": dirichlet}
+_MEANS = {"softmax": softmax, "gumbel": softmax, "dirichlet": dirichlet_mean}
 
 
 def relax(name: str, logits, temperature: float, key=None):
@@ -42,3 +66,10 @@ def relax(name: str, logits, temperature: float, key=None):
     if name not in RELAXATIONS:
         raise ValueError(f"unknown relaxation {name!r}; known: {', '.join(RELAXATIONS)}")
     return RELAXATIONS[name](logits, temperature, key)
+
+
+def mean(name: str, logits, temperature: float):
+    """The distribution over each edge's ops that relaxation ``name`` draws around."""
+    if name not in _MEANS:
+        raise ValueError(f"unknown relaxation {name!r}; known: {', '.join(RELAXATIONS)}")
+    return _MEANS[name](logits, temperature)

@@ -11,7 +11,7 @@ import jax
 import ml_collections
 
 from datasets_meta import display_name
-from dimo import meta_train
+from dimo import meta_state
 from dimo import system as system_lib
 from dimo import workdir as wd
 from dimo.unroll import meta_optimizer
@@ -61,8 +61,8 @@ def load(workdir) -> Trained:
                               f"from another version or was edited") from None
     outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
     # Only the tree structure and shapes are needed: nothing is computed.
-    template = jax.eval_shape(lambda: meta_train.checkpoint_tree(meta_train.init_state(
-        system, outer, config.seed, meta_train.population_size(config))))
+    template = jax.eval_shape(lambda: meta_state.checkpoint_tree(meta_state.init_state(
+        system, outer, config.seed, meta_state.population_size(config))))
     manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every)
     if manager.latest_step() is None:
         raise wd.WorkdirError(f"{workdir} has no checkpoint yet; let train_meta.py run past its "
@@ -72,7 +72,7 @@ def load(workdir) -> Trained:
     if not wd.checkpoint_shapes_match(manager, template, manager.latest_step()):
         raise mismatch
     try:
-        state = meta_train.from_checkpoint_tree(wd.restore_checkpoint(manager, template))
+        state = meta_state.from_checkpoint_tree(wd.restore_checkpoint(manager, template))
     except Exception:  # orbax raises many types on a mismatched tree
         raise mismatch from None
     return Trained(config, system, state.params, int(state.step), workdir)

@@ -13,7 +13,7 @@ from toy_models import MixedLogReg
 
 from dimo.configs import smoke
 from datasets_meta import load
-from dimo import meta_train, search_space, task_sampler
+from dimo import meta_state, meta_train, search_space, support_sets, task_sampler
 from dimo import system as system_lib
 from dimo import workdir as wd
 from dimo.unroll import InnerLoop, meta_optimizer
@@ -40,7 +40,7 @@ def _steps(setup, num_devices, count, system=None):
     system = system or smoke_system
     mesh = meta_train.make_mesh(num_devices)
     step_fn = meta_train.make_meta_step(system, outer, mesh, seed=0)
-    state = jax.device_put(meta_train.init_state(system, outer, 0),
+    state = jax.device_put(meta_state.init_state(system, outer, 0),
                            jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
     out = []
     for batch in batches[:count]:
@@ -84,7 +84,7 @@ def test_four_devices_give_the_one_device_meta_gradient(setup):
 def test_dataset_code_is_invariant_to_permuting_the_support_set(setup):
     config, digits, system, _, _ = setup
     params = system.init(jax.random.key(0))
-    images, labels = meta_train.reference_support(digits, shots=4, seed=0)
+    images, labels = support_sets.reference_support(digits, shots=4, seed=0)
     code = jax.jit(system.code, static_argnums=5)
     a = code(params, images, labels, digits.mean, digits.std, 10)
     perm = np.random.default_rng(1).permutation(len(labels))
@@ -109,7 +109,7 @@ def test_after_meta_training_a_code_tells_datasets_apart(smoke_workdir):
         ds = load(name, image_size=size)
         codes[name] = []
         for seed in range(3):
-            images, labels = meta_train.reference_support(ds, meta_train.PROPOSAL_SHOTS, seed)
+            images, labels = support_sets.reference_support(ds, support_sets.PROPOSAL_SHOTS, seed)
             codes[name].append(np.asarray(system_lib.code(system.system, system.params, images, labels,
                                                            ds.mean, ds.std, ds.num_classes)))
     within = max(np.linalg.norm(a - b) for c in codes.values() for a in c for b in c)

@@ -31,7 +31,8 @@ def get_config() -> ml_collections.ConfigDict:
     config.embedding = dict(feature_size=32, code_size=32, num_heads=4)
     # lr_scale is bounded: past ~3x the K-step unroll turns chaotic and meta-gradients explode.
     # relaxation: how meta-training runs the supernet on the decoded logits: "softmax" (the
-    # mixture) or "gumbel" (one sampled cell per task, straight-through; dimo.relaxations).
+    # mixture), "gumbel" (one sampled cell per task, straight-through) or "dirichlet" (one
+    # reparameterised Dirichlet draw of the mixture per task, DrNAS); dimo.relaxations.
     config.decoder = dict(hidden_size=64, temperature=1.0, max_lr_scale=3.0, max_weight_decay=1e-3,
                           relaxation="softmax")
     config.meta = dict(
