@@ -24,10 +24,9 @@ from pathlib import Path
 import numpy as np
 
 
-def judge(workdir: str, datasets: list[str], data_dir=None) -> dict:
-    from dimo import cell_table, propose, trained
-    from dimo import evaluate as ev
-    from dimo import search_space as ss
+def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, verify_steps: int = 100) -> dict:
+    from dimo import baselines, cell_table, propose, trained
+    from dimo import verify as verify_lib
 
     system = trained.load(workdir)
     config = system.config
@@ -41,21 +40,38 @@ def judge(workdir: str, datasets: list[str], data_dir=None) -> dict:
     row = {"workdir": str(workdir), "meta_datasets": config.datasets, "seed": config.seed, "variant": variant,
            "meta_steps": system.step, "horizon": config.inner.steps,
            "meta_train_s": summary.get("timing", {}).get("total_s"), "proposals": {}}
-    keys = {k: cell_table.PROTOCOL[k] for k in cell_table.MATCHED_KEYS}
     for name in datasets:
         proposal = propose.propose(system, name, data_dir)
-        genotype = ss.Genotype.from_string(proposal["genotype"])
         dataset = ev_dataset(name, data_dir)
-        tests = [ev.train_genotype(genotype, dataset, ev.TrainSetup(seed=s, **keys), progress=False)["test_accuracy"]
-                 for s in range(cell_table.PROTOCOL["seeds"])]
-        mean = float(np.mean(tests))
-        cells = table.get(proposal["dataset"], {})
         row["proposals"][proposal["dataset"]] = {
             "genotype": proposal["genotype"], "seen_in_meta_training": proposal["seen_in_meta_training"],
-            "test_accuracy_per_seed": tests, "test_accuracy_mean": mean,
-            "table_percentile": cell_table.percentile(cells.values(), mean) if cells else None,
-            "table_cells": len(cells), "lr_scale": proposal["lr_scale"]}
+            **judge_cell(proposal["genotype"], dataset, table), "lr_scale": proposal["lr_scale"]}
+        if verify:
+            setup = baselines.SearchSetup(channels=config.model.channels,
+                                          cells_per_stage=config.model.cells_per_stage)
+            checked = verify_lib.verify(proposal["arch_weights"], dataset, verify, setup, min_steps=verify_steps)
+            row["proposals"][proposal["dataset"]]["verified"] = {
+                "n": verify, "min_steps": verify_steps, "genotype": checked["genotype"],
+                "rank_in_distribution": checked["rank_in_distribution"], "verify_s": checked["verify_s"],
+                "steps": checked["steps"], **judge_cell(checked["genotype"], dataset, table)}
     return row
+
+
+def judge_cell(genotype: str, dataset, table: dict) -> dict:
+    """``genotype`` trained under the cell table's protocol with its seeds: test accuracies,
+    their mean and its percentile among the table's cells of ``dataset``."""
+    from dimo import cell_table
+    from dimo import evaluate as ev
+    from dimo import search_space as ss
+
+    keys = {k: cell_table.PROTOCOL[k] for k in cell_table.MATCHED_KEYS}
+    tests = [ev.train_genotype(ss.Genotype.from_string(genotype), dataset, ev.TrainSetup(seed=s, **keys),
+                               progress=False)["test_accuracy"] for s in range(cell_table.PROTOCOL["seeds"])]
+    mean = float(np.mean(tests))
+    cells = table.get(dataset.name, {})
+    return {"test_accuracy_per_seed": tests, "test_accuracy_mean": mean,
+            "table_percentile": cell_table.percentile(cells.values(), mean) if cells else None,
+            "table_cells": len(cells)}
 
 
 # Already spelled out in the variant's first words, or not a variant at all.
@@ -101,6 +117,15 @@ def report(path: str) -> str:
             lines.append(f"| {Path(row['workdir']).name} | {row['meta_datasets']} | {row['seed']} | "
                          f"{row.get('variant', '')} | {name} ({seen}): `{p_['genotype'].replace('|', chr(92) + '|')}` | "
                          f"{p_['test_accuracy_mean']:.4f} ({tests}) | {pct} | {len(cells)} | {wall} |")
+            if "verified" in p_:
+                v = p_["verified"]
+                vpct = f"{cell_table.percentile(cells.values(), v['test_accuracy_mean']):.1f}" if cells else "n/a"
+                vtests = ", ".join(f"{t:.4f}" for t in v["test_accuracy_per_seed"])
+                lines.append(f"| {Path(row['workdir']).name} | {row['meta_datasets']} | {row['seed']} | "
+                             f"{row.get('variant', '')} | {name} ({seen}), `--verify {v['n']}` "
+                             f"({v['verify_s']:.0f} s, cell {v['rank_in_distribution']} of {v['n']}): "
+                             f"`{v['genotype'].replace('|', chr(92) + '|')}` | {v['test_accuracy_mean']:.4f} "
+                             f"({vtests}) | {vpct} | {len(cells)} | {wall} |")
     return "\n".join(lines)
 
 
@@ -111,6 +136,9 @@ def main(argv=None) -> int:
     p.add_argument("--datasets", default="fashion_mnist,cifar10")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--out", default="benchmarks/proposals.jsonl")
+    p.add_argument("--verify", type=int, default=0, metavar="N",
+                   help="also judge `dimo propose --verify N`'s cell (and time it)")
+    p.add_argument("--verify_steps", type=int, default=100)
     args = p.parse_args(argv)
     if args.report:
         print(report(args.out))
@@ -120,7 +148,8 @@ def main(argv=None) -> int:
     from dimo import runtime
 
     runtime.enable_compilation_cache()
-    row = judge(args.workdir, [d.strip() for d in args.datasets.split(",") if d.strip()], args.data_dir)
+    row = judge(args.workdir, [d.strip() for d in args.datasets.split(",") if d.strip()], args.data_dir,
+                args.verify, args.verify_steps)
     with open(args.out, "a") as f:
         f.write(json.dumps(row) + "\n")
     for name, p_ in row["proposals"].items():
@@ -128,6 +157,11 @@ def main(argv=None) -> int:
         print(f"{name:<14} {'seen' if p_['seen_in_meta_training'] else 'unseen':<6} {p_['genotype']}  "
               f"test {p_['test_accuracy_mean']:.4f} ({', '.join(f'{t:.4f}' for t in p_['test_accuracy_per_seed'])})  "
               f"percentile {pct}")
+        if "verified" in p_:
+            v = p_["verified"]
+            vpct = "n/a" if v["table_percentile"] is None else f"{v['table_percentile']:.1f}"
+            print(f"{'':<14} verify {v['n']} {v['genotype']}  test {v['test_accuracy_mean']:.4f}  "
+                  f"percentile {vpct}  ({v['verify_s']:.0f} s)")
     return 0
 
 

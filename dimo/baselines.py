@@ -180,29 +180,51 @@ def random_cells(seed: int):
                 yield genotype
 
 
+def candidate_scorer(dataset: Dataset, setup: SearchSetup):
+    """``score(genotype, steps, seed_offset)``: the validation accuracy (whole split,
+    training statistics) of ``genotype`` trained from scratch for ``steps`` SGD steps.
+
+    Cells train as supernets with one-hot weights (equal to the discrete network, see
+    tests/test_supernet.py), so all cells share one compiled program per step count.
+    """
+    task = make_task(dataset)
+    programs = {}
+
+    def program(steps: int):
+        if steps not in programs:
+            loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage),
+                             InnerConfig(steps=steps, batch_size=setup.batch_size, val_batch_size=500,
+                                         optimizer="sgd", loss="ce", learning_rate=setup.weight_lr * 2,
+                                         remat=False))
+
+            @jax.jit
+            def train(arch_weights, key):
+                recipe = Recipe(arch_weights, jnp.ones([]), jnp.asarray(5e-4))
+                state = loop.init(key, {"optimizer": None, "teacher": None}, recipe, task)
+                return loop.unroll({"optimizer": None, "teacher": None}, recipe, task, state, steps)[0].params
+
+            programs[steps] = loop, train
+        return programs[steps]
+
+    def score(genotype: ss.Genotype, steps: int, seed_offset: int = 0) -> float:
+        loop, train = program(steps)
+        recipe = Recipe(jnp.asarray(genotype.one_hot()), jnp.ones([]), jnp.asarray(5e-4))
+        params = train(recipe.arch_weights, jax.random.key(setup.seed * 1000 + seed_offset))
+        # Selection only: the whole validation split, normalised with training statistics.
+        return evaluate.accuracy_on(loop, params, recipe, dataset, "val")
+
+    return score
+
+
 def random_search(dataset: Dataset, setup: SearchSetup) -> dict:
     """Random search: ``num_candidates`` cells, or, with ``setup.budget_s``, as many as fit."""
     budget = Budget(setup.budget_s)
-    task = make_task(dataset)
     per_candidate = setup.steps_per_candidate
-    loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage),
-                     InnerConfig(steps=per_candidate, batch_size=setup.batch_size, val_batch_size=500,
-                                 optimizer="sgd", loss="ce", learning_rate=setup.weight_lr * 2, remat=False))
-
-    @jax.jit
-    def train(arch_weights, key):
-        recipe = Recipe(arch_weights, jnp.ones([]), jnp.asarray(5e-4))
-        state = loop.init(key, {"optimizer": None, "teacher": None}, recipe, task)
-        return loop.unroll({"optimizer": None, "teacher": None}, recipe, task, state, per_candidate)[0].params
-
-    cells, curve = random_cells(setup.seed), Curve()
+    score, cells, curve = candidate_scorer(dataset, setup), random_cells(setup.seed), Curve()
 
     def candidate(i):
         genotype = next(cells)
-        recipe = Recipe(jnp.asarray(genotype.one_hot()), jnp.ones([]), jnp.asarray(5e-4))
-        params = train(recipe.arch_weights, jax.random.key(setup.seed * 1000 + i))
-        # Selection only: the whole validation split, normalised with training statistics.
-        val_accuracy = evaluate.accuracy_on(loop, params, recipe, dataset, "val")
+        val_accuracy = score(genotype, per_candidate, i)
         curve.add(budget.elapsed(), val_accuracy)
         return {"genotype": str(genotype), "val_accuracy": val_accuracy}
 

@@ -1,6 +1,6 @@
 """The ``dimo`` command: use a meta-trained system, and the baselines it is measured against.
 
-    dimo propose  --workdir W --dataset cifar10 [--data_dir D] [--json]
+    dimo propose  --workdir W --dataset cifar10 [--data_dir D] [--verify 9] [--json]
     dimo evaluate --genotype '|nor_conv_3x3~0|+...' --dataset cifar10 [--steps 500]
                   [--optimizer sgd|adam|learned --workdir W] [--json]
     dimo search   --method darts|darts2|random --dataset cifar10 [--steps 300 | --budget 600] [--json]
@@ -55,6 +55,21 @@ def cmd_propose(args) -> dict:
                                     f"embed+decode {result['embed_decode_s']:.2f} s)"),
                       ("cell drawing", result["cell_png"])]))
         print(_probabilities(result["edge_op_probabilities"]))
+    if args.verify:
+        from dimo import baselines, verify
+
+        config = system.config
+        setup = baselines.SearchSetup(channels=config.model.channels, cells_per_stage=config.model.cells_per_stage,
+                                      seed=args.seed)
+        checked = verify.verify(result["arch_weights"], _dataset(args, config.data.image_size), args.verify,
+                                setup, min_steps=args.verify_steps)
+        result["verified"] = checked
+        if not args.json:
+            print(_table([("verified", checked["genotype"]),
+                          ("", f"the {checked['rank_in_distribution']}. most probable of {len(checked['candidates'])} "
+                               f"cells, by successive halving on the validation split ("
+                               + ", ".join(f"{len(r['candidates'])} x {r['steps']}" for r in checked["rungs"])
+                               + f" steps) in {checked['verify_s']:.1f} s")]))
     return result
 
 
@@ -220,6 +235,10 @@ def parser() -> argparse.ArgumentParser:
     p = add("propose", cmd_propose, "propose an architecture and recipe for a dataset")
     p.add_argument("--workdir", required=True)
     p.add_argument("--out", default=None, help="PNG of the cell (default W/cell_<dataset>.png)")
+    p.add_argument("--verify", type=int, default=0, metavar="N",
+                   help="also train the N most probable cells briefly on the dataset (successive "
+                        "halving on its validation split) and return the best")
+    p.add_argument("--verify_steps", type=int, default=100, help="--verify: steps of the first rung")
     p = add("evaluate", cmd_evaluate, "train a genotype from scratch, report val/test accuracy")
     p.add_argument("--genotype", required=True)
     p.add_argument("--steps", type=int, default=500)

@@ -136,6 +136,23 @@ class Genotype:
                 reached.add(target)
         return NUM_NODES - 1 in reached
 
+    def pruned(self) -> "Genotype":
+        """The cell with ``none`` on every edge that cannot reach the output from the input:
+        its source is not reached from the input, or its target does not lead to the output.
+
+        Cells with the same pruned form compute the same function up to branches fed only
+        zeros (constant: at most a normalisation's bias), so they train alike.
+        """
+        reached, leads = {0}, {NUM_NODES - 1}
+        for (target, source), op in zip(EDGES, self.ops):  # EDGES go in topological order
+            if op != "none" and source in reached:
+                reached.add(target)
+        for (target, source), op in reversed(list(zip(EDGES, self.ops))):
+            if op != "none" and target in leads:
+                leads.add(source)
+        return Genotype(tuple(op if source in reached and target in leads else "none"
+                              for (target, source), op in zip(EDGES, self.ops)))
+
     def one_hot(self) -> np.ndarray:
         """The [6, 5] architecture weights that select exactly this cell."""
         return np.eye(NUM_OPS, dtype=np.float32)[list(self.op_indices)]
@@ -151,6 +168,13 @@ def _all_cells() -> tuple[np.ndarray, np.ndarray]:
 _CELLS: tuple[np.ndarray, np.ndarray] | None = None
 
 
+def _cells() -> tuple[np.ndarray, np.ndarray]:
+    global _CELLS
+    if _CELLS is None:
+        _CELLS = _all_cells()
+    return _CELLS
+
+
 def discretize(arch_weights) -> Genotype:
     """The most probable *connected* cell under [6, 5] architecture weights.
 
@@ -161,17 +185,35 @@ def discretize(arch_weights) -> Genotype:
     and NAS-Bench-201 derive cells); ``none`` survives only on edges where it is both
     the likeliest op and leaves the cell connected, so a proposal never outputs zeros.
     """
-    global _CELLS
     w = np.asarray(arch_weights, np.float64)
     if w.shape != (NUM_EDGES, NUM_OPS):
         raise GenotypeError(f"architecture weights must have shape {(NUM_EDGES, NUM_OPS)}, got {w.shape}")
-    if _CELLS is None:
-        _CELLS = _all_cells()
-    ops, connected = _CELLS
+    ops, connected = _cells()
     # The floor keeps zero weights (one-hot rows) ordered: fewer impossible edges is better.
     log_w = np.log(np.maximum(w, 1e-30))
     scores = np.where(connected, log_w[np.arange(NUM_EDGES), ops].sum(axis=1), -np.inf)
     return Genotype.from_op_indices(ops[int(np.argmax(scores))])
+
+
+def most_probable(arch_weights, n: int) -> list[Genotype]:
+    """The ``n`` most probable connected cells under [6, 5] architecture weights (rows on
+    the simplex), one per pruned form (``Genotype.pruned``), most probable first; the first
+    is ``discretize(arch_weights)``."""
+    w = np.asarray(arch_weights, np.float64)
+    if w.shape != (NUM_EDGES, NUM_OPS):
+        raise GenotypeError(f"architecture weights must have shape {(NUM_EDGES, NUM_OPS)}, got {w.shape}")
+    ops, connected = _cells()
+    log_w = np.log(np.maximum(w, 1e-30))
+    scores = np.where(connected, log_w[np.arange(NUM_EDGES), ops].sum(axis=1), -np.inf)
+    chosen, forms = [], set()
+    for i in np.argsort(-scores, kind="stable"):
+        if len(chosen) == n or not np.isfinite(scores[i]):
+            break
+        genotype = Genotype.from_op_indices(ops[i])
+        if genotype.pruned() not in forms:
+            forms.add(genotype.pruned())
+            chosen.append(genotype)
+    return chosen
 
 
 def uniform_arch_weights() -> np.ndarray:

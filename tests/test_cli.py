@@ -52,6 +52,25 @@ def test_propose_always_gives_a_connected_cell_and_honours_the_seed(smoke_workdi
     assert results[0]["arch_weights"] != results[1]["arch_weights"]
 
 
+def test_propose_verify_checks_the_most_probable_cells_by_successive_halving(smoke_workdir, capsys):
+    # 3 steps a cell in the first rung: the program random search's test compiles as well.
+    result = _json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits",
+                            "--verify", "6", "--verify_steps", "3"])
+    checked = result["verified"]
+    assert checked["candidates"][0] == result["genotype"]  # the proposal is the most probable
+    assert len({search_space.Genotype.from_string(c).pruned() for c in checked["candidates"]}) == 6
+    first, second = checked["rungs"]
+    assert (len(first["candidates"]), first["steps"], len(second["candidates"]), second["steps"]) == (6, 3, 2, 9)
+    # The best two of the first rung go on (ties to the more probable); the winner is the
+    # better of them after 9 steps.
+    def ranked(rung):
+        return [rung["candidates"][i] for i in sorted(range(len(rung["candidates"])),
+                                                      key=lambda i: -rung["val_accuracy"][i])]
+    assert second["candidates"] == ranked(first)[:2]
+    assert checked["genotype"] == ranked(second)[0]
+    assert checked["steps"] == 6 * 3 + 2 * 9
+
+
 def test_propose_reads_a_users_image_folder(smoke_workdir, capsys, tmp_path):
     tree = files.write_image_tree(tmp_path / "tree", files.image_tree_members(per_class=6))
     result, err = _json_and_err(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset",

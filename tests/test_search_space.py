@@ -120,3 +120,27 @@ def test_connected_means_a_path_of_real_ops_from_input_to_output():
     # a single skip from input straight to output is a path.
     assert ss.Genotype(("none", "none", "none", "skip_connect", "none", "none")).connected
     assert sum(ss.Genotype.from_index(i).connected for i in range(ss.NUM_CELLS)) < ss.NUM_CELLS
+
+
+def test_pruning_removes_exactly_the_edges_off_every_input_to_output_path():
+    # in -> 1 by conv; 1 -> out by skip; node 2 is fed by 1 but leads nowhere; 3 <- 0 by pool.
+    g = ss.Genotype.from_string("|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|avg_pool_3x3~0|skip_connect~1|none~2|")
+    assert str(g.pruned()) == "|nor_conv_3x3~0|+|none~0|none~1|+|avg_pool_3x3~0|skip_connect~1|none~2|"
+    # An edge out of a node nothing reaches is dead too; a pruned cell is its own pruned form.
+    h = ss.Genotype.from_string("|none~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|skip_connect~2|")
+    assert str(h.pruned()) == "|none~0|+|nor_conv_1x1~0|none~1|+|nor_conv_3x3~0|none~1|skip_connect~2|"
+    rng = np.random.default_rng(0)
+    for index in rng.integers(0, ss.NUM_CELLS, 300):
+        cell = ss.Genotype.from_index(int(index))
+        assert cell.pruned().pruned() == cell.pruned() and cell.pruned().connected == cell.connected
+
+
+def test_most_probable_cells_are_connected_distinct_after_pruning_and_in_order():
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        w = rng.dirichlet(np.ones(ss.NUM_OPS) * 0.5, ss.NUM_EDGES)
+        cells = ss.most_probable(w, 8)
+        assert len(cells) == 8 and cells[0] == ss.discretize(w)
+        assert all(c.connected for c in cells) and len({c.pruned() for c in cells}) == 8
+        log_p = [np.log(w[np.arange(ss.NUM_EDGES), c.op_indices]).sum() for c in cells]
+        assert log_p == sorted(log_p, reverse=True)
