@@ -185,26 +185,26 @@ def discretize(arch_weights) -> Genotype:
     and NAS-Bench-201 derive cells); ``none`` survives only on edges where it is both
     the likeliest op and leaves the cell connected, so a proposal never outputs zeros.
     """
+    ops, scores = _connected_log_probabilities(arch_weights)
+    return Genotype.from_op_indices(ops[int(np.argmax(scores))])
+
+
+def _connected_log_probabilities(arch_weights) -> tuple[np.ndarray, np.ndarray]:
+    """(op indices of every cell, its log-probability under the weights; -inf if disconnected)."""
     w = np.asarray(arch_weights, np.float64)
     if w.shape != (NUM_EDGES, NUM_OPS):
         raise GenotypeError(f"architecture weights must have shape {(NUM_EDGES, NUM_OPS)}, got {w.shape}")
     ops, connected = _cells()
     # The floor keeps zero weights (one-hot rows) ordered: fewer impossible edges is better.
     log_w = np.log(np.maximum(w, 1e-30))
-    scores = np.where(connected, log_w[np.arange(NUM_EDGES), ops].sum(axis=1), -np.inf)
-    return Genotype.from_op_indices(ops[int(np.argmax(scores))])
+    return ops, np.where(connected, log_w[np.arange(NUM_EDGES), ops].sum(axis=1), -np.inf)
 
 
 def most_probable(arch_weights, n: int) -> list[Genotype]:
     """The ``n`` most probable connected cells under [6, 5] architecture weights (rows on
     the simplex), one per pruned form (``Genotype.pruned``), most probable first; the first
     is ``discretize(arch_weights)``."""
-    w = np.asarray(arch_weights, np.float64)
-    if w.shape != (NUM_EDGES, NUM_OPS):
-        raise GenotypeError(f"architecture weights must have shape {(NUM_EDGES, NUM_OPS)}, got {w.shape}")
-    ops, connected = _cells()
-    log_w = np.log(np.maximum(w, 1e-30))
-    scores = np.where(connected, log_w[np.arange(NUM_EDGES), ops].sum(axis=1), -np.inf)
+    ops, scores = _connected_log_probabilities(arch_weights)
     chosen, forms = [], set()
     for i in np.argsort(-scores, kind="stable"):
         if len(chosen) == n or not np.isfinite(scores[i]):
