@@ -19,26 +19,20 @@ import json
 import sys
 from pathlib import Path
 
-
-METHODS = ("random", "darts", "darts2")
+from dimo.search_methods import METHODS
 
 
 def judge_search(method: str, dataset_name: str, budget_s: float, candidate_steps: int, seed: int,
                  data_dir=None) -> dict:
     from benchmarks.judge_proposals import ev_dataset, judge_cell
-    from dimo import baselines, cell_table
+    from dimo import baselines, cell_table, search_methods
     from dimo.configs import default
 
     config = default.get_config()
     dataset = ev_dataset(dataset_name, data_dir)
     setup = baselines.SearchSetup(channels=config.model.channels, cells_per_stage=config.model.cells_per_stage,
                                   seed=seed, candidate_steps=candidate_steps, budget_s=budget_s)
-    if method == "random":
-        result = baselines.random_search(dataset, setup)
-    elif method in ("darts", "darts2"):
-        result = baselines.darts(dataset, setup, order=2 if method == "darts2" else 1)
-    else:
-        raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    result = search_methods.run(method, dataset, setup)
     _, table = cell_table.read()
     row = {"method": result["method"], "dataset": dataset.name, "seed": seed, "budget_s": budget_s,
            "search_s": result["search_s"], "steps": result["steps"], "genotype": result["genotype"],

@@ -40,7 +40,7 @@ import optax
 
 from datasets_meta import Dataset
 from dimo import evaluate
-from dimo.budget import Budget, Curve, run_units
+from dimo.budget import Budget, BudgetedScorer, OutOfBudget, run_units
 from dimo import search_space as ss
 from dimo.supernet import Supernet
 from dimo.teacher_loss import cross_entropy
@@ -218,19 +218,17 @@ def candidate_scorer(dataset: Dataset, setup: SearchSetup):
 
 def random_search(dataset: Dataset, setup: SearchSetup) -> dict:
     """Random search: ``num_candidates`` cells, or, with ``setup.budget_s``, as many as fit."""
-    budget = Budget(setup.budget_s)
-    per_candidate = setup.steps_per_candidate
-    score, cells, curve = candidate_scorer(dataset, setup), random_cells(setup.seed), Curve()
+    scorer = budgeted_scorer(dataset, setup)
+    try:
+        for genotype in random_cells(setup.seed):
+            scorer(genotype, setup.steps_per_candidate)
+    except OutOfBudget:
+        pass
+    return scorer.result("random")
 
-    def candidate(i):
-        genotype = next(cells)
-        val_accuracy = score(genotype, per_candidate, i)
-        curve.add(budget.elapsed(), val_accuracy)
-        return {"genotype": str(genotype), "val_accuracy": val_accuracy}
 
-    results = run_units(budget, candidate, None if budget.limited else setup.num_candidates)
-    best = max(results, key=lambda r: r["val_accuracy"])
-    return {"method": "random", "genotype": best["genotype"],
-            "arch_weights": ss.Genotype.from_string(best["genotype"]).one_hot().tolist(),
-            "candidates": results, "steps": per_candidate * len(results), "budget_s": setup.budget_s,
-            "search_s": budget.elapsed(), "curve": curve.to_dict()}
+def budgeted_scorer(dataset: Dataset, setup: SearchSetup) -> BudgetedScorer:
+    """The scorer a discrete search evaluates cells with: ``setup``'s budget, or without one
+    ``setup.num_candidates`` evaluations."""
+    return BudgetedScorer(candidate_scorer(dataset, setup), Budget(setup.budget_s),
+                          max_evaluations=None if setup.budget_s else setup.num_candidates)

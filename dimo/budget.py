@@ -71,3 +71,66 @@ class Curve:
 
     def to_dict(self) -> dict:
         return {"seconds": self.seconds, "best_val_accuracy": self.best_val_accuracy}
+
+
+class OutOfBudget(Exception):
+    """The next evaluation would not end inside the search's budget."""
+
+
+@dataclasses.dataclass
+class BudgetedScorer:
+    """``score(genotype, steps)`` for searches over discrete cells, timed against a budget.
+
+    Wraps ``score(genotype, steps, seed_offset)`` (``dimo.baselines.candidate_scorer``).
+    Before a call it estimates the call's time by the last call at the same step count
+    (else the last call at any count, scaled by steps) and raises ``OutOfBudget`` when that
+    would pass the budget; the first call always runs. Every evaluation is kept in
+    ``history`` and the best-so-far ``curve``; ``max_evaluations`` bounds a search without
+    a budget.
+    """
+    score: Callable[..., float]
+    budget: Budget
+    max_evaluations: int | None = None
+    history: list = dataclasses.field(default_factory=list)
+    curve: Curve = dataclasses.field(default_factory=Curve)
+    _seconds: dict = dataclasses.field(default_factory=dict)
+
+    def estimate(self, steps: int) -> float:
+        if steps in self._seconds:
+            return self._seconds[steps]
+        if not self.history:
+            return 0.0
+        last = self.history[-1]
+        return last["seconds"] * steps / last["steps"]
+
+    def __call__(self, genotype, steps: int) -> float:
+        if self.max_evaluations is not None and len(self.history) >= self.max_evaluations:
+            raise OutOfBudget(f"{self.max_evaluations} evaluations done")
+        if self.history and not self.budget.allows(self.estimate(steps)):
+            raise OutOfBudget(f"{self.budget.elapsed():.0f} of {self.budget.seconds:g} s spent")
+        tick = self.budget.clock()
+        value = float(self.score(genotype, steps, len(self.history)))
+        self._seconds[steps] = self.budget.clock() - tick
+        self.history.append({"genotype": str(genotype), "steps": steps, "val_accuracy": value,
+                             "seconds": self._seconds[steps]})
+        self.curve.add(self.budget.elapsed(), value)
+        return value
+
+    def best(self) -> dict:
+        """The best evaluation among those at the largest step count reached (a cell
+        trained longer is judged on firmer ground than one scored after a short rung)."""
+        if not self.history:
+            raise OutOfBudget("the budget ended before the first evaluation")
+        longest = max(h["steps"] for h in self.history)
+        return max((h for h in self.history if h["steps"] == longest), key=lambda h: h["val_accuracy"])
+
+    def result(self, method: str, **extra) -> dict:
+        """``dimo search``'s result dict for a search that evaluated through this scorer."""
+        from dimo import search_space as ss
+
+        best = self.best()
+        return {"method": method, "genotype": best["genotype"],
+                "arch_weights": ss.Genotype.from_string(best["genotype"]).one_hot().tolist(),
+                "candidates": self.history, "steps": sum(h["steps"] for h in self.history),
+                "budget_s": self.budget.seconds, "search_s": self.budget.elapsed(),
+                "curve": self.curve.to_dict(), **extra}

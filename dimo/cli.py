@@ -3,7 +3,8 @@
     dimo propose  --workdir W --dataset cifar10 [--data_dir D] [--verify 9] [--json]
     dimo evaluate --genotype '|nor_conv_3x3~0|+...' --dataset cifar10 [--steps 500]
                   [--optimizer sgd|adam|learned --workdir W] [--json]
-    dimo search   --method darts|darts2|random --dataset cifar10 [--steps 300 | --budget 600] [--json]
+    dimo search   --method random|darts|darts2|evolution|hyperband|tpe --dataset cifar10
+                  [--steps 300 | --budget 600] [--json]
     dimo ablate   --workdir W --dataset cifar10 [--seeds 3] [--json]
 
 Every subcommand prints a readable table, or one JSON object on stdout with ``--json``.
@@ -17,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+from dimo import search_methods
 from dimo.configs import default as default_config
 
 
@@ -146,10 +148,7 @@ def cmd_search(args) -> dict:
                                   num_candidates=args.candidates, candidate_steps=args.candidate_steps,
                                   budget_s=args.budget)
     dataset = _dataset(args, config.data.image_size)
-    if args.method == "random":
-        result = baselines.random_search(dataset, setup)
-    else:
-        result = baselines.darts(dataset, setup, order=2 if args.method == "darts2" else 1)
+    result = search_methods.run(args.method, dataset, setup)
     result["dataset"] = dataset.name
     rows = [("method", result["method"]), ("dataset", dataset.name), ("genotype", result["genotype"]),
             ("budget", f"{args.budget:g} s" if args.budget else f"{args.steps} inner steps"),
@@ -248,7 +247,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch_size", type=int, default=None)
     p.add_argument("--workdir", default=None, help="meta-training run (sizes, learned optimizer)")
     p = add("search", cmd_search, "baseline architecture search on the same supernet")
-    p.add_argument("--method", choices=("darts", "darts2", "random"), required=True)
+    p.add_argument("--method", choices=search_methods.METHODS, required=True)
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--candidates", type=int, default=5, help="random search: genotypes tried")
     p.add_argument("--budget", type=float, default=None,

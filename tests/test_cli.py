@@ -119,6 +119,18 @@ def test_search_baselines_select_then_report_the_test_split(capsys, method):
         assert moved > 0.02, moved
 
 
+@pytest.mark.parametrize("method", ["evolution", "hyperband", "tpe"])
+def test_discrete_search_methods_run_end_to_end(capsys, method):
+    # 3 steps a candidate: the program random search's test compiles (hyperband adds 1 step).
+    result = _json(capsys, ["search", "--method", method, "--dataset", "digits", "--steps", "6",
+                            "--candidates", "2", "--evaluate_steps", "0"])
+    assert result["method"] == method and search_space.Genotype.from_string(result["genotype"]).connected
+    assert result["candidates"] and result["curve"]["seconds"]
+    assert result["genotype"] in [c["genotype"] for c in result["candidates"]]
+    curve = result["curve"]["best_val_accuracy"]
+    assert curve == sorted(curve) and max(curve) > 0.1
+
+
 def test_errors(smoke_workdir, capsys, tmp_path):
     assert "does not exist" in _error(capsys, ["propose", "--workdir", str(tmp_path / "nope"),
                                                "--dataset", "digits"])

@@ -1,0 +1,28 @@
+"""Every search method ``dimo search --method`` knows, behind one call: ``run(name, dataset, setup)``.
+
+Each returns the same dict: ``method``, ``genotype`` (the selected cell), ``steps`` (inner
+steps trained), ``search_s`` (wall clock, compile included), ``budget_s``, and where the
+method scores discrete cells, ``candidates`` (every evaluation) and ``curve`` (best-so-far
+validation accuracy against seconds). A new method is a new module with a
+``search(dataset, setup)`` and a line here.
+"""
+
+from __future__ import annotations
+
+# Names only, importable without JAX (argument parsing, --help).
+METHODS = ("random", "darts", "darts2", "evolution", "hyperband", "tpe")
+
+
+def run(name: str, dataset, setup) -> dict:
+    """``name``'s search on ``dataset`` under ``setup`` (a ``dimo.baselines.SearchSetup``)."""
+    import functools
+
+    from dimo import baselines, evolution, hyperband, tpe
+
+    searches = {"random": baselines.random_search,
+                "darts": functools.partial(baselines.darts, order=1),
+                "darts2": functools.partial(baselines.darts, order=2),
+                "evolution": evolution.search, "hyperband": hyperband.search, "tpe": tpe.search}
+    if name not in searches:
+        raise ValueError(f"unknown search method {name!r}; choose from {', '.join(METHODS)}")
+    return searches[name](dataset, setup)
