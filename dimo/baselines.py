@@ -128,9 +128,12 @@ def darts(dataset: Dataset, setup: SearchSetup, order: int = 1) -> dict:
 
     run = jax.jit(lambda carry, steps: jax.lax.scan(search_step, carry, steps))
 
-    def schedule(total, arch_lr=None):
-        rate = setup.arch_lr if setup.arch_lr is not None else ARCH_TRAVEL / total
-        return {"total": jnp.float32(total), "arch_lr": jnp.float32(rate if arch_lr is None else arch_lr)}
+    def schedule(total, arch_steps=None):
+        """Weight cosine over ``total`` steps; the architecture rate spreads ARCH_TRAVEL
+        over ``arch_steps`` (default all of them; 0 freezes the architecture)."""
+        arch_steps = total if arch_steps is None else arch_steps
+        rate = setup.arch_lr if setup.arch_lr is not None else ARCH_TRAVEL / max(arch_steps, 1)
+        return {"total": jnp.float32(total), "arch_lr": jnp.float32(rate if arch_steps else 0.0)}
 
     initial = np.asarray(jax.nn.softmax(alpha))
     carry = (params, alpha, w_opt.init(params), a_opt.init(alpha), schedule(setup.steps))
@@ -140,7 +143,8 @@ def darts(dataset: Dataset, setup: SearchSetup, order: int = 1) -> dict:
         losses, done = [chunk_losses], setup.steps
     else:
         steps = lambda n: jnp.arange(done, done + n)  # noqa: E731
-        carry = carry[:4] + (schedule(DARTS_CHUNK, arch_lr=0.0),)  # warm-up: weights only
+        # Warm-up: weights only, at the peak rate (an unbounded total keeps the cosine at its start).
+        carry = carry[:4] + (schedule(np.inf, arch_steps=0),)
         run = run.lower(carry, steps(DARTS_CHUNK)).compile()
         tick = time.perf_counter()
         carry, chunk_losses = run(carry, steps(DARTS_CHUNK))
@@ -148,7 +152,7 @@ def darts(dataset: Dataset, setup: SearchSetup, order: int = 1) -> dict:
         chunk_s = max(time.perf_counter() - tick, 1e-6)
         losses, done = [chunk_losses], DARTS_CHUNK
         chunks = int(budget.left() // chunk_s)
-        carry = carry[:4] + (schedule(done + DARTS_CHUNK * chunks),)
+        carry = carry[:4] + (schedule(done + DARTS_CHUNK * chunks, arch_steps=DARTS_CHUNK * chunks),)
 
         def chunk(_):
             nonlocal carry, done
