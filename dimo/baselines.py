@@ -151,7 +151,7 @@ def darts(dataset: Dataset, setup: SearchSetup, order: int = 1) -> dict:
         jax.block_until_ready(chunk_losses)
         chunk_s = max(time.perf_counter() - tick, 1e-6)
         losses, done = [chunk_losses], DARTS_CHUNK
-        chunks = int(budget.left() // chunk_s)
+        chunks = max(int(budget.left() // chunk_s), 0)  # none when the warm-up spent the budget
         carry = carry[:4] + (schedule(done + DARTS_CHUNK * chunks, arch_steps=DARTS_CHUNK * chunks),)
 
         def chunk(_):

@@ -119,6 +119,16 @@ def test_search_baselines_select_then_report_the_test_split(capsys, method):
         assert moved > 0.02, moved
 
 
+def test_darts_on_a_budget_first_trains_the_weights_alone(capsys):
+    # A 1 s budget ends before anything but the first unit: the compile and the warm-up chunk,
+    # which trains the weights with the architecture frozen.
+    result = _json(capsys, ["search", "--method", "darts", "--dataset", "digits", "--budget", "1",
+                            "--evaluate_steps", "0"])
+    assert result["steps"] == 50 and result["budget_s"] == 1.0 and result["arch_lr"] == 0.0
+    np.testing.assert_allclose(result["arch_weights"], result["initial_arch_weights"], atol=1e-6)
+    assert np.isfinite(result["final_train_loss"])
+
+
 @pytest.mark.parametrize("method", ["evolution", "hyperband", "tpe"])
 def test_discrete_search_methods_run_end_to_end(capsys, method):
     # 3 steps a candidate: the program random search's test compiles (hyperband adds 1 step).
