@@ -24,11 +24,12 @@ from pathlib import Path
 import numpy as np
 
 
-def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, verify_steps: int = 100) -> dict:
+def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, verify_steps: int = 100,
+          last_iterate: bool = False) -> dict:
     from dimo import baselines, cell_table, propose, trained
     from dimo import verify as verify_lib
 
-    system = trained.load(workdir)
+    system = trained.load(workdir, last_iterate=last_iterate)
     config = system.config
     _, table = cell_table.read()
     summary_path = Path(workdir) / "summary.json"
@@ -36,7 +37,8 @@ def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, ver
     variant = (f"{config.decoder.get('relaxation', 'softmax')}, lifetime {config.inner.get('lifetime', 0)}"
                + (", unit-scale free ops" if config.model.get("normalize_free_ops") else "")
                + "".join(f", {k}={v}" for k, v in changed_from_default(config).items()
-                         if k not in _NAMED_IN_VARIANT))
+                         if k not in _NAMED_IN_VARIANT)
+               + (", proposed from the last iterate" if last_iterate and config.meta.get("ema_decay") else ""))
     row = {"workdir": str(workdir), "meta_datasets": config.datasets, "seed": config.seed, "variant": variant,
            "meta_steps": system.step, "horizon": config.inner.steps,
            "meta_train_s": summary.get("timing", {}).get("total_s"), "proposals": {}}
@@ -47,8 +49,7 @@ def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, ver
             "genotype": proposal["genotype"], "seen_in_meta_training": proposal["seen_in_meta_training"],
             **judge_cell(proposal["genotype"], dataset, table), "lr_scale": proposal["lr_scale"]}
         if verify:
-            setup = baselines.SearchSetup(channels=config.model.channels,
-                                          cells_per_stage=config.model.cells_per_stage)
+            setup = baselines.SearchSetup.from_config(config)
             checked = verify_lib.verify(proposal["arch_weights"], dataset, verify, setup, min_steps=verify_steps)
             row["proposals"][proposal["dataset"]]["verified"] = {
                 "n": verify, "min_steps": verify_steps, "genotype": checked["genotype"],
@@ -72,6 +73,16 @@ def judge_cell(genotype: str, dataset, table: dict) -> dict:
     return {"test_accuracy_per_seed": tests, "test_accuracy_mean": mean,
             "table_percentile": cell_table.percentile(cells.values(), mean) if cells else None,
             "table_cells": len(cells)}
+
+
+def judged_columns(genotype: str, judged: dict, cells: dict) -> str:
+    """The Markdown columns ``cell | test (seeds) | table percentile`` of a judged cell
+    (``judge_cell``'s fields), the percentile against today's table ``cells``."""
+    from dimo import cell_table
+
+    pct = f"{cell_table.percentile(cells.values(), judged['test_accuracy_mean']):.1f}" if cells else "n/a"
+    tests = ", ".join(f"{t:.4f}" for t in judged["test_accuracy_per_seed"])
+    return f"`{genotype.replace('|', chr(92) + '|')}` | {judged['test_accuracy_mean']:.4f} ({tests}) | {pct}"
 
 
 # Already spelled out in the variant's first words, or not a variant at all.
@@ -110,22 +121,15 @@ def report(path: str) -> str:
         row = json.loads(line)
         for name, p_ in row["proposals"].items():
             cells = table.get(name, {})
-            pct = f"{cell_table.percentile(cells.values(), p_['test_accuracy_mean']):.1f}" if cells else "n/a"
             seen = "seen" if p_["seen_in_meta_training"] else "unseen"
-            tests = ", ".join(f"{t:.4f}" for t in p_["test_accuracy_per_seed"])
             wall = f"{row['meta_train_s']:.0f}" if row.get("meta_train_s") else "?"
-            lines.append(f"| {Path(row['workdir']).name} | {row['meta_datasets']} | {row['seed']} | "
-                         f"{row.get('variant', '')} | {name} ({seen}): `{p_['genotype'].replace('|', chr(92) + '|')}` | "
-                         f"{p_['test_accuracy_mean']:.4f} ({tests}) | {pct} | {len(cells)} | {wall} |")
+            run = f"| {Path(row['workdir']).name} | {row['meta_datasets']} | {row['seed']} | {row.get('variant', '')} | "
+            lines.append(f"{run}{name} ({seen}): {judged_columns(p_['genotype'], p_, cells)} | {len(cells)} | {wall} |")
             if "verified" in p_:
                 v = p_["verified"]
-                vpct = f"{cell_table.percentile(cells.values(), v['test_accuracy_mean']):.1f}" if cells else "n/a"
-                vtests = ", ".join(f"{t:.4f}" for t in v["test_accuracy_per_seed"])
-                lines.append(f"| {Path(row['workdir']).name} | {row['meta_datasets']} | {row['seed']} | "
-                             f"{row.get('variant', '')} | {name} ({seen}), `--verify {v['n']}` "
-                             f"({v['verify_s']:.0f} s, cell {v['rank_in_distribution']} of {v['n']}): "
-                             f"`{v['genotype'].replace('|', chr(92) + '|')}` | {v['test_accuracy_mean']:.4f} "
-                             f"({vtests}) | {vpct} | {len(cells)} | {wall} |")
+                lines.append(f"{run}{name} ({seen}), `--verify {v['n']}` ({v['verify_s']:.0f} s, cell "
+                             f"{v['rank_in_distribution']} of {v['n']}): {judged_columns(v['genotype'], v, cells)} | "
+                             f"{len(cells)} | {wall} |")
     return "\n".join(lines)
 
 
@@ -139,6 +143,8 @@ def main(argv=None) -> int:
     p.add_argument("--verify", type=int, default=0, metavar="N",
                    help="also judge `dimo propose --verify N`'s cell (and time it)")
     p.add_argument("--verify_steps", type=int, default=100)
+    p.add_argument("--last_iterate", action="store_true",
+                   help="propose from the last meta-parameters, not the run's moving average (meta.ema_decay)")
     args = p.parse_args(argv)
     if args.report:
         print(report(args.out))
@@ -149,7 +155,7 @@ def main(argv=None) -> int:
 
     runtime.enable_compilation_cache()
     row = judge(args.workdir, [d.strip() for d in args.datasets.split(",") if d.strip()], args.data_dir,
-                args.verify, args.verify_steps)
+                args.verify, args.verify_steps, args.last_iterate)
     with open(args.out, "a") as f:
         f.write(json.dumps(row) + "\n")
     for name, p_ in row["proposals"].items():

@@ -30,8 +30,7 @@ def judge_search(method: str, dataset_name: str, budget_s: float, candidate_step
 
     config = default.get_config()
     dataset = ev_dataset(dataset_name, data_dir)
-    setup = baselines.SearchSetup(channels=config.model.channels, cells_per_stage=config.model.cells_per_stage,
-                                  seed=seed, candidate_steps=candidate_steps, budget_s=budget_s)
+    setup = baselines.SearchSetup.from_config(config, seed=seed, candidate_steps=candidate_steps, budget_s=budget_s)
     result = search_methods.run(method, dataset, setup)
     _, table = cell_table.read()
     row = {"method": result["method"], "dataset": dataset.name, "seed": seed, "budget_s": budget_s,
@@ -44,6 +43,7 @@ def judge_search(method: str, dataset_name: str, budget_s: float, candidate_step
 
 
 def report(path: str) -> str:
+    from benchmarks.judge_proposals import judged_columns
     from dimo import cell_table
 
     _, table = cell_table.read()
@@ -51,13 +51,9 @@ def report(path: str) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     for line in Path(path).read_text().splitlines():
         r = json.loads(line)
-        cells = table.get(r["dataset"], {})
-        pct = f"{cell_table.percentile(cells.values(), r['test_accuracy_mean']):.1f}" if cells else "n/a"
         what = f"{r['steps']}" + (f" ({r['candidates']} cells x {r['candidate_steps']})" if "candidates" in r else "")
-        tests = ", ".join(f"{t:.4f}" for t in r["test_accuracy_per_seed"])
         lines.append(f"| {r['method']} | {r['dataset']} | {r['seed']} | {r['budget_s']:g} | {r['search_s']:.0f} | "
-                     f"{what} | `{r['genotype'].replace('|', chr(92) + '|')}` | {r['test_accuracy_mean']:.4f} "
-                     f"({tests}) | {pct} |")
+                     f"{what} | {judged_columns(r['genotype'], r, table.get(r['dataset'], {}))} |")
     return "\n".join(lines)
 
 

@@ -60,6 +60,17 @@ class SearchSetup:
     budget_s: float | None = None  # wall-clock budget, compile included (dimo.budget)
     seed: int = 0
 
+    @classmethod
+    def from_config(cls, config, **overrides) -> "SearchSetup":
+        """The search network at a DiMO config's sizes (``config.model``), so a search and
+        the proposals it is compared with train the same network."""
+        return cls(channels=config.model.channels, cells_per_stage=config.model.cells_per_stage, **overrides)
+
+    @property
+    def evaluations_without_budget(self) -> int | None:
+        """The count that bounds a discrete search when no wall-clock budget does."""
+        return None if self.budget_s else self.num_candidates
+
     @property
     def steps_per_candidate(self) -> int:
         return self.candidate_steps or max(self.steps // self.num_candidates, 1)
@@ -222,7 +233,7 @@ def candidate_scorer(dataset: Dataset, setup: SearchSetup):
 
 def random_search(dataset: Dataset, setup: SearchSetup) -> dict:
     """Random search: ``num_candidates`` cells, or, with ``setup.budget_s``, as many as fit."""
-    scorer = budgeted_scorer(dataset, setup)
+    scorer = budgeted_scorer(dataset, setup, max_evaluations=setup.evaluations_without_budget)
     try:
         for genotype in random_cells(setup.seed):
             scorer(genotype, setup.steps_per_candidate)
@@ -231,8 +242,7 @@ def random_search(dataset: Dataset, setup: SearchSetup) -> dict:
     return scorer.result("random")
 
 
-def budgeted_scorer(dataset: Dataset, setup: SearchSetup) -> BudgetedScorer:
-    """The scorer a discrete search evaluates cells with: ``setup``'s budget, or without one
-    ``setup.num_candidates`` evaluations."""
-    return BudgetedScorer(candidate_scorer(dataset, setup), Budget(setup.budget_s),
-                          max_evaluations=None if setup.budget_s else setup.num_candidates)
+def budgeted_scorer(dataset: Dataset, setup: SearchSetup, max_evaluations: int | None = None) -> BudgetedScorer:
+    """The scorer a discrete search evaluates cells with, bounded by ``setup``'s wall-clock
+    budget and by ``max_evaluations`` (None: unbounded in count)."""
+    return BudgetedScorer(candidate_scorer(dataset, setup), Budget(setup.budget_s), max_evaluations=max_evaluations)

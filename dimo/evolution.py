@@ -53,7 +53,7 @@ def aging_evolution(score, rng: np.random.Generator, population_size: int, sampl
 
 def search(dataset: Dataset, setup: baselines.SearchSetup, population_size: int = 8,
            sample_size: int = 3) -> dict:
-    scorer = baselines.budgeted_scorer(dataset, setup)
+    scorer = baselines.budgeted_scorer(dataset, setup, setup.evaluations_without_budget)
     rng = np.random.default_rng(setup.seed)
     aging_evolution(lambda g: scorer(g, setup.steps_per_candidate), rng, population_size, sample_size,
                     baselines.random_cells(setup.seed))

@@ -48,8 +48,7 @@ def hyperband(score, cells, max_steps: int, min_steps: int, eta: int = 3, sweeps
 def search(dataset: Dataset, setup: baselines.SearchSetup, eta: int = 3) -> dict:
     """Hyperband with the longest training ``setup.steps_per_candidate`` and the shortest
     a ninth of it (three brackets at eta 3)."""
-    scorer = baselines.budgeted_scorer(dataset, setup)
-    scorer.max_evaluations = None  # without a budget: one sweep of brackets
+    scorer = baselines.budgeted_scorer(dataset, setup)  # without a budget: one sweep of brackets
     longest = setup.steps_per_candidate
     completed = hyperband(scorer, baselines.random_cells(setup.seed), longest, max(longest // eta ** 2, 1), eta,
                           sweeps=None if setup.budget_s else 1)

@@ -1,7 +1,9 @@
 """Meta-training's state: what a meta-step carries, where it lives, how it is checkpointed.
 
-``MetaState`` holds the meta-parameters, the outer optimizer's state, the step and, when
-inner states persist (``dimo.truncation``), one inner state per task slot. On a mesh the
+``MetaState`` holds the meta-parameters, the outer optimizer's state, the step, when
+inner states persist (``dimo.truncation``) one inner state per task slot, and with
+``meta.ema_decay`` an exponential moving average of the meta-parameters (Polyak averaging:
+what proposals read, so an answer does not hang on the last few noisy meta-steps). On a mesh the
 meta-parameters are replicated and the inner states split over the task axis (``place``);
 on disk they are a plain dict (``checkpoint_tree``), PRNG keys as raw data.
 """
@@ -29,12 +31,20 @@ class MetaState:
     opt_state: Any
     step: jax.Array
     inner: Any = None  # [tasks_per_step] persistent inner states (dimo.truncation), or None
+    ema: Any = None  # moving average of ``params`` (meta.ema_decay > 0), or None
+
+    @property
+    def answer_params(self):
+        """The meta-parameters a proposal reads: the moving average where the run keeps one."""
+        return self.params if self.ema is None else self.ema
 
 
 def checkpoint_tree(state: MetaState) -> dict:
-    """What a checkpoint holds: a plain dict, with ``inner`` only when the run carries
-    persistent states (so checkpoints of runs without them keep their earlier layout)."""
+    """What a checkpoint holds: a plain dict, with ``inner`` and ``ema`` only when the run
+    carries them (so checkpoints of runs without them keep their earlier layout)."""
     tree = {"params": state.params, "opt_state": state.opt_state, "step": state.step}
+    if state.ema is not None:
+        tree["ema"] = state.ema
     if state.inner is not None:  # PRNG keys as their raw uint32 data: plain arrays on disk
         tree["inner"] = state.inner.replace(key=jax.random.key_data(state.inner.key))
     return tree
@@ -44,7 +54,7 @@ def from_checkpoint_tree(tree: dict) -> MetaState:
     inner = tree.get("inner")
     if inner is not None and not jnp.issubdtype(inner.key.dtype, jax.dtypes.prng_key):
         inner = inner.replace(key=jax.random.wrap_key_data(inner.key))
-    return MetaState(tree["params"], tree["opt_state"], tree["step"], inner)
+    return MetaState(tree["params"], tree["opt_state"], tree["step"], inner, tree.get("ema"))
 
 
 def population_size(config: ml_collections.ConfigDict) -> int:
@@ -52,8 +62,13 @@ def population_size(config: ml_collections.ConfigDict) -> int:
     return config.meta.tasks_per_step if config.inner.get("lifetime", 0) else 0
 
 
+def ema_decay_of(config: ml_collections.ConfigDict) -> float:
+    """The run's ``meta.ema_decay``; 0 (no average) for configs written before it existed."""
+    return float(config.meta.get("ema_decay", 0.0))
+
+
 def init_state(system: system_lib.System, outer: optax.GradientTransformation, seed: int,
-               slots: int = 0) -> MetaState:
+               slots: int = 0, ema: bool = False) -> MetaState:
     # One compiled program: run op by op, the initialisers cost ~7 s of small dispatches.
     def init():
         params = system.init(jax.random.key(seed))
@@ -62,7 +77,8 @@ def init_state(system: system_lib.System, outer: optax.GradientTransformation, s
             meta = {"optimizer": params["optimizer"], "teacher": params["teacher"]}
             inner = truncation.init_population(system.loop, meta, slots, system.image_shape,
                                                system.num_classes, jax.random.key(seed + 1))
-        return MetaState(params, outer.init(params), jnp.zeros([], jnp.int32), inner)
+        return MetaState(params, outer.init(params), jnp.zeros([], jnp.int32), inner,
+                         params if ema else None)
 
     return jax.jit(init)()
 

@@ -31,7 +31,7 @@ from datasets_meta import load
 from dimo import faults, relaxations, task_sampler, truncation
 from dimo import system as system_lib
 from dimo import workdir as wd
-from dimo.meta_state import (AXIS, MetaState, checkpoint_tree, from_checkpoint_tree, init_state,
+from dimo.meta_state import (AXIS, MetaState, checkpoint_tree, ema_decay_of, from_checkpoint_tree, init_state,
                              place, population_size)
 from dimo.support_sets import PROPOSAL_SHOTS, propose_for
 from dimo.unroll import meta_optimizer
@@ -58,8 +58,9 @@ def make_mesh(num_devices: int = 0) -> jax.sharding.Mesh:
 
 
 def make_meta_step(system: system_lib.System, outer: optax.GradientTransformation,
-                   mesh: jax.sharding.Mesh, seed: int):
-    """The jitted ``meta_step(state, tasks, support_images, support_labels, weights)``."""
+                   mesh: jax.sharding.Mesh, seed: int, ema_decay: float = 0.0):
+    """The jitted ``meta_step(state, tasks, support_images, support_labels, weights)``; with a
+    state that carries ``ema``, the average moves by ``1 - ema_decay`` toward the new params."""
 
     life = truncation.meta_steps_per_life(system.loop.cfg.lifetime, system.loop.cfg.steps)
 
@@ -97,22 +98,23 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
         inner = aux.pop("inner_state")
         updates, opt_state = outer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
+        ema = None if state.ema is None else optax.incremental_update(params, state.ema, 1.0 - ema_decay)
         metrics = {"meta_loss": loss, "grad_norm": optax.tree.norm(grads),
                    "group_grad_norms": {k: optax.tree.norm(v) for k, v in grads.items()},
                    "skipped": jnp.logical_not(opt_state.last_finite),
                    "bad_in_a_row": opt_state.notfinite_count, "skipped_total": opt_state.total_notfinite,
                    "task_losses": losses, "tasks": aux, "grads": grads}
-        return MetaState(params, opt_state, state.step + 1, inner), metrics
+        return MetaState(params, opt_state, state.step + 1, inner, ema), metrics
 
     return meta_step
 
 
 @functools.lru_cache(maxsize=4)
 def cached_meta_step(system: system_lib.System, learning_rate: float, clip_norm: float,
-                     mesh: jax.sharding.Mesh, seed: int):
+                     mesh: jax.sharding.Mesh, seed: int, ema_decay: float = 0.0):
     """``make_meta_step`` memoised on its static inputs: a second run in the same process
     (a resume, a test) reuses the traced and compiled program instead of tracing again."""
-    return make_meta_step(system, meta_optimizer(learning_rate, clip_norm), mesh, seed)
+    return make_meta_step(system, meta_optimizer(learning_rate, clip_norm), mesh, seed, ema_decay)
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
@@ -121,6 +123,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
         ("meta.tasks_per_step", config.meta.tasks_per_step >= 1, "at least 1"),
         ("meta.learning_rate", config.meta.learning_rate > 0, "positive"),
         ("meta.clip_norm", config.meta.clip_norm > 0, "positive"),
+        ("meta.ema_decay", 0 <= ema_decay_of(config) < 1, "in [0, 1)"),
         ("meta.checkpoint_every", config.meta.checkpoint_every >= 1, "at least 1"),
         ("meta.max_consecutive_bad", config.meta.max_consecutive_bad >= 1, "at least 1"),
         ("task.classes_per_task", config.task.classes_per_task >= 2, "at least 2"),
@@ -191,7 +194,7 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
     system = system_lib.from_config(config)
     outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
     tick = time.perf_counter()
-    state = init_state(system, outer, config.seed, population_size(config))
+    state = init_state(system, outer, config.seed, population_size(config), ema=ema_decay_of(config) > 0)
     timing = {"data_load_s": load_seconds, "init_s": time.perf_counter() - tick}
     changed = wd.prepare(workdir, config.to_dict(), resume, overwrite)
     for key, (old, new) in changed.items():
@@ -207,7 +210,7 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
     start = int(state.step)
     log = wd.MetricsLog(workdir / "metrics.jsonl", keep_through_step=start if resume else None)
     meta_step = cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
-                                 config.seed)
+                                 config.seed, ema_decay_of(config))
     task_args = dict(seed=config.seed, tasks_per_step=config.meta.tasks_per_step,
                      classes_per_task=config.task.classes_per_task, per_class=config.task.per_class,
                      support_shots=config.task.support_shots)
@@ -254,7 +257,7 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
     manager.wait_until_finished()
     log.close()
     tick = time.perf_counter()
-    summary = write_summary(system, state.params, datasets, config, workdir)
+    summary = write_summary(system, state.answer_params, datasets, config, workdir)
     timing.update(summary_s=time.perf_counter() - tick, steps_run=len(step_seconds),
                   steps_s=float(np.sum(step_seconds)),
                   median_step_s=float(np.median(step_seconds)) if step_seconds else None,

@@ -33,6 +33,6 @@ def tpe(score, num_classes: int, seed: int, startup_trials: int = 10) -> optuna.
 
 
 def search(dataset: Dataset, setup: baselines.SearchSetup) -> dict:
-    scorer = baselines.budgeted_scorer(dataset, setup)
+    scorer = baselines.budgeted_scorer(dataset, setup, setup.evaluations_without_budget)
     study = tpe(lambda g: scorer(g, setup.steps_per_candidate), dataset.num_classes, setup.seed)
     return scorer.result("tpe", trials=len(study.trials))

@@ -44,8 +44,10 @@ class Trained:
         return seen
 
 
-def load(workdir) -> Trained:
-    """Restores the latest checkpoint; one-line ``WorkdirError`` for every way it can fail."""
+def load(workdir, last_iterate: bool = False) -> Trained:
+    """Restores the latest checkpoint; one-line ``WorkdirError`` for every way it can fail.
+    Its meta-parameters are the run's moving average where it keeps one (``meta.ema_decay``),
+    unless ``last_iterate``."""
     workdir = Path(workdir)
     if not workdir.is_dir():
         raise wd.WorkdirError(f"workdir {workdir} does not exist; pass the --workdir of a "
@@ -62,7 +64,8 @@ def load(workdir) -> Trained:
     outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
     # Only the tree structure and shapes are needed: nothing is computed.
     template = jax.eval_shape(lambda: meta_state.checkpoint_tree(meta_state.init_state(
-        system, outer, config.seed, meta_state.population_size(config))))
+        system, outer, config.seed, meta_state.population_size(config),
+        ema=meta_state.ema_decay_of(config) > 0)))
     manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every)
     if manager.latest_step() is None:
         raise wd.WorkdirError(f"{workdir} has no checkpoint yet; let train_meta.py run past its "
@@ -75,4 +78,5 @@ def load(workdir) -> Trained:
         state = meta_state.from_checkpoint_tree(wd.restore_checkpoint(manager, template))
     except Exception:  # orbax raises many types on a mismatched tree
         raise mismatch from None
-    return Trained(config, system, state.params, int(state.step), workdir)
+    params = state.params if last_iterate else state.answer_params
+    return Trained(config, system, params, int(state.step), workdir)

@@ -168,3 +168,32 @@ def test_dataset_weights_shape_the_expectation():
     np.testing.assert_allclose(w, [0.6, 0.2, 0.2])
     with pytest.raises(ValueError, match="NAME:WEIGHT"):
         task_sampler.parse_weights("imagenet:2", ["mnist"])
+
+
+def test_the_moving_average_of_the_meta_parameters_follows_its_decay(setup):
+    # Polyak averaging (meta.ema_decay): ema_t = d * ema_{t-1} + (1 - d) * params_t, starting
+    # at the initial params; proposals read it, and checkpoints carry it.
+    config, _, smoke_system, outer, batches = setup
+    system = dataclasses.replace(smoke_system, loop=InnerLoop(MixedLogReg(3), smoke_system.loop.cfg))
+    mesh = meta_train.make_mesh(1)
+    decay = 0.75
+    step_fn = meta_train.make_meta_step(system, outer, mesh, seed=0, ema_decay=decay)
+    state = meta_state.init_state(system, outer, 0, ema=True)
+    history = [state.params]
+    for batch in batches:
+        state, _ = step_fn(state, batch.tasks, batch.support_images, batch.support_labels, batch.weights)
+        history.append(state.params)
+    expected = jax.tree.map(lambda p0, p1, p2: decay * (decay * p0 + (1 - decay) * p1) + (1 - decay) * p2,
+                            *history)
+    for x, y in zip(jax.tree.leaves(state.ema), jax.tree.leaves(expected)):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-7)
+    assert state.answer_params is state.ema
+    moved = [float(jnp.abs(a - b).max()) for a, b in zip(jax.tree.leaves(state.ema), jax.tree.leaves(state.params))]
+    assert max(moved) > 0  # the average lags the last iterate
+    back = meta_state.from_checkpoint_tree(meta_state.checkpoint_tree(state))
+    for x, y in zip(jax.tree.leaves(back.ema), jax.tree.leaves(state.ema)):
+        np.testing.assert_array_equal(x, y)
+    # Without a decay the state has no average and proposals read the last iterate.
+    plain = meta_state.init_state(system, outer, 0)
+    assert plain.ema is None and plain.answer_params is plain.params
+    assert "ema" not in meta_state.checkpoint_tree(plain)

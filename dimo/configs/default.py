@@ -43,6 +43,9 @@ def get_config() -> ml_collections.ConfigDict:
         dataset_weights="",  # e.g. "mnist:2,cifar10:1"; empty = uniform
         num_devices=0,  # 0 = all available
         checkpoint_every=20,
+        # Proposals read a moving average of the meta-parameters with this decay (0: the
+        # last iterate); dimo.meta_state.
+        ema_decay=0.0,
         max_consecutive_bad=10,
     )
     # Test-only: NaN/Inf injected at given meta-steps, e.g. "2:batch,5-7:inner_gradient"
