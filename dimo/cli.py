@@ -61,8 +61,9 @@ def cmd_propose(args) -> dict:
         from dimo import baselines, verify
 
         config = system.config
-        setup = baselines.SearchSetup(channels=config.model.channels, cells_per_stage=config.model.cells_per_stage,
-                                      seed=args.seed)
+        setup = baselines.SearchSetup.from_config(config, seed=args.seed)
+        # The dataset as `dimo evaluate` and the cell table read it, not propose's view of it
+        # (meta-training's channels and split seed): the check trains the cells as they will be.
         checked = verify.verify(result["arch_weights"], _dataset(args, config.data.image_size), args.verify,
                                 setup, min_steps=args.verify_steps)
         result["verified"] = checked
@@ -143,10 +144,9 @@ def cmd_search(args) -> dict:
         if value is not None and value <= 0:
             raise ValueError(f"{flag} must be positive, got {value:g}")
     config = default_config.get_config()
-    setup = baselines.SearchSetup(steps=args.steps, channels=config.model.channels,
-                                  cells_per_stage=config.model.cells_per_stage, seed=args.seed,
-                                  num_candidates=args.candidates, candidate_steps=args.candidate_steps,
-                                  budget_s=args.budget)
+    setup = baselines.SearchSetup.from_config(config, steps=args.steps, seed=args.seed,
+                                              num_candidates=args.candidates,
+                                              candidate_steps=args.candidate_steps, budget_s=args.budget)
     dataset = _dataset(args, config.data.image_size)
     result = search_methods.run(args.method, dataset, setup)
     result["dataset"] = dataset.name
@@ -188,27 +188,14 @@ def cmd_ablate(args) -> dict:
 
     genotype = Genotype.from_string(args.genotype) if args.genotype else None
     result = ablate.ablate(system, args.dataset, args.data_dir, seeds=args.seeds, combos=combos,
-                           embedding=not args.no_embedding, genotype=genotype, first_seed=args.seed)
+                           embedding=not args.no_embedding, genotype=genotype, first_seed=args.seed,
+                           tune_on_target=not args.no_target_tuning)
     result["seen_in_meta_training"] = system.warn_if_seen(result["dataset"])
     out = Path(args.out or Path(args.workdir) / f"ablation_{result['dataset']}.png")
     ablate.plot_curves(result, out)
     result["curves_png"] = str(out)
     if not args.json:
-        k = result["horizon"]
-        which = "proposed" if result["genotype"] == result["proposed_genotype"] else "given"
-        print(f"{result['dataset']} ({which} cell): {result['genotype']}  ({result['seeds']} seeds, K={k})")
-        for name, t in result["tuned_learning_rates"].items():
-            print(f"  {name} learning rate tuned on the meta-training datasets: {t['lr']}")
-        shift = result["distribution_shift"]
-        print(f"  shift from meta-training: {shift['classes']['evaluated']} classes (tasks had "
-              f"{shift['classes']['meta_training_tasks']}), {shift['steps']['evaluated']} steps (unrolls "
-              f"had {shift['steps']['meta_training_horizon']}); same network kind (affine="
-              f"{shift['affine']}) and batch ({shift['batch_size']})")
-        print(f"{'optimizer':<9} {'loss':<8} {'val @K':>15} {'val @4K':>15} {'test @4K':>15}")
-        for r in result["table"]:
-            cell = lambda key: f"{r[key]:.3f} ± {r[key + '_std']:.3f}"
-            print(f"{r['optimizer']:<9} {r['loss']:<8} {cell('val_at_K'):>15} {cell('val_at_4K'):>15} "
-                  f"{cell('test_at_4K'):>15}")
+        print(ablate.format_table(result))
         for e in result.get("embedding_ablation", []):
             print(f"code: {e['code']:<28} {e['genotype']}  test {e['test_accuracy']:.3f}")
         print(f"learning curves: {out}")
@@ -262,6 +249,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--combos", default="", help="e.g. learned/teacher,sgd/ce (default: all six)")
     p.add_argument("--no_embedding", action="store_true", help="skip the embedding ablation")
+    p.add_argument("--no_target_tuning", action="store_true",
+                   help="tune SGD/Adam on the meta-training datasets only (skip the rows tuned on the "
+                        "evaluated dataset itself)")
     p.add_argument("--genotype", default=None, help="ablate this cell instead of the proposed one")
     p.add_argument("--out", default=None, help="PNG of learning curves (default W/ablation_<dataset>.png)")
     return top

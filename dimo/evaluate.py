@@ -17,6 +17,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from datasets_meta import Dataset
 from datasets_meta.samplers import normalize
@@ -39,7 +40,8 @@ class TrainSetup:
     cells_per_stage: int = 1
     affine: bool = True  # NAS-Bench-201 trains with affine normalisation
     weight_decay: float = 5e-4
-    horizon: int = 10  # the teacher's progress feature is step / horizon
+    horizon: int = 10  # K of meta-training: the teacher's progress is step / (lifetime or horizon)
+    lifetime: int = 0  # meta-training's inner.lifetime (persistent inner states), or 0
     chunk: int = 50
     eval_batch: int = 500
     seed: int = 0
@@ -58,10 +60,12 @@ def _batch_moments(model, params, arch_weights, images, mean, std):
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def _correct(model, params, batch_stats, arch_weights, images, labels, mean, std):
+def _correct_and_loss(model, params, batch_stats, arch_weights, images, labels, mean, std):
+    """Correct predictions and summed cross-entropy over one batch."""
     variables = {"params": params, "batch_stats": batch_stats}
     logits = model.apply(variables, normalize(images, mean, std), arch_weights)
-    return jnp.sum(jnp.argmax(logits, -1) == labels)
+    losses = optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+    return jnp.sum(jnp.argmax(logits, -1) == labels), jnp.sum(losses)
 
 
 # Module-level jits keyed by the (hashable) loop: repeated trainings reuse the program.
@@ -103,9 +107,9 @@ def calibrate(model, params, arch_weights, dataset: Dataset, examples: int = CAL
     return jax.tree.map(pool, *per_batch, is_leaf=lambda t: isinstance(t, dict) and "mean" in t)
 
 
-def accuracy_on(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, split: str,
-                batch: int = 500, batch_stats=None) -> float:
-    """Accuracy over a whole split, in batches of ``batch`` examples.
+def split_metrics(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, split: str,
+                  batch: int = 500, batch_stats=None) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy over a whole split, in batches of ``batch`` examples.
 
     Normalisation uses ``batch_stats`` (from ``calibrate``; computed here when not given),
     so each prediction depends on its own example only, whatever the batch.
@@ -114,31 +118,59 @@ def accuracy_on(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, split
         batch_stats = calibrate(loop.model, params, recipe.arch_weights, dataset)
     images, labels = dataset.arrays(split)
     order = _fixed_order(len(labels))
-    correct = 0
+    correct, loss = 0, 0.0
     for i in range(0, len(labels), batch):
         idx = order[i:i + batch]
-        correct += int(_correct(loop.model, params, batch_stats, recipe.arch_weights, images[idx],
-                                labels[idx], dataset.mean, dataset.std))
-    return correct / max(len(labels), 1)
+        c, l = _correct_and_loss(loop.model, params, batch_stats, recipe.arch_weights, images[idx],
+                                 labels[idx], dataset.mean, dataset.std)
+        correct, loss = correct + int(c), loss + float(l)
+    n = max(len(labels), 1)
+    return correct / n, loss / n
+
+
+def accuracy_on(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, split: str,
+                batch: int = 500, batch_stats=None) -> float:
+    """``split_metrics``'s accuracy."""
+    return split_metrics(loop, params, recipe, dataset, split, batch, batch_stats)[0]
+
+
+def measure(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, batch: int = 500) -> dict:
+    """Validation and test accuracy and loss of trained ``params``, normalised with training
+    statistics; zeros and infinite losses for a diverged network."""
+    if not all(bool(jnp.all(jnp.isfinite(p))) for p in jax.tree.leaves(params)):
+        return {"val_accuracy": 0.0, "test_accuracy": 0.0, "val_loss": float("inf"), "test_loss": float("inf")}
+    stats = calibrate(loop.model, params, recipe.arch_weights, dataset, batch=batch)
+    out = {}
+    for split in ("val", "test"):
+        out[f"{split}_accuracy"], out[f"{split}_loss"] = split_metrics(loop, params, recipe, dataset, split,
+                                                                       batch, stats)
+    return out
+
+
+def inner_config(setup: TrainSetup, lopt_cfg: LOptConfig, teacher_cfg: TeacherConfig) -> InnerConfig:
+    """The inner loop a training runs: meta-training's K and lifetime, so the teacher's
+    progress feature means what it meant in meta-training."""
+    return InnerConfig(steps=setup.horizon, lifetime=setup.lifetime, batch_size=setup.batch_size,
+                       optimizer=setup.optimizer, loss=setup.loss, learning_rate=setup.learning_rate,
+                       lopt=lopt_cfg, teacher=teacher_cfg, remat=False)
 
 
 def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, meta=None,
                    lopt_cfg: LOptConfig = LOptConfig(), teacher_cfg: TeacherConfig = TeacherConfig(),
                    lr_scale: float = 1.0, weight_decay: float | None = None, progress: bool = True,
-                   eval_every: int | None = None) -> dict:
+                   eval_every: int | None = None, measure_at: tuple[int, ...] = ()) -> dict:
     """Trains ``genotype`` on ``dataset``'s train split; returns accuracies, times, curve.
 
     ``lr_scale`` multiplies the optimizer's rate (a proposal's recipe, or a tuned rate for
     sgd/adam with ``learning_rate=1``); ``weight_decay`` defaults to ``setup.weight_decay``.
+    At each step of ``measure_at`` the network is measured (``measure``) into ``measured``.
     """
     from tqdm.auto import tqdm
 
     if (setup.optimizer == "learned" or setup.loss == "teacher") and meta is None:
         raise ValueError("the learned optimizer and teacher loss need meta-parameters: pass a "
                          "--workdir of a meta-training run")
-    cfg = InnerConfig(steps=setup.horizon, batch_size=setup.batch_size, optimizer=setup.optimizer,
-                      loss=setup.loss, learning_rate=setup.learning_rate, lopt=lopt_cfg,
-                      teacher=teacher_cfg, remat=False)
+    cfg = inner_config(setup, lopt_cfg, teacher_cfg)
     model = Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage, affine=setup.affine,
                      genotype=genotype)
     loop = InnerLoop(model, cfg)
@@ -148,17 +180,20 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
     meta = meta if meta is not None else {"optimizer": None, "teacher": None}
     task = make_task(dataset)
     state = init_inner_state(loop, jax.random.key(setup.seed), meta, recipe, task)
-    curve, start, done = [], time.perf_counter(), 0
+    stops = sorted(s for s in set(measure_at) if 0 < s <= setup.steps)
+    curve, measured, start, done = [], [], time.perf_counter(), 0
     bar = tqdm(total=setup.steps, desc=f"train {setup.optimizer}/{setup.loss}", disable=not progress,
                leave=False, dynamic_ncols=True)
     while done < setup.steps:
-        n = min(setup.chunk, setup.steps - done)
+        n = min([setup.chunk, setup.steps - done] + [s - done for s in stops if s > done])
         state, metrics = _unroll(loop, meta, recipe, task, state, n)
         done += n
         entry = {"step": done, "train_loss": float(jnp.mean(metrics["train_loss"]))}
         if eval_every and (done % eval_every == 0 or done == setup.steps):
             entry["val_accuracy"] = accuracy_on(loop, state.params, recipe, dataset, "val", setup.eval_batch)
         curve.append(entry)
+        if done in stops:
+            measured.append({"step": done, **measure(loop, state.params, recipe, dataset, setup.eval_batch)})
         bar.update(n)
         bar.set_postfix(loss=f"{entry['train_loss']:.3f}")
     bar.close()
@@ -166,14 +201,12 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
     train_s = time.perf_counter() - start
     cost = network_cost(model, genotype, dataset.image_shape)
     finite = all(bool(jnp.all(jnp.isfinite(p))) for p in jax.tree.leaves(state.params))
-    accuracy = {"val": 0.0, "test": 0.0}
-    if finite:
-        stats = calibrate(model, state.params, recipe.arch_weights, dataset, batch=setup.eval_batch)
-        accuracy = {split: accuracy_on(loop, state.params, recipe, dataset, split, setup.eval_batch, stats)
-                    for split in accuracy}
+    final = measured[-1] if measured and measured[-1]["step"] == done else measure(
+        loop, state.params, recipe, dataset, setup.eval_batch)
     return {"genotype": str(genotype), "dataset": dataset.name, "optimizer": setup.optimizer,
             "loss": setup.loss, "steps": setup.steps, "seed": setup.seed,
-            "val_accuracy": accuracy["val"], "test_accuracy": accuracy["test"],
+            "val_accuracy": final["val_accuracy"], "test_accuracy": final["test_accuracy"],
+            "val_loss": final["val_loss"], "test_loss": final["test_loss"], "measured": measured,
             "normalisation": f"statistics of {CALIBRATION_EXAMPLES} training images",
             "final_train_loss": curve[-1]["train_loss"], "train_s": train_s, "params": cost.params,
             "flops": cost.flops, "diverged": not finite, "curve": curve}
@@ -182,7 +215,8 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
 def setup_for(config, **overrides) -> TrainSetup:
     """A TrainSetup sized like a meta-training config (C, N, batch, horizon)."""
     base = dict(channels=config.model.channels, cells_per_stage=config.model.cells_per_stage,
-                batch_size=config.inner.batch_size, horizon=config.inner.steps)
+                batch_size=config.inner.batch_size, horizon=config.inner.steps,
+                lifetime=config.inner.get("lifetime", 0))
     base.update({k: v for k, v in overrides.items() if v is not None})
     return TrainSetup(**base)
 

@@ -167,13 +167,22 @@ def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
                             "--genotype", GENOTYPE, "--seed", "5"])
     assert result["first_seed"] == 5  # --seed is the first training seed
     assert result["genotype"] == GENOTYPE and "proposed_genotype" in result
-    assert [(r["optimizer"], r["loss"]) for r in result["table"]] == [("learned", "teacher"), ("sgd", "ce")]
-    for row in result["table"]:  # 4K = 12 steps on digits: above chance (0.1), seeds differ
-        assert row["val_at_4K"] > 0.15 and row["test_at_4K"] > 0.15, row
-        assert row["test_at_4K_std"] > 0.0, row
-    # Tuned with the loss it is reported with; the shift from meta-training is reported.
-    assert list(result["tuned_learning_rates"]) == ["sgd/ce"]
-    assert result["tuned_learning_rates"]["sgd/ce"]["lr"] in (0.03, 0.1, 0.3)
+    # The smoke config has K=3 and no persistent states, so H=K: horizons K=H, 2H and 4K.
+    assert result["horizons"] == {"3": "K=H", "6": "2H", "12": "4K"}
+    # The learned row once; SGD tuned on the meta-training datasets and on digits itself.
+    assert [(r["optimizer"], r["loss"], r["tuned_on"]) for r in result["table"]] == [
+        ("learned", "teacher", None), ("sgd", "ce", "meta-training datasets"), ("sgd", "ce", "evaluated dataset")]
+    for row in result["table"]:
+        assert list(row["at"]) == ["K=H", "2H", "4K"]
+        final = row["at"]["4K"]  # 12 steps on digits: above chance (0.1), seeds differ
+        assert final["val_accuracy"] > 0.15 and final["test_accuracy"] > 0.15, row
+        assert final["test_accuracy_std"] > 0.0, row
+        assert 0 < final["val_loss"] < np.log(10) + 1 and final["test_loss"] > 0, row
+        assert row["at"]["K=H"]["val_loss"] > final["val_loss"], row  # it trained on
+    # Tuned with the loss it is reported with, on each source; the shift is reported.
+    for source in ("meta-training datasets", "evaluated dataset"):
+        assert list(result["tuned_learning_rates"][source]) == ["sgd/ce"]
+        assert result["tuned_learning_rates"][source]["sgd/ce"]["lr"] in (0.03, 0.1, 0.3)
     assert result["distribution_shift"]["classes"] == {"meta_training_tasks": 3, "evaluated": 10}
     assert result["seen_in_meta_training"] is True
     labels = [e["code"] for e in result["embedding_ablation"]]

@@ -123,3 +123,15 @@ def test_configs_are_not_installed_as_a_top_level_package():
     namespace = {}
     exec((root / "configs" / "default.py").read_text(), namespace)
     assert namespace["get_config"]().to_dict() == default.get_config().to_dict()
+
+
+def test_evaluation_scales_the_teachers_progress_as_meta_training_did():
+    # With persistent inner states the teacher saw progress = step / lifetime in meta-training;
+    # evaluation once used step / K, telling it training was over 20x too early.
+    from dimo import evaluate as ev
+    from dimo.configs import propose
+
+    config = propose.get_config()
+    setup = ev.setup_for(config, steps=400, optimizer="learned", loss="teacher")
+    inner = ev.inner_config(setup, *ev.learned_configs(config))
+    assert (inner.steps, inner.lifetime) == (config.inner.steps, config.inner.lifetime) == (10, 200)
