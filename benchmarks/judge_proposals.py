@@ -26,53 +26,45 @@ import numpy as np
 
 def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, verify_steps: int = 100,
           last_iterate: bool = False) -> dict:
+    """One row for ``workdir``; with several comma-separated workdirs (runs of one config with
+    different seeds) the proposal is the connected cell of their mean decoded mixture."""
     from dimo import baselines, cell_table, propose, trained
+    from dimo import search_space as ss
     from dimo import verify as verify_lib
 
-    system = trained.load(workdir, last_iterate=last_iterate)
-    config = system.config
+    workdirs = [w.strip() for w in workdir.split(",") if w.strip()]
+    systems = [trained.load(w, last_iterate=last_iterate) for w in workdirs]
+    config = systems[0].config
     _, table = cell_table.read()
-    summary_path = Path(workdir) / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    summaries = [json.loads((Path(w) / "summary.json").read_text()) if (Path(w) / "summary.json").is_file()
+                 else {} for w in workdirs]
     variant = (f"{config.decoder.get('relaxation', 'softmax')}, lifetime {config.inner.get('lifetime', 0)}"
                + (", unit-scale free ops" if config.model.get("normalize_free_ops") else "")
                + "".join(f", {k}={v}" for k, v in changed_from_default(config).items()
                          if k not in _NAMED_IN_VARIANT)
-               + (", proposed from the last iterate" if last_iterate and config.meta.get("ema_decay") else ""))
-    row = {"workdir": str(workdir), "meta_datasets": config.datasets, "seed": config.seed, "variant": variant,
-           "meta_steps": system.step, "horizon": config.inner.steps,
-           "meta_train_s": summary.get("timing", {}).get("total_s"), "proposals": {}}
+               + (", proposed from the last iterate" if last_iterate and config.meta.get("ema_decay") else "")
+               + (f", mean mixture of {len(systems)} runs" if len(systems) > 1 else ""))
+    walls = [s_.get("timing", {}).get("total_s") for s_ in summaries]
+    row = {"workdir": ",".join(workdirs), "meta_datasets": config.datasets,
+           "seed": ",".join(str(s_.config.seed) for s_ in systems), "variant": variant,
+           "meta_steps": systems[0].step, "horizon": config.inner.steps,
+           "meta_train_s": sum(walls) if all(walls) else None, "proposals": {}}
     for name in datasets:
-        proposal = propose.propose(system, name, data_dir)
+        proposals = [propose.propose(s_, name, data_dir) for s_ in systems]
+        arch_weights = np.mean([p_["arch_weights"] for p_ in proposals], axis=0)
+        genotype = str(ss.discretize(arch_weights))
         dataset = ev_dataset(name, data_dir)
-        row["proposals"][proposal["dataset"]] = {
-            "genotype": proposal["genotype"], "seen_in_meta_training": proposal["seen_in_meta_training"],
-            **judge_cell(proposal["genotype"], dataset, table), "lr_scale": proposal["lr_scale"]}
+        row["proposals"][proposals[0]["dataset"]] = {
+            "genotype": genotype, "seen_in_meta_training": any(p_["seen_in_meta_training"] for p_ in proposals),
+            **judge_cell(genotype, dataset, table), "lr_scale": float(np.mean([p_["lr_scale"] for p_ in proposals]))}
         if verify:
             setup = baselines.SearchSetup.from_config(config)
-            checked = verify_lib.verify(proposal["arch_weights"], dataset, verify, setup, min_steps=verify_steps)
-            row["proposals"][proposal["dataset"]]["verified"] = {
+            checked = verify_lib.verify(arch_weights, dataset, verify, setup, min_steps=verify_steps)
+            row["proposals"][proposals[0]["dataset"]]["verified"] = {
                 "n": verify, "min_steps": verify_steps, "genotype": checked["genotype"],
                 "rank_in_distribution": checked["rank_in_distribution"], "verify_s": checked["verify_s"],
                 "steps": checked["steps"], **judge_cell(checked["genotype"], dataset, table)}
     return row
-
-
-def judge_cell(genotype: str, dataset, table: dict) -> dict:
-    """``genotype`` trained under the cell table's protocol with its seeds: test accuracies,
-    their mean and its percentile among the table's cells of ``dataset``."""
-    from dimo import cell_table
-    from dimo import evaluate as ev
-    from dimo import search_space as ss
-
-    keys = {k: cell_table.PROTOCOL[k] for k in cell_table.MATCHED_KEYS}
-    tests = [ev.train_genotype(ss.Genotype.from_string(genotype), dataset, ev.TrainSetup(seed=s, **keys),
-                               progress=False)["test_accuracy"] for s in range(cell_table.PROTOCOL["seeds"])]
-    mean = float(np.mean(tests))
-    cells = table.get(dataset.name, {})
-    return {"test_accuracy_per_seed": tests, "test_accuracy_mean": mean,
-            "table_percentile": cell_table.percentile(cells.values(), mean) if cells else None,
-            "table_cells": len(cells)}
 
 
 def judged_columns(genotype: str, judged: dict, cells: dict) -> str:
@@ -123,7 +115,8 @@ def report(path: str) -> str:
             cells = table.get(name, {})
             seen = "seen" if p_["seen_in_meta_training"] else "unseen"
             wall = f"{row['meta_train_s']:.0f}" if row.get("meta_train_s") else "?"
-            run = f"| {Path(row['workdir']).name} | {row['meta_datasets']} | {row['seed']} | {row.get('variant', '')} | "
+            runs = "+".join(Path(w).name for w in row["workdir"].split(","))
+            run = f"| {runs} | {row['meta_datasets']} | {row['seed']} | {row.get('variant', '')} | "
             lines.append(f"{run}{name} ({seen}): {judged_columns(p_['genotype'], p_, cells)} | {len(cells)} | {wall} |")
             if "verified" in p_:
                 v = p_["verified"]
@@ -135,7 +128,8 @@ def report(path: str) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workdir")
+    p.add_argument("--workdir", help="a train_meta.py workdir, or several (comma-separated) to judge "
+                                     "the cell of their mean decoded mixture")
     p.add_argument("--report", action="store_true", help="print the rows so far as a table")
     p.add_argument("--datasets", default="fashion_mnist,cifar10")
     p.add_argument("--data_dir", default=None)
