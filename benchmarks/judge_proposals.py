@@ -67,6 +67,23 @@ def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, ver
     return row
 
 
+def judge_cell(genotype: str, dataset, table: dict) -> dict:
+    """``genotype`` trained under the cell table's protocol with its seeds: test accuracies,
+    their mean and its percentile among the table's cells of ``dataset``."""
+    from dimo import cell_table
+    from dimo import evaluate as ev
+    from dimo import search_space as ss
+
+    keys = {k: cell_table.PROTOCOL[k] for k in cell_table.MATCHED_KEYS}
+    tests = [ev.train_genotype(ss.Genotype.from_string(genotype), dataset, ev.TrainSetup(seed=s, **keys),
+                               progress=False)["test_accuracy"] for s in range(cell_table.PROTOCOL["seeds"])]
+    mean = float(np.mean(tests))
+    cells = table.get(dataset.name, {})
+    return {"test_accuracy_per_seed": tests, "test_accuracy_mean": mean,
+            "table_percentile": cell_table.percentile(cells.values(), mean) if cells else None,
+            "table_cells": len(cells)}
+
+
 def judged_columns(genotype: str, judged: dict, cells: dict) -> str:
     """The Markdown columns ``cell | test (seeds) | table percentile`` of a judged cell
     (``judge_cell``'s fields), the percentile against today's table ``cells``."""
