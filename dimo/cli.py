@@ -1,6 +1,6 @@
 """The ``dimo`` command: use a meta-trained system, and the baselines it is measured against.
 
-    dimo propose  --workdir W --dataset cifar10 [--data_dir D] [--verify 9] [--json]
+    dimo propose  --workdir W[,W2,...] --dataset cifar10 [--data_dir D] [--verify 9] [--json]
     dimo evaluate --genotype '|nor_conv_3x3~0|+...' --dataset cifar10 [--steps 500]
                   [--optimizer sgd|adam|learned --workdir W] [--json]
     dimo search   --method random|darts|darts2|evolution|hyperband|tpe --dataset cifar10
@@ -34,13 +34,29 @@ def _probabilities(entry: dict) -> str:
     return "\n".join(lines)
 
 
+def _workdirs(spec: str) -> list[str]:
+    """``--workdir``'s runs: one workdir, or several seeds of one config, comma-separated."""
+    from dimo import trained
+
+    workdirs = [w.strip() for w in spec.split(",") if w.strip()]
+    if len(workdirs) > 1:
+        configs = [trained.read_config(w) for w in workdirs]
+        strip = lambda c: {k: v for k, v in c.items() if k != "seed"}  # noqa: E731
+        differ = [w for w, c in zip(workdirs[1:], configs[1:]) if strip(c) != strip(configs[0])]
+        if differ:
+            raise ValueError(f"--workdir runs must be seeds of one config: {differ[0]}'s config.json "
+                             f"differs from {workdirs[0]}'s beyond its seed")
+    return workdirs
+
+
 def cmd_propose(args) -> dict:
     from dimo import propose, search_space, trained
 
-    system = trained.load(args.workdir)
-    result = propose.propose(system, args.dataset, args.data_dir, args.seed)
+    runs = [trained.load(w) for w in _workdirs(args.workdir)]
+    system = runs[0]
+    result = propose.propose_from_runs(runs, args.dataset, args.data_dir, args.seed)
     system.warn_if_seen(result["dataset"])
-    out = Path(args.out or Path(args.workdir) / f"cell_{result['dataset']}.png")
+    out = Path(args.out or system.workdir / f"cell_{result['dataset']}.png")
     propose.draw_cell(search_space.Genotype.from_string(result["genotype"]), out,
                       f"{result['dataset']}: {result['genotype']}")
     result["cell_png"] = str(out)
@@ -219,7 +235,9 @@ def parser() -> argparse.ArgumentParser:
         return p
 
     p = add("propose", cmd_propose, "propose an architecture and recipe for a dataset")
-    p.add_argument("--workdir", required=True)
+    p.add_argument("--workdir", required=True,
+                   help="a train_meta.py workdir, or several seeds of one config (comma-separated): "
+                        "then the cell of their mean decoded mixture")
     p.add_argument("--out", default=None, help="PNG of the cell (default W/cell_<dataset>.png)")
     p.add_argument("--verify", type=int, default=0, metavar="N",
                    help="also train the N most probable cells briefly on the dataset (successive "

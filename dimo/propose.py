@@ -41,11 +41,36 @@ def propose(trained: Trained, dataset_name: str, data_dir=None, seed: int = 0) -
     return {"dataset": dataset.name, **summary, "arch_weights": np.asarray(recipe.arch_weights).tolist(),
             "connected": genotype.connected, "seed": seed,
             "seen_in_meta_training": trained.seen(dataset.name),
-            "num_classes": dataset.num_classes, "params": cost.params, "flops": cost.flops,
+            "num_classes": dataset.num_classes, "image_shape": list(dataset.image_shape),
+            "params": cost.params, "flops": cost.flops,
             "network": f"C={config.model.channels}, N={config.model.cells_per_stage}, "
                        f"{config.data.image_size}x{config.data.image_size}",
             "support_set": int(len(labels)), "load_s": loaded - start, "embed_decode_s": done - loaded,
             "wall_s": done - start, "meta_step": trained.step}
+
+
+def propose_from_runs(runs: list[Trained], dataset_name: str, data_dir=None, seed: int = 0) -> dict:
+    """The proposal of several meta-training runs of one recipe (its seeds): the most probable
+    connected cell of their mean decoded mixture, with their mean learning-rate scale and
+    weight decay. Meta-training is chaotic at this scale (a rounding difference moves the
+    proposed cell as a new seed does; RESULTS.md), and averaging the runs' mixtures is the
+    plain way to answer with less of that noise. One run: ``propose``."""
+    results = [propose(t, dataset_name, data_dir, seed) for t in runs]
+    if len(results) == 1:
+        return results[0]
+    weights = np.mean([r["arch_weights"] for r in results], axis=0)
+    summary = arch_summary(weights, np.mean([r["lr_scale"] for r in results]),
+                           np.mean([r["weight_decay"] for r in results]))
+    genotype = ss.Genotype.from_string(summary["genotype"])
+    config = runs[0].config
+    net = Supernet(results[0]["num_classes"], config.model.channels, config.model.cells_per_stage,
+                   affine=True, genotype=genotype)
+    cost = network_cost(net, genotype, tuple(results[0]["image_shape"]))
+    return {**results[0], **summary, "arch_weights": weights.tolist(), "connected": genotype.connected,
+            "seen_in_meta_training": any(r["seen_in_meta_training"] for r in results),
+            "params": cost.params, "flops": cost.flops, "runs": [str(t.workdir) for t in runs],
+            "meta_step": [t.step for t in runs],
+            **{k: float(sum(r[k] for r in results)) for k in ("load_s", "embed_decode_s", "wall_s")}}
 
 
 def draw_cell(genotype: ss.Genotype, path: Path, title: str = "") -> Path:

@@ -44,10 +44,8 @@ class Trained:
         return seen
 
 
-def load(workdir, last_iterate: bool = False) -> Trained:
-    """Restores the latest checkpoint; one-line ``WorkdirError`` for every way it can fail.
-    Its meta-parameters are the run's moving average where it keeps one (``meta.ema_decay``),
-    unless ``last_iterate``."""
+def read_config(workdir) -> dict:
+    """A run's ``config.json``, with one-line ``WorkdirError``s for a missing workdir or file."""
     workdir = Path(workdir)
     if not workdir.is_dir():
         raise wd.WorkdirError(f"workdir {workdir} does not exist; pass the --workdir of a "
@@ -56,7 +54,20 @@ def load(workdir, last_iterate: bool = False) -> Trained:
     if not config_path.is_file():
         raise wd.WorkdirError(f"{workdir} has no config.json: it is not a train_meta.py workdir")
     try:
-        config = ml_collections.ConfigDict(json.loads(config_path.read_text()))
+        return json.loads(config_path.read_text())
+    except ValueError as e:
+        raise wd.WorkdirError(f"{config_path} is not valid JSON ({e}); restore it from the run") from None
+
+
+def load(workdir, last_iterate: bool = False) -> Trained:
+    """Restores the latest checkpoint; one-line ``WorkdirError`` for every way it can fail.
+    Its meta-parameters are the run's moving average where it keeps one (``meta.ema_decay``),
+    unless ``last_iterate``."""
+    workdir = Path(workdir)
+    config_path = workdir / "config.json"
+    raw = read_config(workdir)
+    try:
+        config = ml_collections.ConfigDict(raw)
         system = system_lib.from_config(config)
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         raise wd.WorkdirError(f"{config_path} does not describe a DiMO system ({e}); it comes "

@@ -225,3 +225,22 @@ def test_judge_proposals_rows_and_the_mean_mixture_of_several_runs(smoke_workdir
     lines = jp.report(str(out)).splitlines()
     assert len(lines) == 4 and f"{smoke_workdir.name}+{smoke_workdir.name}" in lines[3]
     assert "0.6000 (0.5000, 0.7000) | n/a" in lines[2]
+
+
+def test_propose_from_several_seeds_of_one_config(smoke_workdir, capsys, tmp_path):
+    import shutil
+
+    one = _json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits"])
+    both = _json(capsys, ["propose", "--workdir", f"{smoke_workdir},{smoke_workdir}", "--dataset", "digits"])
+    # The mean of two identical mixtures is that mixture: the same cell and recipe.
+    assert both["genotype"] == one["genotype"] and both["runs"] == [str(smoke_workdir)] * 2
+    np.testing.assert_allclose(both["arch_weights"], one["arch_weights"], rtol=1e-6)
+    assert both["params"] == one["params"] and both["lr_scale"] == pytest.approx(one["lr_scale"])
+    # Runs of different configs are refused, naming the one that differs.
+    other = tmp_path / "other"
+    shutil.copytree(smoke_workdir, other)
+    config = json.loads((other / "config.json").read_text())
+    config["meta"]["learning_rate"] *= 2
+    (other / "config.json").write_text(json.dumps(config))
+    message = _error(capsys, ["propose", "--workdir", f"{smoke_workdir},{other}", "--dataset", "digits"])
+    assert "seeds of one config" in message and str(other) in message
