@@ -29,7 +29,6 @@ def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, ver
     """One row for ``workdir``; with several comma-separated workdirs (runs of one config with
     different seeds) the proposal is the connected cell of their mean decoded mixture."""
     from dimo import baselines, cell_table, propose, trained
-    from dimo import search_space as ss
     from dimo import verify as verify_lib
 
     workdirs = [w.strip() for w in workdir.split(",") if w.strip()]
@@ -50,17 +49,15 @@ def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, ver
            "meta_steps": systems[0].step, "horizon": config.inner.steps,
            "meta_train_s": sum(walls) if all(walls) else None, "proposals": {}}
     for name in datasets:
-        proposals = [propose.propose(s_, name, data_dir) for s_ in systems]
-        arch_weights = np.mean([p_["arch_weights"] for p_ in proposals], axis=0)
-        genotype = str(ss.discretize(arch_weights))
+        proposal = propose.propose_from_runs(systems, name, data_dir)
         dataset = ev_dataset(name, data_dir)
-        row["proposals"][proposals[0]["dataset"]] = {
-            "genotype": genotype, "seen_in_meta_training": any(p_["seen_in_meta_training"] for p_ in proposals),
-            **judge_cell(genotype, dataset, table), "lr_scale": float(np.mean([p_["lr_scale"] for p_ in proposals]))}
+        row["proposals"][proposal["dataset"]] = {
+            "genotype": proposal["genotype"], "seen_in_meta_training": proposal["seen_in_meta_training"],
+            **judge_cell(proposal["genotype"], dataset, table), "lr_scale": proposal["lr_scale"]}
         if verify:
             setup = baselines.SearchSetup.from_config(config)
-            checked = verify_lib.verify(arch_weights, dataset, verify, setup, min_steps=verify_steps)
-            row["proposals"][proposals[0]["dataset"]]["verified"] = {
+            checked = verify_lib.verify(proposal["arch_weights"], dataset, verify, setup, min_steps=verify_steps)
+            row["proposals"][proposal["dataset"]]["verified"] = {
                 "n": verify, "min_steps": verify_steps, "genotype": checked["genotype"],
                 "rank_in_distribution": checked["rank_in_distribution"], "verify_s": checked["verify_s"],
                 "steps": checked["steps"], **judge_cell(checked["genotype"], dataset, table)}
