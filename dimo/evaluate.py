@@ -158,7 +158,7 @@ def inner_config(setup: TrainSetup, lopt_cfg: LOptConfig, teacher_cfg: TeacherCo
 def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, meta=None,
                    lopt_cfg: LOptConfig = LOptConfig(), teacher_cfg: TeacherConfig = TeacherConfig(),
                    lr_scale: float = 1.0, weight_decay: float | None = None, progress: bool = True,
-                   eval_every: int | None = None, measure_at: tuple[int, ...] = ()) -> dict:
+                   measure_at: tuple[int, ...] = ()) -> dict:
     """Trains ``genotype`` on ``dataset``'s train split; returns accuracies, times, curve.
 
     ``lr_scale`` multiplies the optimizer's rate (a proposal's recipe, or a tuned rate for
@@ -189,8 +189,6 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
         state, metrics = _unroll(loop, meta, recipe, task, state, n)
         done += n
         entry = {"step": done, "train_loss": float(jnp.mean(metrics["train_loss"]))}
-        if eval_every and (done % eval_every == 0 or done == setup.steps):
-            entry["val_accuracy"] = accuracy_on(loop, state.params, recipe, dataset, "val", setup.eval_batch)
         curve.append(entry)
         if done in stops:
             measured.append({"step": done, **measure(loop, state.params, recipe, dataset, setup.eval_batch)})
