@@ -128,12 +128,15 @@ def ablate(trained: Trained, dataset_name: str, data_dir=None, seeds: int = 3,
     if tune_on_target:
         tuned[TUNED_ON[1]] = tune_learning_rates(trained, genotype, [target], recipe, h, hand_written,
                                                  TARGET_TUNING_SEED)
-    rows, curves = [], {}
+    rows, curves, trainings = [], {}, {}
     for optimizer, loss in combos:
         for tuned_on in ([None] if optimizer == "learned" else list(tuned)):
             lr = None if tuned_on is None else tuned[tuned_on][f"{optimizer}/{loss}"]["lr"]
-            runs = [_train(trained, genotype, target, optimizer, loss, recipe, longest, seed, lr or 1.0, labels)
+            if (optimizer, loss, lr) not in trainings:  # both tunings often pick the same rate
+                trainings[optimizer, loss, lr] = [
+                    _train(trained, genotype, target, optimizer, loss, recipe, longest, seed, lr or 1.0, labels)
                     for seed in range(first_seed, first_seed + seeds)]
+            runs = trainings[optimizer, loss, lr]
             row = _row(optimizer, loss, tuned_on, lr, runs, labels)
             rows.append(row)
             curves[row_label(row)] = np.mean([[e["train_loss"] for e in r["curve"]] for r in runs], 0).tolist()
