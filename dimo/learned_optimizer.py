@@ -7,16 +7,19 @@ practice: the gradient, the parameter, momentum accumulators at several timescal
 Adam-style normalised direction, each scaled by its root-mean-square over the tensor, plus
 the training step as ``tanh(t / s)`` at a few timescales.
 
-The update is a residual on SGD with momentum, with a bounded step::
+The update is a residual on a hand-written base direction, with a bounded step::
 
-    direction = m_0.9 + rms(m_0.9) * head_d(h)          # m bias-corrected as in Adam
+    direction = base + rms(base) * head_d(h)
     step_size = exp(log_lr) * lr_scale * exp(head_s(h))  # learned magnitude
     update    = -max_step * tanh(step_size * direction / max_step)
 
-The two head outputs are initialised to zero, so the initial theta *is* SGD with (EMA)
-momentum 0.9 at ``init_lr`` (up to the tanh bound, which only bites on huge steps), equal
-in steady state to ``optax.sgd(0.1, momentum=0.9)``, and meta-training starts from an
-optimizer that trains.
+``base`` is SGD with momentum, ``m_0.9`` bias-corrected as in Adam (``LOptConfig.base =
+"momentum"``), or Adam's ``m_0.9 / sqrt(v_0.999)`` (``"adam"``). The two head outputs are
+initialised to zero, so the initial theta *is* the base at ``init_lr`` (up to the tanh bound,
+which only bites on huge steps): with ``"momentum"`` and rate 1.0 equal in steady state to
+``optax.sgd(0.1, momentum=0.9)``, with ``"adam"`` to ``optax.adam(init_lr, eps=0,
+eps_root=1e-8)``. Meta-training starts from an optimizer that trains, and the residual form
+means a learned optimizer that learns nothing is no worse than its base at its rate.
 
 >>> import jax, jax.numpy as jnp, optax
 >>> cfg = LOptConfig()
@@ -42,6 +45,7 @@ from jax.flatten_util import ravel_pytree
 
 _DIRECTION_DECAY = 0.9  # which momentum the base direction uses
 _EPS = 1e-8
+_BASES = ("momentum", "adam")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +57,13 @@ class LOptConfig:
     # With EMA momentum m = 0.9 m + 0.1 g, a rate of 1.0 takes the steady-state step of
     # heavy-ball SGD at 0.1 with momentum 0.9 (optax.sgd(0.1, momentum=0.9)).
     init_lr: float = 1.0
+    # The direction the network corrects: "momentum" (SGD with momentum 0.9) or "adam".
+    base: str = "momentum"
     max_step: float = 0.3  # no coordinate moves further than this in one step
+
+    def __post_init__(self):
+        if self.base not in _BASES:
+            raise ValueError(f"lopt.base must be one of {', '.join(_BASES)}, got {self.base!r}")
 
     @property
     def num_features(self) -> int:
@@ -133,8 +143,10 @@ def learned_optimizer(theta, cfg: LOptConfig, lr_scale=1.0) -> optax.GradientTra
         momenta = tuple(b * m + (1 - b) * g for b, m in zip(cfg.momentum_decays, state.momenta))
         b2 = cfg.second_moment_decay
         second = b2 * state.second_moment + (1 - b2) * jnp.square(g)
-        base = momenta[direction_index] / (1.0 - _DIRECTION_DECAY ** (step + 1.0))
-        adam_direction = base * jax.lax.rsqrt(second / (1.0 - b2 ** (step + 1.0)) + _EPS)
+        momentum_direction = momenta[direction_index] / (1.0 - _DIRECTION_DECAY ** (step + 1.0))
+        # eps under the root (optax's eps_root): finite meta-gradients where v == 0.
+        adam_direction = momentum_direction * jax.lax.rsqrt(second / (1.0 - b2 ** (step + 1.0)) + _EPS)
+        base = adam_direction if cfg.base == "adam" else momentum_direction
 
         features = [rms_normalize(g), rms_normalize(p)] + [rms_normalize(m) for m in momenta]
         features += [jnp.clip(adam_direction, -10.0, 10.0)]

@@ -2,6 +2,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 
 from dimo import learned_optimizer as lopt
 
@@ -44,6 +45,27 @@ def test_initial_theta_is_bias_corrected_momentum_sgd():
         params = optax.apply_updates(params, updates)
 
 
+def test_initial_theta_with_adam_base_is_adam():
+    cfg = lopt.LOptConfig(base="adam", init_lr=3e-3)
+    opt = lopt.learned_optimizer(lopt.init_theta(jax.random.key(1), cfg), cfg)
+    adam = optax.adam(3e-3, eps=0.0, eps_root=1e-8)
+    params = reference = _params()
+    state, adam_state = opt.init(params), adam.init(reference)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        grads = jax.tree.map(lambda p: jnp.asarray(rng.normal(size=p.shape), p.dtype), params)
+        updates, state = opt.update(grads, state, params)
+        expected, adam_state = adam.update(grads, adam_state, reference)
+        for u, e in zip(jax.tree.leaves(updates), jax.tree.leaves(expected)):
+            np.testing.assert_allclose(u, e, rtol=1e-4, atol=1e-8)
+        params, reference = optax.apply_updates(params, updates), optax.apply_updates(reference, expected)
+
+
+def test_unknown_base_is_refused():
+    with pytest.raises(ValueError, match="lopt.base"):
+        lopt.LOptConfig(base="lion")
+
+
 def test_steps_are_bounded():
     theta = lopt.init_theta(jax.random.key(1), CFG)
     opt = lopt.learned_optimizer(theta, CFG, lr_scale=1e6)
@@ -52,12 +74,14 @@ def test_steps_are_bounded():
     assert max(float(jnp.max(jnp.abs(u))) for u in jax.tree.leaves(updates)) <= CFG.max_step * (1 + 1e-6)
 
 
-def test_zero_gradients_and_parameters_give_finite_meta_gradients():
+@pytest.mark.parametrize("base", ["momentum", "adam"])
+def test_zero_gradients_and_parameters_give_finite_meta_gradients(base):
     # sqrt/division at zero is the classic NaN source when differentiating optimizers.
     params = {"w": jnp.zeros((3, 4))}
+    cfg = lopt.LOptConfig(base=base)
 
     def loss(theta):
-        opt = lopt.learned_optimizer(theta, CFG)
+        opt = lopt.learned_optimizer(theta, cfg)
         state = opt.init(params)
         p = params
         for _ in range(2):
@@ -65,5 +89,5 @@ def test_zero_gradients_and_parameters_give_finite_meta_gradients():
             p = optax.apply_updates(p, updates)
         return jnp.sum(jnp.square(p["w"] - 1.0))
 
-    grads = jax.grad(loss)(lopt.init_theta(jax.random.key(1), CFG))
+    grads = jax.grad(loss)(lopt.init_theta(jax.random.key(1), cfg))
     assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(grads))
