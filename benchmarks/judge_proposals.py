@@ -21,8 +21,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 
 def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, verify_steps: int = 100,
           last_iterate: bool = False) -> dict:
@@ -65,20 +63,11 @@ def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, ver
 
 
 def judge_cell(genotype: str, dataset, table: dict) -> dict:
-    """``genotype`` trained under the cell table's protocol with its seeds: test accuracies,
-    their mean and its percentile among the table's cells of ``dataset``."""
+    """``genotype`` trained under the cell table's protocol with its seeds, judged against
+    ``table`` (``dimo.cell_table.train_and_judge``)."""
     from dimo import cell_table
-    from dimo import evaluate as ev
-    from dimo import search_space as ss
 
-    keys = {k: cell_table.PROTOCOL[k] for k in cell_table.MATCHED_KEYS}
-    tests = [ev.train_genotype(ss.Genotype.from_string(genotype), dataset, ev.TrainSetup(seed=s, **keys),
-                               progress=False)["test_accuracy"] for s in range(cell_table.PROTOCOL["seeds"])]
-    mean = float(np.mean(tests))
-    cells = table.get(dataset.name, {})
-    return {"test_accuracy_per_seed": tests, "test_accuracy_mean": mean,
-            "table_percentile": cell_table.percentile(cells.values(), mean) if cells else None,
-            "table_cells": len(cells)}
+    return cell_table.train_and_judge(genotype, dataset, table)
 
 
 def judged_columns(genotype: str, judged: dict, cells: dict) -> str:

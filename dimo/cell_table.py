@@ -79,3 +79,21 @@ def judge(dataset: str, accuracy: float, setup, image_size: int, path=None) -> d
     return {"table_percentile": percentile(cells.values(), accuracy), "table_cells": len(cells),
             "table_median": float(np.median(list(cells.values()))),
             "table_max": float(max(cells.values()))}
+
+
+def train_and_judge(genotype: str, dataset, table: dict | None = None) -> dict:
+    """``genotype`` trained under ``PROTOCOL`` with its seeds on ``dataset`` (loaded at the
+    protocol's image size): test accuracies, their mean and its percentile among ``table``'s
+    cells of the dataset (default: the table on disk)."""
+    from dimo import evaluate as ev
+    from dimo import search_space as ss
+
+    table = read()[1] if table is None else table
+    keys = {k: PROTOCOL[k] for k in MATCHED_KEYS}
+    tests = [ev.train_genotype(ss.Genotype.from_string(genotype), dataset, ev.TrainSetup(seed=s, **keys),
+                               progress=False)["test_accuracy"] for s in range(PROTOCOL["seeds"])]
+    mean = float(np.mean(tests))
+    cells = table.get(dataset.name, {})
+    return {"test_accuracy_per_seed": tests, "test_accuracy_mean": mean,
+            "table_percentile": percentile(cells.values(), mean) if cells else None,
+            "table_cells": len(cells)}

@@ -3,9 +3,10 @@
     dimo propose  --workdir W[,W2,...] --dataset cifar10 [--data_dir D] [--verify 9] [--json]
     dimo evaluate --genotype '|nor_conv_3x3~0|+...' --dataset cifar10 [--steps 500]
                   [--optimizer sgd|adam|learned --workdir W] [--json]
-    dimo search   --method random|darts|darts2|evolution|hyperband|tpe --dataset cifar10
-                  [--steps 300 | --budget 600] [--json]
+    dimo search   --method random|darts|darts2|gdas|drnas|sdarts|darts-pt|evolution|hyperband|tpe
+                  --dataset cifar10 [--steps 300 | --budget 600] [--json]
     dimo ablate   --workdir W --dataset cifar10 [--seeds 3] [--json]
+    dimo compare  --workdir W[,W2] --dataset cifar10 --budget 120 [--seeds 2] [--methods ...]
 
 Every subcommand prints a readable table, or one JSON object on stdout with ``--json``.
 Bad input ends with one ``error: ...`` line on stderr and exit status 2.
@@ -18,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from dimo import search_methods
+from dimo import cli_studies, search_methods
 from dimo.configs import default as default_config
 
 
@@ -189,35 +190,6 @@ def cmd_search(args) -> dict:
     return result
 
 
-def cmd_ablate(args) -> dict:
-    from dimo import ablate, trained
-
-    system = trained.load(args.workdir)
-    combos = ablate.COMBOS
-    if args.combos:
-        combos = tuple(tuple(c.split("/")) for c in args.combos.split(","))
-        bad = [c for c in combos if c not in ablate.COMBOS]
-        if bad:
-            raise ValueError(f"--combos entries must be OPTIMIZER/LOSS among "
-                             f"{', '.join('/'.join(c) for c in ablate.COMBOS)}; got {bad}")
-    from dimo.search_space import Genotype
-
-    genotype = Genotype.from_string(args.genotype) if args.genotype else None
-    result = ablate.ablate(system, args.dataset, args.data_dir, seeds=args.seeds, combos=combos,
-                           embedding=not args.no_embedding, genotype=genotype, first_seed=args.seed,
-                           tune_on_target=not args.no_target_tuning)
-    result["seen_in_meta_training"] = system.warn_if_seen(result["dataset"])
-    out = Path(args.out or Path(args.workdir) / f"ablation_{result['dataset']}.png")
-    ablate.plot_curves(result, out)
-    result["curves_png"] = str(out)
-    if not args.json:
-        print(ablate.format_table(result))
-        for e in result.get("embedding_ablation", []):
-            print(f"code: {e['code']:<28} {e['genotype']}  test {e['test_accuracy']:.3f}")
-        print(f"learning curves: {out}")
-    return result
-
-
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="dimo", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -262,7 +234,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--evaluate_steps", type=int, default=1000,
                    help="train the selected cell afresh for this many steps and report its test "
                         "accuracy (1000: the cell table's protocol; 0: skip)")
-    p = add("ablate", cmd_ablate, "learned optimizer/loss vs SGD/Adam/CE, and the embedding")
+    p = add("ablate", cli_studies.cmd_ablate, "learned optimizer/loss vs SGD/Adam/CE, and the embedding")
     p.add_argument("--workdir", required=True)
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--combos", default="", help="e.g. learned/teacher,sgd/ce (default: all six)")
@@ -270,8 +242,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no_target_tuning", action="store_true",
                    help="tune SGD/Adam on the meta-training datasets only (skip the rows tuned on the "
                         "evaluated dataset itself)")
+    p.add_argument("--tuning_seeds", type=int, default=2,
+                   help="training seeds whose mean validation accuracy picks SGD's and Adam's rates")
     p.add_argument("--genotype", default=None, help="ablate this cell instead of the proposed one")
     p.add_argument("--out", default=None, help="PNG of learning curves (default W/ablation_<dataset>.png)")
+    p = add("compare", cli_studies.cmd_compare, "DiMO's proposals beside every search method on one budget")
+    p.add_argument("--workdir", required=True, help="meta-training run(s), as for propose")
+    p.add_argument("--budget", type=float, required=True, help="wall-clock seconds per search, compile included")
+    p.add_argument("--seeds", type=int, default=1, help="runs of each seeded method")
+    p.add_argument("--methods", default="", help=f"comma-separated (default all: {','.join(search_methods.METHODS)})")
+    p.add_argument("--verify", type=int, default=9, help="propose --verify N (0: skip)")
+    p.add_argument("--verify_steps", type=int, default=100, help="--verify: steps of the first rung")
+    p.add_argument("--candidate_steps", type=int, default=300, help="discrete searches: steps per candidate")
+    p.add_argument("--out", default=None, help="folder for compare.md/.json/.png (default W/compare_<dataset>_<budget>s)")
     return top
 
 

@@ -10,18 +10,22 @@ validation accuracy against seconds). A new method is a new module with a
 from __future__ import annotations
 
 # Names only, importable without JAX (argument parsing, --help).
-METHODS = ("random", "darts", "darts2", "evolution", "hyperband", "tpe")
+GRADIENT_METHODS = ("darts", "darts2", "gdas", "drnas", "sdarts", "darts-pt")
+DISCRETE_METHODS = ("random", "evolution", "hyperband", "tpe")
+METHODS = DISCRETE_METHODS[:1] + GRADIENT_METHODS + DISCRETE_METHODS[1:]
 
 
 def run(name: str, dataset, setup) -> dict:
     """``name``'s search on ``dataset`` under ``setup`` (a ``dimo.baselines.SearchSetup``)."""
     import functools
 
-    from dimo import baselines, evolution, hyperband, tpe
+    from dimo import baselines, darts, darts_pt, drnas, evolution, gdas, hyperband, sdarts, tpe
 
     searches = {"random": baselines.random_search,
-                "darts": functools.partial(baselines.darts, order=1),
-                "darts2": functools.partial(baselines.darts, order=2),
+                "darts": functools.partial(darts.search, order=1),
+                "darts2": functools.partial(darts.search, order=2),
+                "gdas": gdas.search, "drnas": drnas.search, "sdarts": sdarts.search,
+                "darts-pt": darts_pt.search,
                 "evolution": evolution.search, "hyperband": hyperband.search, "tpe": tpe.search}
     if name not in searches:
         raise ValueError(f"unknown search method {name!r}; choose from {', '.join(METHODS)}")
