@@ -12,7 +12,8 @@ Entries (each with ``seeds`` repetitions where it has a seed):
 Every chosen cell is then trained under the cell table's protocol with the table's seeds
 (``dimo.cell_table.train_and_judge``; a cell chosen twice is trained once) and its mean
 test accuracy placed among the table's cells. Rows: method, seed, cell, test accuracy,
-percentile, search seconds; ``summarize`` gives each method's mean and spread over seeds.
+percentile, search seconds, and for gradient-based methods the final mixture's mass on
+parameter-free ops; ``summarize`` gives each method's mean and spread over seeds.
 Run it on an otherwise idle machine: budgets are wall clock.
 """
 
@@ -60,13 +61,26 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
         bar.set_postfix_str(f"{method} seed {seed}: training its cell")
         if genotype not in judged:
             judged[genotype] = cell_table.train_and_judge(genotype, dataset, table)
-        rows.append({"method": method, "seed": seed, "genotype": genotype, "search_s": float(seconds),
-                     **judged[genotype]})
+        row = {"method": method, "seed": seed, "genotype": genotype, "search_s": float(seconds),
+               **judged[genotype]}
+        if method not in DIMO_ENTRIES and "arch_weights" in result:  # gradient-based: the final mixture
+            row["arch_weights"] = result["arch_weights"]
+            row["parameter_free_mass"] = parameter_free_mass(result["arch_weights"])
+        rows.append(row)
     return {"dataset": dataset.name, "budget_s": budget_s, "seeds": seeds, "verify": verify,
             "candidate_steps": candidate_steps, "workdirs": [str(r.workdir) for r in runs],
             "seen_in_meta_training": any(r.seen(dataset.name) for r in runs),
             "protocol": cell_table.PROTOCOL, "rows": rows, "summary": summarize(rows),
             "table": sorted(table.get(dataset.name, {}).values())}
+
+
+def parameter_free_mass(arch_weights) -> float:
+    """Mean over edges of the weight on ops without parameters (none, skip, pooling): the
+    collapse NAS-Bench-201 reports for DARTS shows as this mass growing."""
+    from dimo import search_space as ss
+
+    free = [ss.OPS.index(op) for op in ("none", "skip_connect", "avg_pool_3x3")]
+    return float(np.mean(np.sum(np.asarray(arch_weights)[:, free], -1)))
 
 
 def summarize(rows: list[dict]) -> list[dict]:
@@ -78,10 +92,12 @@ def summarize(rows: list[dict]) -> list[dict]:
         mine = [r for r in rows if r["method"] == method]
         acc = [r["test_accuracy_mean"] for r in mine]
         pct = [r["table_percentile"] for r in mine if r["table_percentile"] is not None]
+        free = [r["parameter_free_mass"] for r in mine if "parameter_free_mass" in r]
         out.append({"method": method, "runs": len(mine), "test_accuracy": float(np.mean(acc)),
                     "test_accuracy_std": float(np.std(acc, ddof=1)) if len(acc) > 1 else 0.0,
                     "table_percentile": float(np.mean(pct)) if pct else None,
                     "search_s": float(np.mean([r["search_s"] for r in mine])),
+                    "parameter_free_mass": float(np.mean(free)) if free else None,
                     "cells": sorted({r["genotype"] for r in mine})})
     return out
 
@@ -91,13 +107,14 @@ def markdown(result: dict) -> str:
     lines = [f"`dimo compare` on {result['dataset']}{seen}: budget {result['budget_s']:g} s a search, "
              f"{result['seeds']} seed(s); cells trained under the cell table's protocol "
              f"({result['protocol']['steps']} steps, {result['protocol']['seeds']} training seeds)", "",
-             "| method | seeds | test accuracy (mean ± std over seeds) | table percentile | search s | cells |",
-             "|---|---|---|---|---|---|"]
+             "| method | seeds | test accuracy (mean ± std over seeds) | table percentile | search s | "
+             "parameter-free mass | cells |", "|---|---|---|---|---|---|---|"]
     for s in result["summary"]:
         pct = "n/a" if s["table_percentile"] is None else f"{s['table_percentile']:.1f}"
         cells = "<br>".join(f"`{c.replace('|', chr(92) + '|')}`" for c in s["cells"])
+        free = "" if s["parameter_free_mass"] is None else f"{s['parameter_free_mass']:.2f}"
         lines.append(f"| {s['method']} | {s['runs']} | {s['test_accuracy']:.4f} ± {s['test_accuracy_std']:.4f} | "
-                     f"{pct} | {s['search_s']:.1f} | {cells} |")
+                     f"{pct} | {s['search_s']:.1f} | {free} | {cells} |")
     return "\n".join(lines)
 
 

@@ -67,6 +67,34 @@ def ema_decay_of(config: ml_collections.ConfigDict) -> float:
     return float(config.meta.get("ema_decay", 0.0))
 
 
+META_GROUPS = ("decoder", "embedding", "optimizer", "teacher")
+
+
+def group_rates_of(config: ml_collections.ConfigDict) -> tuple[tuple[str, float], ...]:
+    """``meta.group_learning_rates`` ("optimizer:1e-2,teacher:1e-2") as sorted pairs; empty
+    (one rate for all) for configs written before it existed."""
+    spec = config.meta.get("group_learning_rates", "")
+    pairs = {}
+    for item in filter(None, (x.strip() for x in spec.split(","))):
+        group, _, rate = item.partition(":")
+        try:
+            value = float(rate)
+        except ValueError:
+            value = -1.0
+        if group.strip() not in META_GROUPS or value <= 0:
+            raise ValueError(f"meta.group_learning_rates: {item!r} is not GROUP:RATE with GROUP one of "
+                             f"{', '.join(META_GROUPS)} and a positive RATE")
+        pairs[group.strip()] = value
+    return tuple(sorted(pairs.items()))
+
+
+def outer_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
+    """The run's meta-optimizer, from its config (``dimo.unroll.meta_optimizer``)."""
+    from dimo.unroll import meta_optimizer
+
+    return meta_optimizer(config.meta.learning_rate, config.meta.clip_norm, group_rates=group_rates_of(config))
+
+
 def init_state(system: system_lib.System, outer: optax.GradientTransformation, seed: int,
                slots: int = 0, ema: bool = False) -> MetaState:
     # One compiled program: run op by op, the initialisers cost ~7 s of small dispatches.

@@ -31,8 +31,8 @@ from datasets_meta import load
 from dimo import faults, relaxations, task_sampler, truncation
 from dimo import system as system_lib
 from dimo import workdir as wd
-from dimo.meta_state import (AXIS, MetaState, checkpoint_tree, ema_decay_of, from_checkpoint_tree, init_state,
-                             place, population_size)
+from dimo.meta_state import (AXIS, MetaState, checkpoint_tree, ema_decay_of, from_checkpoint_tree, group_rates_of,
+                             META_GROUPS, init_state, outer_optimizer, place, population_size)
 from dimo.support_sets import PROPOSAL_SHOTS, propose_for
 from dimo.unroll import meta_optimizer
 
@@ -111,10 +111,19 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
 
 @functools.lru_cache(maxsize=4)
 def cached_meta_step(system: system_lib.System, learning_rate: float, clip_norm: float,
-                     mesh: jax.sharding.Mesh, seed: int, ema_decay: float = 0.0):
+                     mesh: jax.sharding.Mesh, seed: int, ema_decay: float = 0.0, group_rates: tuple = ()):
     """``make_meta_step`` memoised on its static inputs: a second run in the same process
     (a resume, a test) reuses the traced and compiled program instead of tracing again."""
-    return make_meta_step(system, meta_optimizer(learning_rate, clip_norm), mesh, seed, ema_decay)
+    return make_meta_step(system, meta_optimizer(learning_rate, clip_norm, group_rates=group_rates), mesh, seed,
+                          ema_decay)
+
+
+def _parses(parse, config) -> bool:
+    try:
+        parse(config)
+    except ValueError:
+        return False
+    return True
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
@@ -124,6 +133,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
         ("meta.learning_rate", config.meta.learning_rate > 0, "positive"),
         ("meta.clip_norm", config.meta.clip_norm > 0, "positive"),
         ("meta.ema_decay", 0 <= ema_decay_of(config) < 1, "in [0, 1)"),
+        ("meta.group_learning_rates", _parses(group_rates_of, config),
+         f"GROUP:RATE,... with GROUP among {', '.join(META_GROUPS)} and positive rates"),
         ("meta.checkpoint_every", config.meta.checkpoint_every >= 1, "at least 1"),
         ("meta.max_consecutive_bad", config.meta.max_consecutive_bad >= 1, "at least 1"),
         ("task.classes_per_task", config.task.classes_per_task >= 2, "at least 2"),
@@ -192,7 +203,7 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
                           f"the {mesh.size} devices in use (or set meta.num_devices)")
 
     system = system_lib.from_config(config)
-    outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
+    outer = outer_optimizer(config)
     tick = time.perf_counter()
     state = init_state(system, outer, config.seed, population_size(config), ema=ema_decay_of(config) > 0)
     timing = {"data_load_s": load_seconds, "init_s": time.perf_counter() - tick}
@@ -210,7 +221,7 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
     start = int(state.step)
     log = wd.MetricsLog(workdir / "metrics.jsonl", keep_through_step=start if resume else None)
     meta_step = cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
-                                 config.seed, ema_decay_of(config))
+                                 config.seed, ema_decay_of(config), group_rates_of(config))
     task_args = dict(seed=config.seed, tasks_per_step=config.meta.tasks_per_step,
                      classes_per_task=config.task.classes_per_task, per_class=config.task.per_class,
                      support_shots=config.task.support_shots)

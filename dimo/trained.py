@@ -14,7 +14,6 @@ from datasets_meta import display_name
 from dimo import meta_state
 from dimo import system as system_lib
 from dimo import workdir as wd
-from dimo.unroll import meta_optimizer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +71,7 @@ def load(workdir, last_iterate: bool = False) -> Trained:
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         raise wd.WorkdirError(f"{config_path} does not describe a DiMO system ({e}); it comes "
                               f"from another version or was edited") from None
-    outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
+    outer = meta_state.outer_optimizer(config)
     # Only the tree structure and shapes are needed: nothing is computed.
     template = jax.eval_shape(lambda: meta_state.checkpoint_tree(meta_state.init_state(
         system, outer, config.seed, meta_state.population_size(config),

@@ -284,6 +284,7 @@ def test_compare_runs_every_entry_judges_each_cell_once_and_writes_its_files(smo
     summary = {s["method"]: s for s in result["summary"]}
     assert list(summary) == ["propose", "propose-verify", "random", "darts"]
     assert summary["random"]["runs"] == 2 and result["seen_in_meta_training"] is True
+    assert summary["random"]["parameter_free_mass"] is None and 0 < summary["darts"]["parameter_free_mass"] < 1
     assert "| propose-verify | 2 |" in (out / "compare.md").read_text()
     assert json.loads((out / "compare.json").read_text())["rows"] == result["rows"]
     assert (out / "compare.png").stat().st_size > 1000

@@ -139,6 +139,16 @@ def test_meta_optimizer_clips_and_skips_non_finite_steps():
     assert int(state.notfinite_count) == 0 and float(jnp.max(jnp.abs(updates["w"]))) <= 0.1 + 1e-6
 
 
+def test_meta_optimizer_gives_named_groups_their_own_rates():
+    params = {"decoder": jnp.zeros(2), "optimizer": jnp.zeros(2), "teacher": jnp.zeros(2)}
+    opt = meta_optimizer(learning_rate=1e-3, clip_norm=10.0, group_rates=(("optimizer", 1e-2),))
+    updates, _ = opt.update(jax.tree.map(lambda p: p + 0.5, params), opt.init(params), params)
+    # Adam's first step moves every coordinate by its rate, whatever the gradient's size.
+    np.testing.assert_allclose(updates["optimizer"], -1e-2, rtol=1e-4)
+    np.testing.assert_allclose(updates["decoder"], -1e-3, rtol=1e-4)
+    np.testing.assert_allclose(updates["teacher"], -1e-3, rtol=1e-4)
+
+
 @pytest.mark.skipif(not DATA_DIR or not Path(DATA_DIR, "mnist").is_dir(), reason="needs DIMO_DATA_DIR")
 # The learned optimizer only: optax's SGD and Adam on the same loop are compared in the
 # benchmarks and by `dimo ablate` (each would be one more 20 s compile here).

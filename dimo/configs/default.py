@@ -40,6 +40,9 @@ def get_config() -> ml_collections.ConfigDict:
         steps=100,
         tasks_per_step=2,  # a multiple of the number of devices
         learning_rate=1e-3,
+        # Rates of their own for some groups, e.g. "optimizer:1e-2,teacher:1e-2" (the others:
+        # learning_rate); groups: decoder, embedding, optimizer, teacher.
+        group_learning_rates="",
         clip_norm=1.0,
         dataset_weights="",  # e.g. "mnist:2,cifar10:1"; empty = uniform
         num_devices=0,  # 0 = all available
