@@ -63,7 +63,7 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
             judged[genotype] = cell_table.train_and_judge(genotype, dataset, table)
         row = {"method": method, "seed": seed, "genotype": genotype, "search_s": float(seconds),
                **judged[genotype]}
-        if method not in DIMO_ENTRIES and "arch_weights" in result:  # gradient-based: the final mixture
+        if method in search_methods.GRADIENT_METHODS:  # the final mixture (discrete searches have none)
             row["arch_weights"] = result["arch_weights"]
             row["parameter_free_mass"] = parameter_free_mass(result["arch_weights"])
         rows.append(row)
@@ -126,23 +126,24 @@ def plot(result: dict, path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
     table = np.asarray(result["table"])
     if table.size:
         low, median, high = np.percentile(table, [5, 50, 95])
         ax.axhspan(low, high, color="0.85", label=f"cell table, 5th-95th percentile ({table.size} cells)")
         ax.axhline(median, color="0.5", lw=0.8, ls="--", label="cell table median")
         ax.axhline(table.max(), color="0.5", lw=0.8, ls=":", label="cell table best")
-    markers = "os^vD<>phX*"
+    markers, colors = "os^vD<>phX*P", plt.get_cmap("tab20").colors
     for i, method in enumerate(dict.fromkeys(r["method"] for r in result["rows"])):
         mine = [r for r in result["rows"] if r["method"] == method]
         ax.scatter([max(r["search_s"], 1e-2) for r in mine], [r["test_accuracy_mean"] for r in mine],
-                   marker=markers[i % len(markers)], s=36, label=method, zorder=3)
+                   marker=markers[i % len(markers)], color=colors[(2 * i) % 20 + (i >= 10)], s=40,
+                   label=method, zorder=3)
     ax.set_xscale("log")
     ax.set_xlabel("search seconds (log; compile included)")
     ax.set_ylabel("test accuracy, table protocol (mean of its seeds)")
     ax.set_title(f"{result['dataset']}: budget {result['budget_s']:g} s", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right", ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: points stay visible
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -66,13 +66,15 @@ class ArchRule:
 
 @dataclasses.dataclass
 class SearchState:
-    """What a search leaves: enough to go on from it (DARTS-PT's selection does)."""
+    """What a search leaves: enough to go on from it (DARTS-PT's selection does), and the
+    selection distribution after every step, [steps, edges, ops] (how the mixture moved)."""
 
     loop: InnerLoop
     task: object
     params: dict
     alpha: jax.Array
     steps: int
+    selections: np.ndarray
 
 
 def _cosine(step, total, peak):
@@ -126,8 +128,9 @@ def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budg
         train_loss, w_grad = jax.value_and_grad(loss)(params, weights, train)
         w_direction, w_state = w_opt.update(w_grad, w_state, params)
         params = jax.tree.map(lambda p, d: p - weight_lr * d, params, w_direction)
-        return (params, alpha, w_state, a_state, schedule), train_loss
+        return (params, alpha, w_state, a_state, schedule), (train_loss, rule.selection(alpha))
 
+    # Per step: the training loss and the selection distribution (how the mixture moves).
     run = jax.jit(lambda carry, steps: jax.lax.scan(search_step, carry, steps))
 
     def schedule(total, arch_steps=None):
@@ -142,37 +145,38 @@ def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budg
 
     initial = np.asarray(rule.selection(alpha))
     carry = (params, alpha, w_opt.init(params), a_opt.init(alpha), schedule(setup.steps))
-    losses, done = [], 0
+    outputs, done = [], 0
     if not budget.limited:
-        carry, chunk_losses = run(carry, jnp.arange(setup.steps))
-        losses, done = [chunk_losses], setup.steps
+        carry, chunk_out = run(carry, jnp.arange(setup.steps))
+        outputs, done = [chunk_out], setup.steps
     else:
         steps = lambda n: jnp.arange(done, done + n)  # noqa: E731
         # Warm-up: weights only, at the peak rate (an unbounded total keeps the cosine at its start).
         carry = carry[:4] + (schedule(np.inf, arch_steps=0),)
         run = run.lower(carry, steps(DARTS_CHUNK)).compile()
         tick = time.perf_counter()
-        carry, chunk_losses = run(carry, steps(DARTS_CHUNK))
-        jax.block_until_ready(chunk_losses)
+        carry, chunk_out = run(carry, steps(DARTS_CHUNK))
+        jax.block_until_ready(chunk_out[0])
         chunk_s = max(time.perf_counter() - tick, 1e-6)
-        losses, done = [chunk_losses], DARTS_CHUNK
+        outputs, done = [chunk_out], DARTS_CHUNK
         chunks = max(int(budget.left() // chunk_s), 0)  # none when the warm-up spent the budget
         carry = carry[:4] + (schedule(done + DARTS_CHUNK * chunks, arch_steps=DARTS_CHUNK * chunks),)
 
         def chunk(_):
             nonlocal carry, done
-            carry, chunk_losses = run(carry, steps(DARTS_CHUNK))
-            jax.block_until_ready(chunk_losses)
+            carry, chunk_out = run(carry, steps(DARTS_CHUNK))
+            jax.block_until_ready(chunk_out[0])
             done += DARTS_CHUNK
-            return chunk_losses
+            return chunk_out
 
         if chunks:
-            losses += run_units(budget, chunk, max_units=chunks)
+            outputs += run_units(budget, chunk, max_units=chunks)
     params, alpha = carry[0], carry[1]
     selected = np.asarray(rule.selection(alpha))
-    losses = np.concatenate([np.asarray(l) for l in losses])
+    selections = np.concatenate([np.asarray(o[1]) for o in outputs])
+    losses = np.concatenate([np.asarray(o[0]) for o in outputs])
     result = {"method": rule.name, "genotype": str(ss.discretize(selected)),
               "arch_weights": selected.tolist(), "initial_arch_weights": initial.tolist(),
               "arch_lr": float(carry[4]["arch_lr"]), "final_train_loss": float(losses[-1]),
               "steps": done, "budget_s": budget.seconds, "search_s": budget.elapsed()}
-    return result, SearchState(loop, task, params, alpha, done)
+    return result, SearchState(loop, task, params, alpha, done, selections)

@@ -1,0 +1,84 @@
+"""The gradient-based searches' signatures: how each one's mixture moves over a search.
+
+    DIMO_DATA_DIR=../shared/data python -m benchmarks.search_signatures --dataset cifar10 \\
+        --methods darts,gdas,drnas,sdarts --steps 1600 [--seed 0] [--out benchmarks/search_signatures.json]
+
+NAS-Bench-201 reports first-order DARTS drifting to parameter-free ops (the all-skip cell) as
+its search lengthens, and GDAS and DrNAS not doing so. Each method here runs ``--steps``
+search steps (no wall-clock budget, so the trajectory does not depend on the machine's load)
+at the default sizes; the mass of the selection distribution on parameter-free ops (none,
+skip, pooling; 0.6 for the uniform mixture) is read after every step, and the selected cell's
+count of parameter-free edges is reported at every ``--every`` steps' mixture. Prints one
+line per method and writes the curves to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+GRADIENT_RULES = ("darts", "darts2", "gdas", "drnas", "sdarts")
+
+
+def trajectory(method: str, dataset, steps: int, seed: int, every: int) -> dict:
+    from dimo import baselines, compare, darts, drnas, gdas, gradient_search, sdarts
+    from dimo import search_space as ss
+    from dimo.configs import default
+
+    rules = {"darts": (darts.rule(1), 1), "darts2": (darts.rule(2), 2), "gdas": (gdas.rule(), 1),
+             "drnas": (drnas.rule(), 1), "sdarts": (sdarts.rule(), 1)}
+    rule, order = rules[method]
+    setup = baselines.SearchSetup.from_config(default.get_config(), steps=steps, seed=seed)
+    result, state = gradient_search.search(dataset, setup, rule, order=order)
+    marks = list(range(every - 1, steps, every))
+    free_ops = {"none", "skip_connect", "avg_pool_3x3"}
+
+    def free_edges(genotype: ss.Genotype) -> int:
+        return sum(op in free_ops for op in genotype.ops)
+
+    cells = [ss.discretize(state.selections[i]) for i in marks]
+    return {"method": result["method"], "steps": steps, "seed": seed, "search_s": result["search_s"],
+            "genotype": result["genotype"],
+            "mass_at": [int(i + 1) for i in marks],
+            "parameter_free_mass": [compare.parameter_free_mass(state.selections[i]) for i in marks],
+            "cells": [str(c) for c in cells], "parameter_free_edges": [free_edges(c) for c in cells]}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", default="cifar10")
+    p.add_argument("--methods", default="darts,gdas,drnas,sdarts")
+    p.add_argument("--steps", type=int, default=1600)
+    p.add_argument("--every", type=int, default=200, help="report the mixture every this many steps")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data_dir", default=None)
+    p.add_argument("--out", default="benchmarks/search_signatures.json")
+    args = p.parse_args(argv)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    bad = [m for m in methods if m not in GRADIENT_RULES]
+    if bad or args.steps < args.every or args.every < 1:
+        print(f"error: --methods among {', '.join(GRADIENT_RULES)} (got {bad}), --steps >= --every >= 1",
+              file=sys.stderr)
+        return 2
+    from benchmarks.judge_proposals import ev_dataset
+    from dimo import runtime
+
+    runtime.enable_compilation_cache()
+    dataset = ev_dataset(args.dataset, args.data_dir)
+    rows = []
+    for method in methods:
+        row = trajectory(method, dataset, args.steps, args.seed, args.every)
+        rows.append({"dataset": dataset.name, **row})
+        print(f"{row['method']:<20} parameter-free mass " + " ".join(f"{m:.2f}" for m in row["parameter_free_mass"])
+              + f"  edges {row['parameter_free_edges']}  final {row['genotype']}  ({row['search_s']:.0f} s)",
+              flush=True)
+    with open(args.out, "w") as f:
+        json.dump(rows, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
