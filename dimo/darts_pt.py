@@ -92,8 +92,6 @@ def search(dataset, setup) -> dict:
     finetune_key, finetuned = jax.random.key(setup.seed + 2), 0
 
     def finetune(weights, edges_left):
-        nonlocal params, finetune_key, finetuned
-
         def chunk(steps):
             nonlocal params, finetune_key, finetuned
             finetune_key, key = jax.random.split(finetune_key)
