@@ -34,10 +34,8 @@ def trajectory(method: str, dataset, steps: int, seed: int, every: int) -> dict:
     setup = baselines.SearchSetup.from_config(default.get_config(), steps=steps, seed=seed)
     result, state = gradient_search.search(dataset, setup, rule, order=order)
     marks = list(range(every - 1, steps, every))
-    free_ops = {"none", "skip_connect", "avg_pool_3x3"}
-
     def free_edges(genotype: ss.Genotype) -> int:
-        return sum(op in free_ops for op in genotype.ops)
+        return sum(op in compare.PARAMETER_FREE_OPS for op in genotype.ops)
 
     cells = [ss.discretize(state.selections[i]) for i in marks]
     return {"method": result["method"], "steps": steps, "seed": seed, "search_s": result["search_s"],

@@ -35,25 +35,23 @@ def _probabilities(entry: dict) -> str:
     return "\n".join(lines)
 
 
-def _workdirs(spec: str) -> list[str]:
-    """``--workdir``'s runs: one workdir, or several seeds of one config, comma-separated."""
+def _runs(spec: str) -> list:
+    """``--workdir``'s runs, loaded: one workdir, or several seeds of one config, comma-separated."""
     from dimo import trained
 
-    workdirs = [w.strip() for w in spec.split(",") if w.strip()]
-    if len(workdirs) > 1:
-        configs = [trained.read_config(w) for w in workdirs]
-        strip = lambda c: {k: v for k, v in c.items() if k != "seed"}  # noqa: E731
-        differ = [w for w, c in zip(workdirs[1:], configs[1:]) if strip(c) != strip(configs[0])]
-        if differ:
-            raise ValueError(f"--workdir runs must be seeds of one config: {differ[0]}'s config.json "
-                             f"differs from {workdirs[0]}'s beyond its seed")
-    return workdirs
+    runs = [trained.load(w.strip()) for w in spec.split(",") if w.strip()]
+    strip = lambda t: {k: v for k, v in t.config.to_dict().items() if k != "seed"}  # noqa: E731
+    differ = [t for t in runs[1:] if strip(t) != strip(runs[0])]
+    if differ:
+        raise ValueError(f"--workdir runs must be seeds of one config: {differ[0].workdir}'s config.json "
+                         f"differs from {runs[0].workdir}'s beyond its seed")
+    return runs
 
 
 def cmd_propose(args) -> dict:
-    from dimo import propose, search_space, trained
+    from dimo import propose, search_space
 
-    runs = [trained.load(w) for w in _workdirs(args.workdir)]
+    runs = _runs(args.workdir)
     system = runs[0]
     result = propose.propose_from_runs(runs, args.dataset, args.data_dir, args.seed)
     system.warn_if_seen(result["dataset"])

@@ -42,8 +42,8 @@ def cmd_ablate(args) -> dict:
 
 
 def cmd_compare(args) -> dict:
-    from dimo import compare, trained
-    from dimo.cli import _dataset, _workdirs
+    from dimo import compare
+    from dimo.cli import _dataset, _runs
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else list(
         search_methods.METHODS)
@@ -53,7 +53,7 @@ def cmd_compare(args) -> dict:
     for flag, value in (("--budget", args.budget), ("--seeds", args.seeds), ("--candidate_steps", args.candidate_steps)):
         if value <= 0:
             raise ValueError(f"{flag} must be positive, got {value:g}")
-    runs = [trained.load(w) for w in _workdirs(args.workdir)]
+    runs = _runs(args.workdir)
     out = Path(args.out or runs[0].workdir / f"compare_{Path(args.dataset).name}_{args.budget:g}s")
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} already holds a comparison; pass --out NEW_DIR (nothing is overwritten)")

@@ -25,7 +25,7 @@ import numpy as np
 
 from dimo import search_methods
 
-DIMO_ENTRIES = ("propose", "propose-verify")
+PARAMETER_FREE_OPS = ("none", "skip_connect", "avg_pool_3x3")
 
 
 def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_methods.METHODS,
@@ -79,7 +79,7 @@ def parameter_free_mass(arch_weights) -> float:
     collapse NAS-Bench-201 reports for DARTS shows as this mass growing."""
     from dimo import search_space as ss
 
-    free = [ss.OPS.index(op) for op in ("none", "skip_connect", "avg_pool_3x3")]
+    free = [ss.OPS.index(op) for op in PARAMETER_FREE_OPS]
     return float(np.mean(np.sum(np.asarray(arch_weights)[:, free], -1)))
 
 
