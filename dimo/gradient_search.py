@@ -21,8 +21,10 @@ from ``weight_lr`` to ``weight_lr / 25`` (0.025 -> 0.001 in DARTS). ``progress``
 over the architecture's steps) drives annealed temperatures.
 
 Budgets: with ``setup.budget_s`` the search runs in chunks of ``DARTS_CHUNK`` steps. The
-first chunk trains the weights only (architecture frozen: a warm-up, as PC-DARTS has) and
-measures the speed; the schedules then span the steps that fit in what is left.
+first ``WARMUP_CHUNKS`` train the weights only (architecture frozen: a warm-up, as PC-DARTS
+has) and the last of them measures the speed; the schedules then span the steps that fit in
+what is left, and the last chunk runs only the steps that fit (later steps of its program
+are idle), so a search ends within about one step of its budget, not one chunk.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import optax
 
 from datasets_meta import Dataset
 from dimo import search_space as ss
-from dimo.budget import Budget, run_units
+from dimo.budget import Budget
 from dimo.supernet import Supernet
 from dimo.teacher_loss import cross_entropy
 from dimo.unroll import InnerConfig, InnerLoop, make_task
@@ -47,6 +49,9 @@ from dimo.unroll import InnerConfig, InnerLoop, make_task
 ARCH_TRAVEL = 3e-4 * 50 * 391
 # Search steps per compiled chunk when a wall-clock budget decides how many chunks run.
 DARTS_CHUNK = 50
+# Weights-only chunks before the architecture moves, budget allowing; the last one's time
+# decides how many chunks fit.
+WARMUP_CHUNKS = 2
 
 
 def _zero(alpha):
@@ -83,11 +88,16 @@ def _cosine(step, total, peak):
     return peak * (1 / 25 + (1 - 1 / 25) * 0.5 * (1 + jnp.cos(jnp.pi * progress)))
 
 
-def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budget | None = None):
+def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budget | None = None,
+           warmup_steps: int = 0):
     """``rule``'s search for ``setup.steps`` steps, or for as many as ``budget`` (default:
-    ``setup.budget_s``) allows. Returns ``(result dict, SearchState)``."""
+    ``setup.budget_s``) allows. Without a budget the first ``warmup_steps`` of the steps
+    train the weights alone (with one, ``WARMUP_CHUNKS`` chunks do). Returns ``(result
+    dict, SearchState)``."""
     if order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, got {order}")
+    if not 0 <= warmup_steps < setup.steps:
+        raise ValueError(f"warmup_steps must be in [0, steps={setup.steps}), got {warmup_steps}")
     budget = budget or Budget(setup.budget_s)
     task = make_task(dataset)
     loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage),
@@ -130,8 +140,16 @@ def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budg
         params = jax.tree.map(lambda p, d: p - weight_lr * d, params, w_direction)
         return (params, alpha, w_state, a_state, schedule), (train_loss, rule.selection(alpha))
 
+    def idle_step(carry, step):
+        return carry, (jnp.full([], jnp.nan, jnp.float32), rule.selection(carry[1]))
+
+    def planned_step(carry, step):
+        # Steps at or past the planned total change nothing: a budget's last chunk runs only
+        # the steps that fit, with the one compiled chunk program.
+        return jax.lax.cond(step < carry[4]["total"], search_step, idle_step, carry, step)
+
     # Per step: the training loss and the selection distribution (how the mixture moves).
-    run = jax.jit(lambda carry, steps: jax.lax.scan(search_step, carry, steps))
+    run = jax.jit(lambda carry, steps: jax.lax.scan(planned_step, carry, steps))
 
     def schedule(total, arch_steps=None):
         """Weight cosine over ``total`` steps; the architecture rate spreads ARCH_TRAVEL
@@ -145,32 +163,40 @@ def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budg
 
     initial = np.asarray(rule.selection(alpha))
     carry = (params, alpha, w_opt.init(params), a_opt.init(alpha), schedule(setup.steps))
-    outputs, done = [], 0
+    outputs, done, warmup_s = [], 0, []
     if not budget.limited:
-        carry, chunk_out = run(carry, jnp.arange(setup.steps))
-        outputs, done = [chunk_out], setup.steps
+        if warmup_steps:
+            carry, chunk_out = run(carry[:4] + (schedule(np.inf, arch_steps=0),), jnp.arange(warmup_steps))
+            outputs.append(chunk_out)
+            carry = carry[:4] + (schedule(setup.steps, arch_steps=setup.steps - warmup_steps),)
+        carry, chunk_out = run(carry, jnp.arange(warmup_steps, setup.steps))
+        outputs, done = outputs + [chunk_out], setup.steps
     else:
         steps = lambda n: jnp.arange(done, done + n)  # noqa: E731
         # Warm-up: weights only, at the peak rate (an unbounded total keeps the cosine at its start).
         carry = carry[:4] + (schedule(np.inf, arch_steps=0),)
         run = run.lower(carry, steps(DARTS_CHUNK)).compile()
-        tick = time.perf_counter()
-        carry, chunk_out = run(carry, steps(DARTS_CHUNK))
-        jax.block_until_ready(chunk_out[0])
-        chunk_s = max(time.perf_counter() - tick, 1e-6)
-        outputs, done = [chunk_out], DARTS_CHUNK
-        chunks = max(int(budget.left() // chunk_s), 0)  # none when the warm-up spent the budget
-        carry = carry[:4] + (schedule(done + DARTS_CHUNK * chunks, arch_steps=DARTS_CHUNK * chunks),)
-
-        def chunk(_):
-            nonlocal carry, done
+        while len(warmup_s) < WARMUP_CHUNKS and (not warmup_s or budget.allows(warmup_s[-1])):
+            tick = time.perf_counter()
             carry, chunk_out = run(carry, steps(DARTS_CHUNK))
             jax.block_until_ready(chunk_out[0])
+            warmup_s.append(max(time.perf_counter() - tick, 1e-6))
+            outputs.append(chunk_out)
             done += DARTS_CHUNK
-            return chunk_out
-
-        if chunks:
-            outputs += run_units(budget, chunk, max_units=chunks)
+        # The last warm-up chunk times the rest: the first execution of a fresh program can run
+        # slower. Every step that fits is planned; the last chunk runs only those left.
+        step_s = warmup_s[-1] / DARTS_CHUNK
+        planned = max(int(budget.left() // step_s), 0)  # none when the warm-up spent the budget
+        end = done + planned
+        carry = carry[:4] + (schedule(end, arch_steps=planned),)
+        while done < end and budget.allows((active := min(DARTS_CHUNK, end - done)) * step_s):
+            tick = time.perf_counter()
+            carry, chunk_out = run(carry, steps(DARTS_CHUNK))
+            jax.block_until_ready(chunk_out[0])
+            if active == DARTS_CHUNK:  # the latest full chunk estimates the next
+                step_s = max(time.perf_counter() - tick, 1e-6) / DARTS_CHUNK
+            outputs.append(jax.tree.map(lambda a, n=active: a[:n], chunk_out))
+            done += active
     params, alpha = carry[0], carry[1]
     selected = np.asarray(rule.selection(alpha))
     selections = np.concatenate([np.asarray(o[1]) for o in outputs])
@@ -178,5 +204,6 @@ def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budg
     result = {"method": rule.name, "genotype": str(ss.discretize(selected)),
               "arch_weights": selected.tolist(), "initial_arch_weights": initial.tolist(),
               "arch_lr": float(carry[4]["arch_lr"]), "final_train_loss": float(losses[-1]),
-              "steps": done, "budget_s": budget.seconds, "search_s": budget.elapsed()}
+              "steps": done, "budget_s": budget.seconds, "search_s": budget.elapsed(),
+              "warmup_chunk_s": warmup_s}
     return result, SearchState(loop, task, params, alpha, done, selections)

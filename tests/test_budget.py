@@ -23,12 +23,21 @@ def _units(clock, costs):
     return unit
 
 
-def test_a_budget_runs_the_units_that_fit_and_stops_inside_it():
+def test_a_budget_ends_as_near_its_seconds_as_its_units_allow():
     clock = FakeClock()
     budget = Budget(10.0, clock=clock)
     done = run_units(budget, _units(clock, [3.0] * 10))
-    # 3 + 3 + 3 = 9 s; a fourth unit, estimated at 3 s by the third, would end at 12 s.
+    # 3 + 3 + 3 = 9 s; a fourth unit, estimated at 3 s by the third, would end 2 s over
+    # rather than 1 s under.
     assert done == [0, 1, 2] and budget.elapsed() == pytest.approx(9.0)
+    clock = FakeClock()
+    budget = Budget(11.0, clock=clock)
+    # 8 s spent: a third 4 s unit ends 1 s over rather than 3 s under, so it runs.
+    assert run_units(budget, _units(clock, [4.0] * 10)) == [0, 1, 2] and budget.elapsed() == pytest.approx(12.0)
+    clock = FakeClock()
+    budget = Budget(10.0, clock=clock)
+    # A tie (2 s under against 2 s over) stops.
+    assert run_units(budget, _units(clock, [4.0] * 10)) == [0, 1] and budget.elapsed() == pytest.approx(8.0)
 
 
 def test_the_first_unit_runs_even_past_the_budget_and_the_last_cost_is_the_estimate():

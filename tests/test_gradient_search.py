@@ -111,3 +111,18 @@ def test_darts_pt_selection_stops_at_the_budget():
     _, decided = darts_pt.select(accuracy, lambda w, left: None, _alpha(), list(range(ss.NUM_EDGES)),
                                  Budget(12.0, clock=clock))
     assert len(decided) == 2  # 6 s per edge (base + 5 removals): a third would end at 18 s
+
+
+def test_the_warm_up_trains_the_weights_alone_then_the_architecture_moves():
+    from datasets_meta import load
+    from dimo import baselines, gradient_search
+
+    setup = baselines.SearchSetup(steps=8, channels=4, batch_size=16)
+    result, state = gradient_search.search(load("digits", image_size=8), setup, gdas.rule(), warmup_steps=4)
+    initial = np.asarray(result["initial_arch_weights"])
+    assert state.steps == 8 and state.selections.shape == (8, ss.NUM_EDGES, ss.NUM_OPS)
+    for selection in state.selections[:4]:  # frozen while only the weights train
+        np.testing.assert_array_equal(selection, initial)
+    assert np.abs(state.selections[-1] - initial).max() > 1e-3
+    with pytest.raises(ValueError, match="warmup_steps"):
+        gradient_search.search(load("digits", image_size=8), setup, gdas.rule(), warmup_steps=8)
