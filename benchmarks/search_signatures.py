@@ -1,7 +1,7 @@
 """The gradient-based searches' signatures: how each one's mixture moves over a search.
 
     DIMO_DATA_DIR=../shared/data python -m benchmarks.search_signatures --dataset cifar10 \\
-        --methods darts,gdas,drnas,sdarts --steps 1600 [--seed 0] [--warmup 0] [--out benchmarks/search_signatures.json]
+        --methods darts,gdas,drnas,sdarts --steps 1600 [--seed 0] [--warmup 0] [--normalize_free_ops] [--arch_lr R] [--out benchmarks/search_signatures.json]
 
 NAS-Bench-201 reports first-order DARTS drifting to parameter-free ops (the all-skip cell) as
 its search lengthens, and GDAS and DrNAS not doing so. Each method here runs ``--steps``
@@ -26,7 +26,8 @@ from dimo.search_methods import GRADIENT_METHODS
 GRADIENT_RULES = tuple(m for m in GRADIENT_METHODS if m != "darts-pt")
 
 
-def trajectory(method: str, dataset, steps: int, seed: int, every: int, warmup: int = 0) -> dict:
+def trajectory(method: str, dataset, steps: int, seed: int, every: int, warmup: int = 0,
+               normalize_free_ops: bool = False, arch_lr: float | None = None) -> dict:
     from dimo import baselines, compare, darts, drnas, gdas, gradient_search, sdarts
     from dimo import search_space as ss
     from dimo.configs import default
@@ -34,7 +35,8 @@ def trajectory(method: str, dataset, steps: int, seed: int, every: int, warmup: 
     rules = {"darts": (darts.rule(1), 1), "darts2": (darts.rule(2), 2), "gdas": (gdas.rule(), 1),
              "drnas": (drnas.rule(), 1), "sdarts": (sdarts.rule(), 1)}
     rule, order = rules[method]
-    setup = baselines.SearchSetup.from_config(default.get_config(), steps=steps, seed=seed)
+    setup = baselines.SearchSetup.from_config(default.get_config(), steps=steps, seed=seed,
+                                              normalize_free_ops=normalize_free_ops, arch_lr=arch_lr)
     result, state = gradient_search.search(dataset, setup, rule, order=order, warmup_steps=warmup)
     marks = list(range(every - 1, steps, every))
     def free_edges(genotype: ss.Genotype) -> int:
@@ -42,6 +44,7 @@ def trajectory(method: str, dataset, steps: int, seed: int, every: int, warmup: 
 
     cells = [ss.discretize(state.selections[i]) for i in marks]
     return {"method": result["method"], "steps": steps, "warmup_steps": warmup, "seed": seed,
+            "normalize_free_ops": normalize_free_ops, "arch_lr": result["arch_lr"],
             "search_s": result["search_s"],
             "genotype": result["genotype"],
             "mass_at": [int(i + 1) for i in marks],
@@ -58,14 +61,19 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--warmup", type=int, default=0,
                    help="the first this many steps train the weights alone (architecture frozen)")
+    p.add_argument("--normalize_free_ops", action="store_true",
+                   help="normalise skip and pooling outputs in the mixture (tests the scale confound)")
+    p.add_argument("--arch_lr", type=float, default=None,
+                   help="the architecture's rate (default: its travel spread over the steps)")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--out", default="benchmarks/search_signatures.json")
     args = p.parse_args(argv)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     bad = [m for m in methods if m not in GRADIENT_RULES]
-    if bad or args.steps < args.every or args.every < 1 or not 0 <= args.warmup < args.steps:
+    if bad or args.steps < args.every or args.every < 1 or not 0 <= args.warmup < args.steps \
+            or (args.arch_lr is not None and args.arch_lr <= 0):
         print(f"error: --methods among {', '.join(GRADIENT_RULES)} (got {bad}), --steps >= --every >= 1, "
-              f"0 <= --warmup < --steps", file=sys.stderr)
+              f"0 <= --warmup < --steps, --arch_lr > 0", file=sys.stderr)
         return 2
     from benchmarks.judge_proposals import ev_dataset
     from dimo import runtime
@@ -74,7 +82,8 @@ def main(argv=None) -> int:
     dataset = ev_dataset(args.dataset, args.data_dir)
     rows = []
     for method in methods:
-        row = trajectory(method, dataset, args.steps, args.seed, args.every, args.warmup)
+        row = trajectory(method, dataset, args.steps, args.seed, args.every, args.warmup,
+                         args.normalize_free_ops, args.arch_lr)
         rows.append({"dataset": dataset.name, **row})
         print(f"{row['method']:<20} parameter-free mass " + " ".join(f"{m:.2f}" for m in row["parameter_free_mass"])
               + f"  edges {row['parameter_free_edges']}  final {row['genotype']}  ({row['search_s']:.0f} s)",

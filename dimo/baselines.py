@@ -47,6 +47,9 @@ class SearchSetup:
     candidate_steps: int | None = None  # random search: steps per candidate (None: steps / num_candidates)
     budget_s: float | None = None  # wall-clock budget, compile included (dimo.budget)
     seed: int = 0
+    # Gradient searches: a non-affine normalisation after skip and pooling in the mixture,
+    # so an op's weight is not confounded with its output's scale (dimo.supernet).
+    normalize_free_ops: bool = False
 
     @classmethod
     def from_config(cls, config, **overrides) -> "SearchSetup":

@@ -100,7 +100,8 @@ def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budg
         raise ValueError(f"warmup_steps must be in [0, steps={setup.steps}), got {warmup_steps}")
     budget = budget or Budget(setup.budget_s)
     task = make_task(dataset)
-    loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage),
+    loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage,
+                              normalize_free_ops=setup.normalize_free_ops),
                      InnerConfig(batch_size=setup.batch_size, loss="ce", optimizer="sgd"))
     init_key, alpha_key, data_key = jax.random.split(jax.random.key(setup.seed), 3)
     alpha = 1e-3 * jax.random.normal(alpha_key, (ss.NUM_EDGES, ss.NUM_OPS))
