@@ -63,20 +63,22 @@ def main(argv):
     from datasets_meta import DatasetError
     from dimo import runtime
     from dimo.meta_train import ConfigError, TrainingError, run
+    from dimo.run_guards import DiskFull, quiet_disk_full_echoes
     from dimo.workdir import WorkdirError
 
     logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint at INFO
+    quiet_disk_full_echoes()
     if FLAGS.distributed:
         jax.distributed.initialize()
-    runtime.enable_compilation_cache()
     config = FLAGS.config
     if FLAGS.datasets:
         config.datasets = FLAGS.datasets
     workdir = Path(FLAGS.workdir or _HERE / "runs" / time.strftime("%Y%m%d-%H%M%S"))
     try:
+        runtime.enable_compilation_cache()
         summary = run(config, workdir, resume=FLAGS.resume, overwrite=FLAGS.overwrite,
                       data_dir=FLAGS.data_dir, progress=FLAGS.progress)
-    except (DatasetError, ConfigError, WorkdirError, TrainingError, ValueError) as e:
+    except (DatasetError, ConfigError, WorkdirError, TrainingError, DiskFull, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"workdir: {workdir}")

@@ -16,6 +16,7 @@ Nothing is ever written into the data directory.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -123,6 +124,16 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path | None:
     return path
 
 
+@contextlib.contextmanager
+def _reading(source: Path):
+    """A source that vanishes or becomes unreadable while it is read: one DatasetError line."""
+    try:
+        yield
+    except OSError as e:
+        raise DatasetError(f"cannot read {e.filename or source} ({e.strerror or e}): the data "
+                           f"changed while it was read; restore {source} and run again") from None
+
+
 def _read_raw(spec: Spec, root: Path, size: int, channels: int, searched: list[str]):
     for fmt, folders in spec.raw:
         for folder in folders:
@@ -131,11 +142,12 @@ def _read_raw(spec: Spec, root: Path, size: int, channels: int, searched: list[s
             if not paths:
                 searched.append(f"{fmt.label} in {directory}")
                 continue
-            checksum = files_checksum(paths)
-            key = {"name": spec.name, "format": fmt.label, "checksum": checksum,
-                   "size": size, "channels": channels}
-            decode = lambda: preprocess.to_resolution(fmt.read(paths, spec, size), size, channels)
-            raw, hit = cache.cached(key, decode)
+            with _reading(directory):
+                checksum = files_checksum(paths)
+                key = {"name": spec.name, "format": fmt.label, "checksum": checksum,
+                       "size": size, "channels": channels}
+                decode = lambda: preprocess.to_resolution(fmt.read(paths, spec, size), size, channels)
+                raw, hit = cache.cached(key, decode)
             meta = {"source": f"raw: {fmt.label}", "path": str(paths[0]), "checksum": checksum,
                     "decode_cache": "hit" if hit else "miss", "note": fmt.note}
             return raw, meta
@@ -172,10 +184,11 @@ def _read_folder(path_text: str, size: int, channels: int):
     if not paths:
         raise DatasetError(f"{path} is not an image-folder tree: it needs train/<class>/ "
                            f"folders of images, or must be a single .tar.gz of such a tree")
-    checksum = files_checksum(paths)
-    key = {"name": "folder", "checksum": checksum, "size": size, "channels": channels}
-    raw, hit = cache.cached(key, lambda: preprocess.to_resolution(
-        image_folder.read(paths, size), size, channels))
+    with _reading(path):
+        checksum = files_checksum(paths)
+        key = {"name": "folder", "checksum": checksum, "size": size, "channels": channels}
+        raw, hit = cache.cached(key, lambda: preprocess.to_resolution(
+            image_folder.read(paths, size), size, channels))
     meta = {"source": "raw: image-folder tree", "path": str(paths[0]), "checksum": checksum,
             "decode_cache": "hit" if hit else "miss", "note": ""}
     return raw, meta

@@ -64,6 +64,7 @@ def cmd_propose(args) -> dict:
                       ("connected", "yes" if result["connected"] else
                        "NO: no path of non-none edges from input to output; this cell outputs "
                        "zeros (meta-train longer)"),
+                      ("checkpoint", f"meta-step {result['meta_step']}".replace("[", "").replace("]", "")),
                       ("lr scale", f"{result['lr_scale']:.4g}"),
                       ("weight decay", f"{result['weight_decay']:.3g}"),
                       ("parameters", f"{result['params']:,} ({result['network']})"),
@@ -267,9 +268,9 @@ def main(argv=None) -> int:
 
     from absl import logging
 
-    logging.set_verbosity(logging.WARNING)  # orbax logs every restore at INFO
-    runtime.enable_compilation_cache()
+    logging.set_verbosity(logging.ERROR)  # orbax logs every restore, and a read-only reader's options
     try:
+        runtime.enable_compilation_cache()
         result = args.func(args)
     except (DatasetError, WorkdirError, GenotypeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -15,7 +15,7 @@ after ``jax.distributed.initialize()`` (``--distributed``).
 from __future__ import annotations
 
 import functools
-import signal
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -28,7 +28,8 @@ import optax
 from jax.sharding import PartitionSpec as P
 
 from datasets_meta import load
-from dimo import faults, relaxations, task_sampler, truncation
+from dimo import checkpoint_integrity as integrity
+from dimo import faults, relaxations, run_guards, task_sampler, truncation
 from dimo import system as system_lib
 from dimo import workdir as wd
 from dimo.meta_state import (AXIS, MetaState, checkpoint_tree, ema_decay_of, from_checkpoint_tree, group_rates_of,
@@ -159,33 +160,31 @@ def _get(config, dotted):
     return config
 
 
-class _StopRequested:
-    """SIGINT/SIGTERM ask the loop to stop after the current step and a checkpoint."""
-
-    def __init__(self):
-        self.signal = None
-        self._previous = {}
-
-    def __enter__(self):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.signal = signal.Signals(signum).name
-
-    def __exit__(self, *exc):
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
 def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwrite: bool = False,
         data_dir=None, progress: bool = True) -> dict:
-    """Meta-trains under ``config`` into ``workdir``; returns the summary dict."""
-    from tqdm.auto import tqdm
+    """Meta-trains under ``config`` into ``workdir``; returns the summary dict.
 
+    The workdir is locked for the run (one live run each, ``dimo.workdir_lock``), and a full
+    disk ends it with one line (``run_guards.DiskFull``). A workdir this call created is
+    removed again if the run fails before its config.json is written."""
     validate(config)
     workdir = Path(workdir)
+    created = not workdir.exists()
+    lock = wd.claim(workdir)
+    try:
+        with run_guards.disk_full_stops(workdir):
+            return _run(config, workdir, resume, overwrite, data_dir, progress)
+    except BaseException:
+        if created and not (workdir / "config.json").exists():
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    finally:
+        lock.release()
+
+
+def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progress: bool) -> dict:
+    from tqdm.auto import tqdm
+
     names = [n.strip() for n in config.datasets.split(",") if n.strip()]
     started = time.perf_counter()
     datasets = [load(n, data_dir, image_size=config.data.image_size, channels=config.data.channels,
@@ -210,6 +209,9 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
     changed = wd.prepare(workdir, config.to_dict(), resume, overwrite)
     for key, (old, new) in changed.items():
         print(f"resuming with {key} changed: {old!r} -> {new!r}", file=sys.stderr)
+    if resume:  # damaged checkpoints are moved aside, so the newest intact one is restored
+        for line in integrity.set_aside_damaged(workdir / "checkpoints"):
+            print(line, file=sys.stderr)
     manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every)
     if resume:
         restored = wd.restore_checkpoint(manager, checkpoint_tree(state))
@@ -229,7 +231,7 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
                desc="meta-training", disable=not progress, dynamic_ncols=True)
     step_seconds = []
     life = truncation.meta_steps_per_life(system.loop.cfg.lifetime, system.loop.cfg.steps)
-    with _StopRequested() as stop:
+    with run_guards.StopRequested() as stop:
         for step in bar:
             draw_steps = truncation.task_steps(step, config.meta.tasks_per_step, life) if life else None
             batch = task_sampler.sample_tasks(datasets, weights, step=step, draw_steps=draw_steps,

@@ -8,6 +8,10 @@ from pathlib import Path
 import jax
 
 
+class CacheDirError(ValueError):
+    """DiMO's cache directory cannot be created; the message names the fix."""
+
+
 def cache_dir() -> Path:
     """Where DiMO keeps derived files (decoded datasets, compiled programs); never the repo."""
     return Path(os.environ.get("DIMO_CACHE_DIR", Path.home() / ".cache" / "dimo"))
@@ -23,7 +27,11 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path | No
     if setting.lower() in ("off", "0", "false"):
         return None
     path = Path(path or setting or cache_dir() / "jax")
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CacheDirError(f"cannot create the cache directory {path} ({e.strerror or e}); point "
+                            f"DIMO_CACHE_DIR at a writable folder, or set DIMO_COMPILATION_CACHE=off") from None
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
     return path

@@ -11,6 +11,7 @@ import jax
 import ml_collections
 
 from datasets_meta import display_name
+from dimo import checkpoint_integrity as integrity
 from dimo import meta_state
 from dimo import system as system_lib
 from dimo import workdir as wd
@@ -59,7 +60,7 @@ def read_config(workdir) -> dict:
 
 
 def load(workdir, last_iterate: bool = False) -> Trained:
-    """Restores the latest checkpoint; one-line ``WorkdirError`` for every way it can fail.
+    """Restores the newest intact checkpoint; one-line ``WorkdirError`` for every way it can fail.
     Its meta-parameters are the run's moving average where it keeps one (``meta.ema_decay``),
     unless ``last_iterate``."""
     workdir = Path(workdir)
@@ -72,20 +73,33 @@ def load(workdir, last_iterate: bool = False) -> Trained:
         raise wd.WorkdirError(f"{config_path} does not describe a DiMO system ({e}); it comes "
                               f"from another version or was edited") from None
     outer = meta_state.outer_optimizer(config)
-    # Only the tree structure and shapes are needed: nothing is computed.
-    template = jax.eval_shape(lambda: meta_state.checkpoint_tree(meta_state.init_state(
-        system, outer, config.seed, meta_state.population_size(config),
-        ema=meta_state.ema_decay_of(config) > 0)))
-    manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every)
-    if manager.latest_step() is None:
+    # Only the tree structure and shapes are needed: nothing is computed. Each leaf is placed
+    # on this process's first device: without a target sharding orbax reuses the saved one,
+    # and a run meta-trained on 4 devices then fails to load on 1 ("topology mismatch").
+    here = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    template = jax.tree.map(
+        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=here),
+        jax.eval_shape(lambda: meta_state.checkpoint_tree(meta_state.init_state(
+            system, outer, config.seed, meta_state.population_size(config),
+            ema=meta_state.ema_decay_of(config) > 0))))
+    # The newest checkpoint whose bytes match their checksums; a reader moves nothing.
+    step, damaged = integrity.latest_intact(workdir / "checkpoints")
+    for bad, why in sorted(damaged.items(), reverse=True):
+        print(f"warning: checkpoint {bad} of {workdir} is damaged ({why}); using "
+              + (f"checkpoint {step}" if step is not None else "none"), file=sys.stderr)
+    if step is None:
+        if damaged:
+            raise wd.WorkdirError(f"{workdir} has no intact checkpoint (all are damaged); --resume the "
+                                  f"run to set them aside and train again")
         raise wd.WorkdirError(f"{workdir} has no checkpoint yet; let train_meta.py run past its "
                               f"first checkpoint (meta.checkpoint_every={config.meta.checkpoint_every})")
+    manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every, read_only=True)
     mismatch = wd.WorkdirError(f"the checkpoint in {workdir} does not fit its config.json; it was "
                                f"written by another config (restore the matching config.json)")
-    if not wd.checkpoint_shapes_match(manager, template, manager.latest_step()):
+    if not wd.checkpoint_shapes_match(manager, template, step):
         raise mismatch
     try:
-        state = meta_state.from_checkpoint_tree(wd.restore_checkpoint(manager, template))
+        state = meta_state.from_checkpoint_tree(wd.restore_checkpoint(manager, template, step))
     except Exception:  # orbax raises many types on a mismatched tree
         raise mismatch from None
     params = state.params if last_iterate else state.answer_params

@@ -2,13 +2,16 @@
 
     config.json     the full config (compared on --resume)
     metrics.jsonl   one JSON line per meta-step, appended and flushed each step
-    checkpoints/    orbax checkpoints (written to a temporary folder, then renamed)
+    checkpoints/    orbax checkpoints (written to a temporary folder, then renamed), each
+                    with the SHA-256 of its files (dimo.checkpoint_integrity)
+    .lock           held by the live run (dimo.workdir_lock)
     summary.json    per dataset: genotype, edge x op probabilities, hyperparameters
     meta_loss.png, arch_<dataset>.png
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -18,7 +21,9 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from dimo import checkpoint_integrity as integrity
 from dimo import search_space as ss
+from dimo.workdir_lock import LOCK_NAME, WorkdirLock
 
 # Keys that may change on resume: run length, bookkeeping, step sizes, device count, the
 # test fault hook. Every other key alters array shapes or what the checkpoint means
@@ -43,6 +48,16 @@ def flatten(tree: dict, prefix: str = "") -> dict:
     return out
 
 
+def claim(workdir: Path) -> WorkdirLock:
+    """Creates ``workdir`` and takes its lock, before anything there is read or written."""
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        return WorkdirLock(workdir).acquire()
+    except OSError as e:  # read-only file system, a file in the path, no permission
+        raise WorkdirError(f"cannot write to workdir {workdir} ({e.strerror or e}); choose a "
+                           f"writable --workdir") from None
+
+
 def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> dict:
     """Checks the workdir against the run that is asked for, then writes config.json.
 
@@ -51,7 +66,7 @@ def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> 
     changed = {}
     workdir.mkdir(parents=True, exist_ok=True)
     saved = workdir / "config.json"
-    occupied = any(workdir.iterdir())
+    occupied = any(p.name != LOCK_NAME for p in workdir.iterdir())
     if resume:
         if not saved.is_file():
             raise WorkdirError(f"{workdir} has no config.json to resume; start without --resume")
@@ -69,7 +84,8 @@ def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> 
     elif occupied and overwrite:
         for name in ("metrics.jsonl", "summary.json"):
             (workdir / name).unlink(missing_ok=True)
-        shutil.rmtree(workdir / "checkpoints", ignore_errors=True)
+        for name in ("checkpoints", integrity.QUARANTINE):
+            shutil.rmtree(workdir / name, ignore_errors=True)
     write_json_atomic(saved, config_dict)
     return changed
 
@@ -123,17 +139,44 @@ def read_metrics(workdir: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def checkpoint_manager(workdir: Path, every: int) -> ocp.CheckpointManager:
+def checkpoint_manager(workdir: Path, every: int, read_only: bool = False) -> ocp.CheckpointManager:
+    """Orbax's manager over ``workdir/checkpoints``; ``read_only`` for readers such as
+    ``dimo propose`` (it creates and cleans nothing)."""
     options = ocp.CheckpointManagerOptions(max_to_keep=3, save_interval_steps=every,
-                                           enable_async_checkpointing=False, create=True)
+                                           enable_async_checkpointing=False, create=not read_only,
+                                           read_only=read_only, cleanup_tmp_directories=not read_only)
     return ocp.CheckpointManager(Path(workdir).absolute() / "checkpoints", options=options)
 
 
 def save_checkpoint(manager: ocp.CheckpointManager, step: int, state, force: bool = False) -> bool:
-    """Saves at ``step`` when the interval (or ``force``) says so and it is not saved yet."""
-    if step in manager.all_steps():
+    """Saves at ``step`` when the interval (or ``force``) says so and it is not saved yet,
+    then writes the checksums of what was saved."""
+    if step in manager.all_steps() or not (force or manager.should_save(step)):
         return False
-    return manager.save(step, args=ocp.args.StandardSave(state), force=force)
+    _ensure_space(Path(manager.directory), state)
+    saved = manager.save(step, args=ocp.args.StandardSave(state), force=force)
+    if saved:
+        manager.wait_until_finished()
+        integrity.write_manifest(Path(manager.directory) / str(step))
+    return saved
+
+
+def _ensure_space(checkpoints: Path, state) -> None:
+    """Raises ENOSPC before a save that would not fit: orbax's writer threads meet a full disk
+    in the middle of a write and print a traceback from each (the handler in
+    ``dimo.run_guards`` still catches a disk that fills during the write itself). The need
+    is the last checkpoint's size, or for the first twice the arrays' bytes plus room for
+    orbax's metadata, with a margin."""
+    steps = integrity.saved_steps(checkpoints)
+    if steps:
+        needed = sum(p.stat().st_size for p in (checkpoints / str(steps[-1])).rglob("*") if p.is_file())
+    else:
+        needed = 2 * sum(x.nbytes for x in jax.tree.leaves(state)) + (256 << 10)
+    needed = int(needed * 1.25) + (64 << 10)
+    free = shutil.disk_usage(checkpoints).free
+    if free < needed:
+        raise OSError(errno.ENOSPC, f"No space left on device: a checkpoint needs about {needed >> 10} KiB, "
+                      f"{free >> 10} KiB are free", str(checkpoints))
 
 
 def checkpoint_shapes_match(manager: ocp.CheckpointManager, abstract_state, step: int) -> bool:

@@ -1,0 +1,49 @@
+"""A disk that fills during a save: one line, nothing lost, and --resume continues exactly.
+
+The workdir lives on a tmpfs sized to hold the run's first checkpoints but not its next one
+(the size is measured from the session's smoke run), so the real ``train_meta.py`` process
+meets ENOSPC inside orbax's write; the test then grows the tmpfs (space freed) and resumes.
+"""
+
+import json
+
+from helpers import SMOKE, metrics_lines, run_train_meta
+from mounts import remount, tmpfs
+
+from dimo import checkpoint_integrity as integrity
+from dimo import meta_train
+from dimo import workdir as wd
+from dimo.configs import smoke
+
+
+def _kib(path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) // 1024 + 1
+
+
+def _comparable(lines):
+    return [{k: v for k, v in json.loads(line).items() if k not in wd.TIMING_KEYS} for line in lines]
+
+
+def test_a_full_disk_stops_with_one_line_and_resume_continues_exactly(smoke_workdir, tmp_path):
+    checkpoint_kib = _kib(smoke_workdir / "checkpoints" / "2")
+    # Room for config.json, the metrics and two checkpoints (steps 1 and 2: orbax saves the
+    # first step, then every second one), not for a third.
+    size_kib = 2 * checkpoint_kib + checkpoint_kib // 2 + 64
+    with tmpfs(tmp_path / "small", size_kib) as mount:
+        workdir = mount / "run"
+        code, err = run_train_meta(*SMOKE, "--workdir", workdir)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1, err[-3000:]
+        assert lines[0].startswith("error: no space left on the disk holding"), lines
+        kept = integrity.saved_steps(workdir / "checkpoints")
+        assert kept and f"checkpoint {kept[-1]} and the metrics through it are intact" in lines[0]
+        assert all(integrity.damage(workdir / "checkpoints" / str(s)) is None for s in kept)
+        assert not list((workdir / "checkpoints").glob("*tmp*"))  # the half-written save is gone
+        written = metrics_lines(workdir)
+        steps = [json.loads(line)["step"] for line in written]  # every line written parses
+        assert steps == list(range(1, len(steps) + 1)) and steps[-1] >= kept[-1]
+
+        remount(mount, f"size={size_kib * 8}k")  # space freed
+        meta_train.run(smoke.get_config(), workdir, resume=True, progress=False)
+        assert _comparable(metrics_lines(workdir)) == _comparable(metrics_lines(smoke_workdir))
+        assert integrity.saved_steps(workdir / "checkpoints")[-1] == smoke.get_config().meta.steps
