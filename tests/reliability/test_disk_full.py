@@ -7,11 +7,12 @@ meets ENOSPC inside orbax's write; the test then grows the tmpfs (space freed) a
 
 import json
 
+import pytest
 from helpers import SMOKE, metrics_lines, run_train_meta
 from mounts import remount, tmpfs
 
 from dimo import checkpoint_integrity as integrity
-from dimo import meta_train
+from dimo import meta_train, run_guards
 from dimo import workdir as wd
 from dimo.configs import smoke
 
@@ -47,3 +48,16 @@ def test_a_full_disk_stops_with_one_line_and_resume_continues_exactly(smoke_work
         meta_train.run(smoke.get_config(), workdir, resume=True, progress=False)
         assert _comparable(metrics_lines(workdir)) == _comparable(metrics_lines(smoke_workdir))
         assert integrity.saved_steps(workdir / "checkpoints")[-1] == smoke.get_config().meta.steps
+
+
+def test_a_disk_that_fills_during_a_write_is_caught_too(tmp_path):
+    # The check before a save cannot see another writer filling the disk meanwhile: the
+    # write itself then fails with ENOSPC, which ends the run the same way.
+    with tmpfs(tmp_path / "tiny", 64) as mount:
+        workdir = mount / "run"
+        partial = workdir / "checkpoints" / "3.orbax-checkpoint-tmp-1"
+        partial.mkdir(parents=True)
+        with pytest.raises(run_guards.DiskFull, match="no space left on the disk holding .*no checkpoint"):
+            with run_guards.disk_full_stops(workdir):
+                (partial / "data").write_bytes(b"x" * (1 << 20))  # a real ENOSPC
+        assert not partial.exists()  # the half-written save is removed: its space is free again
