@@ -19,6 +19,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from dimo import cli_studies, search_methods
 from dimo.configs import default as default_config
 
@@ -64,7 +66,7 @@ def cmd_propose(args) -> dict:
                       ("connected", "yes" if result["connected"] else
                        "NO: no path of non-none edges from input to output; this cell outputs "
                        "zeros (meta-train longer)"),
-                      ("checkpoint", f"meta-step {result['meta_step']}".replace("[", "").replace("]", "")),
+                      ("checkpoint", "meta-step " + ", ".join(map(str, np.atleast_1d(result["meta_step"])))),
                       ("lr scale", f"{result['lr_scale']:.4g}"),
                       ("weight decay", f"{result['weight_decay']:.3g}"),
                       ("parameters", f"{result['params']:,} ({result['network']})"),

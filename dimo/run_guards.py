@@ -60,10 +60,8 @@ class _DiskFullEchoes(logging.Filter):
     repeat a full disk's error with a traceback each: ``DiskFull``'s one line says it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            return not is_disk_full(record.exc_info[1]) and not _says_disk_full(text)
-        return not _says_disk_full(text)
+        error = record.exc_info[1] if record.exc_info else None
+        return not (_says_disk_full(record.getMessage()) or (error is not None and is_disk_full(error)))
 
 
 def quiet_disk_full_echoes() -> None:

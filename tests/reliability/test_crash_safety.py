@@ -15,6 +15,7 @@ import time
 from helpers import SMOKE, metrics_lines, train_meta, wait_for_lines
 
 from dimo.configs import smoke
+from dimo import checkpoint_integrity as integrity
 from dimo import meta_train
 from dimo import workdir as wd
 
@@ -28,7 +29,7 @@ def _comparable(lines):
 
 
 def _checkpoint_steps(workdir):
-    return sorted(int(p.name) for p in (workdir / "checkpoints").iterdir() if p.name.isdigit())
+    return integrity.saved_steps(workdir / "checkpoints")
 
 
 def test_sigkill_at_a_random_moment_then_resume_equals_an_uninterrupted_run(smoke_workdir, tmp_path):

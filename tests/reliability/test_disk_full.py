@@ -27,9 +27,12 @@ def _comparable(lines):
 
 def test_a_full_disk_stops_with_one_line_and_resume_continues_exactly(smoke_workdir, tmp_path):
     checkpoint_kib = _kib(smoke_workdir / "checkpoints" / "2")
-    # Room for config.json, the metrics and two checkpoints (steps 1 and 2: orbax saves the
-    # first step, then every second one), not for a third.
-    size_kib = 2 * checkpoint_kib + checkpoint_kib // 2 + 64
+    # Room for config.json, the metrics and the three checkpoints orbax keeps (steps 1, 2 and
+    # 4: it saves the first step, then every second one), not for the check before a fourth
+    # (1.25 checkpoints + 64 KiB free). Four checkpoints also leave the first save's estimate
+    # (twice the arrays' bytes + 256 KiB, before any checkpoint exists) a clear margin; 2.5
+    # checkpoints sat at its edge, and the run stopped before its first save once.
+    size_kib = 4 * checkpoint_kib + 64
     with tmpfs(tmp_path / "small", size_kib) as mount:
         workdir = mount / "run"
         code, err = run_train_meta(*SMOKE, "--workdir", workdir, timeout=600)  # a loaded machine is slow
