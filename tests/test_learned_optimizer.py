@@ -91,3 +91,25 @@ def test_zero_gradients_and_parameters_give_finite_meta_gradients(base):
 
     grads = jax.grad(loss)(lopt.init_theta(jax.random.key(1), cfg))
     assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(grads))
+
+
+def test_fused_network_equals_the_flax_module():
+    # Updates run the GRU in feature-major layout (_coordinate_net_apply); it must compute
+    # exactly what _CoordinateNet.apply computes on coordinate-major inputs, for any theta.
+    cfg = lopt.LOptConfig()
+    net = lopt._CoordinateNet(cfg.hidden_size)
+    keys = jax.random.split(jax.random.key(3), 4)
+    theta = lopt.init_theta(keys[0], cfg)["net"]
+    leaves, treedef = jax.tree.flatten(theta)
+    noise = jax.random.split(keys[1], len(leaves))
+    theta = jax.tree.unflatten(treedef, [x + 0.3 * jax.random.normal(k, x.shape) for x, k in zip(leaves, noise)])
+    num_time = len(cfg.time_scales)
+    coordinate = jax.random.normal(keys[2], (cfg.num_features - num_time, 37))
+    shared = jnp.array([0.1, 0.5, 0.9])[:num_time]
+    hidden = jax.random.normal(keys[3], (cfg.hidden_size, 37))
+    features = jnp.concatenate([coordinate.T, jnp.broadcast_to(shared, (37, num_time))], 1)
+    expected = net.apply({"params": theta}, hidden.T, features)
+    got = lopt._coordinate_net_apply(theta, hidden, coordinate, shared)
+    np.testing.assert_allclose(got[0], expected[0].T, rtol=1e-5, atol=1e-6)
+    for g, e in zip(got[1:], expected[1:]):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
