@@ -1,0 +1,75 @@
+"""Issue #15's test, read off `dimo ablate --json` files: does the learned recipe beat Adam?
+
+    python -m benchmarks.ablation_report benchmarks/ablations/lopt_seed1_cifar10.json [more.json ...]
+
+One markdown row per (file, horizon): test accuracy and validation loss, mean ± std over the
+ablation's seeds, of learned/teacher, learned/ce and Adam/CE tuned on the meta-training
+datasets (and on the evaluated dataset, where the file has that row), then the verdict of
+the acceptance: learned/teacher has a lower validation loss *and* a higher test accuracy
+than that Adam row, each by more than one standard error of the difference of the two
+means (``sqrt(s1^2 / n + s2^2 / n)``, n seeds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+
+def _row(table, optimizer, loss, tuned_on=None):
+    """The row of ``optimizer``/``loss`` (the learned rows have no tuning), or None."""
+    return next((row for row in table if (row["optimizer"], row["loss"], row["tuned_on"])
+                 == (optimizer, loss, tuned_on)), None)
+
+
+def beats(a: dict, b: dict, metric: str, n: int, higher_is_better: bool) -> bool:
+    """Mean of ``a`` better than ``b``'s by more than one standard error of the difference."""
+    diff = a[metric] - b[metric]
+    se = math.sqrt((a[metric + "_std"] ** 2 + b[metric + "_std"] ** 2) / n)
+    return (diff if higher_is_better else -diff) > se
+
+
+def rows(path: Path) -> list[str]:
+    report = json.loads(path.read_text())
+    table, n = report["table"], report["seeds"]
+    learned_teacher, learned_ce = _row(table, "learned", "teacher"), _row(table, "learned", "ce")
+    adam_meta = _row(table, "adam", "ce", "meta-training datasets")
+    adam_target = _row(table, "adam", "ce", "evaluated dataset")
+    out = []
+    for label in report["horizons"].values():
+        cells = []
+        for row in (learned_teacher, learned_ce, adam_meta, adam_target):
+            at = row["at"][label] if row else None
+            cells.append(f"{at['test_accuracy']:.3f} ± {at['test_accuracy_std']:.3f} / "
+                         f"{at['val_loss']:.3f} ± {at['val_loss_std']:.3f}" if at else "-")
+        lt, am = learned_teacher["at"][label], adam_meta["at"][label]
+        verdict = ("yes" if beats(lt, am, "test_accuracy", n, True) and beats(lt, am, "val_loss", n, False)
+                   else "no")
+        out.append(f"| {path.stem} | {label} ({lt['steps']}) | " + " | ".join(cells) + f" | {verdict} |")
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    for path in args.files:
+        if not path.is_file():
+            print(f"error: no ablation file {path}; write one with `dimo ablate ... --json > {path}`",
+                  file=sys.stderr)
+            return 2
+    print("| ablation | horizon (steps) | learned/teacher | learned/CE | Adam/CE tuned on meta-training "
+          "| Adam/CE tuned on the dataset | learned/teacher beats meta-tuned Adam by > 1 SE |")
+    print("|---|---|---|---|---|---|---|")
+    print("| | | test acc / val loss, mean ± std | | | | |")
+    for path in args.files:
+        for line in rows(path):
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""benchmarks.ablation_report: issue #15's verdict from `dimo ablate --json` files."""
+
+import json
+
+from benchmarks import ablation_report
+
+
+def _at(acc, acc_std, loss, loss_std, steps=10):
+    return {"steps": steps, "test_accuracy": acc, "test_accuracy_std": acc_std,
+            "val_loss": loss, "val_loss_std": loss_std}
+
+
+def _row(optimizer, loss, tuned_on, at):
+    return {"optimizer": optimizer, "loss": loss, "tuned_on": tuned_on, "at": {"K": at}}
+
+
+def test_beats_needs_more_than_one_standard_error_of_the_difference():
+    a, b = _at(0.50, 0.01, 1.0, 0.01), _at(0.49, 0.01, 1.1, 0.01)
+    # difference 0.01 against sqrt(2 * 0.01^2 / 3) = 0.0082: beats; with 1 seed 0.014: does not.
+    assert ablation_report.beats(a, b, "test_accuracy", 3, True)
+    assert not ablation_report.beats(a, b, "test_accuracy", 1, True)
+    assert ablation_report.beats(a, b, "val_loss", 3, False) and not ablation_report.beats(b, a, "val_loss", 3, False)
+
+
+def test_rows_give_the_verdict_per_horizon(tmp_path, capsys):
+    report = {"seeds": 3, "horizons": {"10": "K"}, "table": [
+        _row("learned", "teacher", None, _at(0.30, 0.005, 1.8, 0.01)),
+        _row("learned", "ce", None, _at(0.29, 0.005, 1.9, 0.01)),
+        _row("adam", "ce", "meta-training datasets", _at(0.25, 0.005, 2.0, 0.01)),
+    ]}
+    path = tmp_path / "x_cifar10.json"
+    path.write_text(json.dumps(report))
+    (line,) = ablation_report.rows(path)
+    assert line.startswith("| x_cifar10 | K (10) | 0.300 ± 0.005 / 1.800 ± 0.010 |")
+    assert "| - |" in line and line.endswith("| yes |")  # no row tuned on the dataset itself
+    report["table"][0]["at"]["K"]["val_loss"] = 2.1  # more accurate but a worse loss: no
+    path.write_text(json.dumps(report))
+    assert ablation_report.rows(path)[0].endswith("| no |")
+    assert ablation_report.main([str(path)]) == 0 and "| x_cifar10 |" in capsys.readouterr().out
+    assert ablation_report.main([str(tmp_path / "missing.json")]) == 2
+    assert capsys.readouterr().err.startswith("error: no ablation file")
