@@ -151,7 +151,6 @@ def learned_optimizer(theta, cfg: LOptConfig, lr_scale=1.0) -> optax.GradientTra
     compiled graph whatever the number of tensors (a supernet has dozens, and compile
     time grows with each copy); per-tensor statistics are segment sums over that vector.
     """
-    net = _CoordinateNet(cfg.hidden_size)
     direction_index = cfg.momentum_decays.index(_DIRECTION_DECAY)
 
     def init_fn(params):
@@ -180,7 +179,8 @@ def learned_optimizer(theta, cfg: LOptConfig, lr_scale=1.0) -> optax.GradientTra
         # segment sum; sqrt of mean-square + eps: finite value *and* gradient at x == 0
         # (torchopt #26).
         rows = jnp.stack([g, p, *momenta, base])
-        mean_square = jax.ops.segment_sum(jnp.square(rows).T, segments, num_tensors) / jnp.asarray(sizes, g.dtype)[:, None]
+        sums = jax.ops.segment_sum(jnp.square(rows).T, segments, num_tensors)
+        mean_square = sums / jnp.asarray(sizes, g.dtype)[:, None]
         inverse_rms = jax.lax.rsqrt(mean_square + _EPS).T[:, segments]
         coordinate_features = jnp.concatenate(
             [rows[:-1] * inverse_rms[:-1], jnp.clip(adam_direction, -10.0, 10.0)[None]])
@@ -188,7 +188,7 @@ def learned_optimizer(theta, cfg: LOptConfig, lr_scale=1.0) -> optax.GradientTra
         hidden, head_direction, head_scale = _coordinate_net_apply(
             theta["net"], state.hidden, coordinate_features, time_features)
 
-        direction = base + head_direction / inverse_rms[-1]
+        direction = base + head_direction / inverse_rms[-1]  # the head's output in units of rms(base)
         step_size = jnp.exp(theta["log_lr"] + jnp.clip(head_scale, -5.0, 5.0)) * lr_scale
         update = -cfg.max_step * jnp.tanh(step_size * direction / cfg.max_step)
         return unravel(update.astype(g.dtype)), LearnedOptimizerState(
