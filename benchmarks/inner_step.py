@@ -39,6 +39,7 @@ def measure(reps: int = 5, chain: int = 20, dataset: str = "digits", scan: bool 
 
     from dimo.unroll import init_inner_state
 
+    steps_per_call = chain if scan else 1
     with phase("compile"):
         result, programs = {}, {}
         for optimizer, loss in COMBOS:
@@ -58,8 +59,8 @@ def measure(reps: int = 5, chain: int = 20, dataset: str = "digits", scan: bool 
         times = {name: [] for name in programs}
         for _ in range(reps):
             for name, (step, state) in programs.items():
-                calls = 1 if scan else chain
-                times[name].append(chained_step_seconds(step, state, calls, reps=1) / (chain // calls))
+                times[name].append(chained_step_seconds(step, state, chain // steps_per_call, reps=1)
+                                   / steps_per_call)
     for name, seconds in times.items():
         result[f"step_ms_{name}"] = 1e3 * statistics.median(seconds)
     result["inner_step_timing"] = "scan" if scan else "per_call"

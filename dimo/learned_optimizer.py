@@ -95,9 +95,10 @@ def _coordinate_net_apply(net_params, hidden, coordinate_features, shared_featur
 
     ``hidden`` is ``[H, P]``, ``coordinate_features`` ``[F, P]``, ``shared_features`` ``[S]``
     (the same for every coordinate: the network sees ``[coordinate, shared]`` features).
-    Coordinates on the minor axis make each gate a contiguous row block, and XLA:CPU runs
-    ``[k, F] @ [F, P]`` far faster than the seven ``[P, F] @ [F, k]`` products of flax's
-    GRUCell (benchmarks: ``lopt_over_sgd``); the shared features fold into the biases.
+    Coordinates on the minor axis make each gate a contiguous row block; two
+    ``[k, F] @ [F, P]`` products replace the seven ``[P, F] @ [F, k]`` of flax's GRUCell
+    (``lopt_over_sgd`` inside a scan 1.12 -> 0.99, BENCHMARKS.md); the shared features fold
+    into the biases.
     """
     gru, head = net_params["gru"], net_params["head"]
     h, f = hidden.shape[0], coordinate_features.shape[0]
