@@ -38,6 +38,9 @@ def rows(path: Path) -> list[str]:
     learned_teacher, learned_ce = _row(table, "learned", "teacher"), _row(table, "learned", "ce")
     adam_meta = _row(table, "adam", "ce", "meta-training datasets")
     adam_target = _row(table, "adam", "ce", "evaluated dataset")
+    if learned_teacher is None or adam_meta is None:
+        raise ValueError(f"{path} has no learned/teacher or no Adam/CE row; run dimo ablate with "
+                         "--combos including learned/teacher,adam/ce")
     out = []
     for label in report["horizons"].values():
         cells = []
@@ -61,13 +64,16 @@ def main(argv=None) -> int:
             print(f"error: no ablation file {path}; write one with `dimo ablate ... --json > {path}`",
                   file=sys.stderr)
             return 2
+    try:
+        lines = [line for path in args.files for line in rows(path)]
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print("| ablation | horizon (steps) | learned/teacher | learned/CE | Adam/CE tuned on meta-training "
           "| Adam/CE tuned on the dataset | learned/teacher beats meta-tuned Adam by > 1 SE |")
     print("|---|---|---|---|---|---|---|")
     print("| | | test acc / val loss, mean ± std | | | | |")
-    for path in args.files:
-        for line in rows(path):
-            print(line)
+    print("\n".join(lines))
     return 0
 
 
