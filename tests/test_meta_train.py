@@ -35,19 +35,37 @@ def setup():
     return config, digits, system, outer, batches
 
 
-def _steps(setup, num_devices, count, system=None):
+def _steps(setup, num_devices, count, system=None, ema_decay=0.0):
+    """``count`` meta-steps on ``num_devices``; (every state from the initial one, metrics, step)."""
     config, _, smoke_system, outer, batches = setup
     system = system or smoke_system
     mesh = meta_train.make_mesh(num_devices)
-    step_fn = meta_train.make_meta_step(system, outer, mesh, seed=0)
-    state = jax.device_put(meta_state.init_state(system, outer, 0),
+    step_fn = meta_train.make_meta_step(system, outer, mesh, seed=0, ema_decay=ema_decay)
+    state = jax.device_put(meta_state.init_state(system, outer, 0, ema=ema_decay > 0),
                            jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
-    out = []
+    states, out = [state], []
     for batch in batches[:count]:
         state, metrics = step_fn(state, batch.tasks, batch.support_images, batch.support_labels,
                                  batch.weights)
+        states.append(state)
         out.append(metrics)
-    return state, out, step_fn
+    return states, out, step_fn
+
+
+# The whole system (embedding, decoder, learned optimizer, teacher, sharded meta-step, the
+# meta-parameters' moving average) with a small smooth model in place of the supernet: the
+# sharding and the average are what is tested, and every supernet meta-step program costs
+# ~50 s to compile. The two tests below share the one-device run (one program).
+EMA_DECAY = 0.75
+
+
+def _mixed_logreg(setup):
+    return dataclasses.replace(setup[2], loop=InnerLoop(MixedLogReg(3), setup[2].loop.cfg))
+
+
+@pytest.fixture(scope="module")
+def one_device_mixed_logreg(setup):
+    return _steps(setup, 1, 2, _mixed_logreg(setup), EMA_DECAY)
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +86,9 @@ def test_two_meta_steps_give_every_group_a_finite_nonzero_gradient(four_device_s
         assert float(metrics[1]["group_grad_norms"][group]) > 0, group
 
 
-def test_four_devices_give_the_one_device_meta_gradient(setup):
-    # The whole system (embedding, decoder, learned optimizer, teacher, sharded meta-step)
-    # with a small smooth model in place of the supernet: the sharding is what is compared,
-    # and two supernet meta-step programs (one per device count) would cost ~50 s to compile.
-    system = dataclasses.replace(setup[2], loop=InnerLoop(MixedLogReg(3), setup[2].loop.cfg))
-    _, one_device, _ = _steps(setup, 1, 1, system)
-    _, four_devices, _ = _steps(setup, 4, 1, system)
+def test_four_devices_give_the_one_device_meta_gradient(setup, one_device_mixed_logreg):
+    _, one_device, _ = one_device_mixed_logreg
+    _, four_devices, _ = _steps(setup, 4, 1, _mixed_logreg(setup), EMA_DECAY)
     a, b = one_device[0]["grads"], four_devices[0]["grads"]
     for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-5)
@@ -170,19 +184,13 @@ def test_dataset_weights_shape_the_expectation():
         task_sampler.parse_weights("imagenet:2", ["mnist"])
 
 
-def test_the_moving_average_of_the_meta_parameters_follows_its_decay(setup):
+def test_the_moving_average_of_the_meta_parameters_follows_its_decay(setup, one_device_mixed_logreg):
     # Polyak averaging (meta.ema_decay): ema_t = d * ema_{t-1} + (1 - d) * params_t, starting
     # at the initial params; proposals read it, and checkpoints carry it.
-    config, _, smoke_system, outer, batches = setup
-    system = dataclasses.replace(smoke_system, loop=InnerLoop(MixedLogReg(3), smoke_system.loop.cfg))
-    mesh = meta_train.make_mesh(1)
-    decay = 0.75
-    step_fn = meta_train.make_meta_step(system, outer, mesh, seed=0, ema_decay=decay)
-    state = meta_state.init_state(system, outer, 0, ema=True)
-    history = [state.params]
-    for batch in batches:
-        state, _ = step_fn(state, batch.tasks, batch.support_images, batch.support_labels, batch.weights)
-        history.append(state.params)
+    outer = setup[3]
+    states, _, _ = one_device_mixed_logreg
+    state, history, decay = states[-1], [s.params for s in states], EMA_DECAY
+    assert len(history) == 3
     expected = jax.tree.map(lambda p0, p1, p2: decay * (decay * p0 + (1 - decay) * p1) + (1 - decay) * p2,
                             *history)
     for x, y in zip(jax.tree.leaves(state.ema), jax.tree.leaves(expected)):
@@ -194,6 +202,6 @@ def test_the_moving_average_of_the_meta_parameters_follows_its_decay(setup):
     for x, y in zip(jax.tree.leaves(back.ema), jax.tree.leaves(state.ema)):
         np.testing.assert_array_equal(x, y)
     # Without a decay the state has no average and proposals read the last iterate.
-    plain = meta_state.init_state(system, outer, 0)
+    plain = meta_state.init_state(_mixed_logreg(setup), outer, 0)
     assert plain.ema is None and plain.answer_params is plain.params
     assert "ema" not in meta_state.checkpoint_tree(plain)
