@@ -34,22 +34,33 @@ def test_output_shape_concrete_and_finite():
     assert logits.shape == (8, 7) and bool(jnp.all(jnp.isfinite(logits)))
 
 
+@pytest.fixture(scope="module")
+def two_cell_supernets():
+    """Per ``affine``: a supernet with 2 cells a stage, its parameters and its jitted forward.
+    The architecture weights are an argument, so every genotype below runs the one program."""
+    x = jax.random.normal(jax.random.key(1), (8, 16, 16, 3))
+    nets = {}
+    for affine in (False, True):
+        net = Supernet(num_classes=10, channels=4, cells_per_stage=2, affine=affine)
+        nets[affine] = _init(net, x, jnp.asarray(ss.uniform_arch_weights())), jax.jit(net.apply)
+    return x, nets
+
+
 @pytest.mark.parametrize("genotype", [
     BEST, ss.Genotype(("none",) * 6), ss.Genotype(("skip_connect", "none", "avg_pool_3x3",
                                                    "none", "nor_conv_1x1", "none"))])
 @pytest.mark.parametrize("affine", [False, True])
-def test_one_hot_supernet_equals_discrete_network(genotype, affine):
-    x = jax.random.normal(jax.random.key(1), (8, 16, 16, 3))
-    supernet = Supernet(num_classes=10, channels=4, cells_per_stage=2, affine=affine)
-    params = _init(supernet, x, jnp.asarray(ss.uniform_arch_weights()))
+def test_one_hot_supernet_equals_discrete_network(two_cell_supernets, genotype, affine):
+    x, nets = two_cell_supernets
+    params, supernet_apply = nets[affine]
     discrete = Supernet(num_classes=10, channels=4, cells_per_stage=2, affine=affine,
                         genotype=genotype)
-    own = _init(discrete, x)
+    own = jax.eval_shape(discrete.init, jax.random.key(0), x)["params"]  # the tree, no compile
     # The discrete network's parameters are exactly a subset of the supernet's.
     own_paths = {jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_leaves_with_path(own)}
     super_paths = {jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_leaves_with_path(params)}
     assert own_paths <= super_paths
-    relaxed = jax.jit(supernet.apply)({"params": params}, x, jnp.asarray(genotype.one_hot()))
+    relaxed = supernet_apply({"params": params}, x, jnp.asarray(genotype.one_hot()))
     fixed = jax.jit(discrete.apply)({"params": params}, x)
     np.testing.assert_allclose(relaxed, fixed, rtol=1e-5, atol=1e-5)
 
