@@ -83,8 +83,8 @@ def main(argv):
         print(f"error: {e}", file=sys.stderr, flush=True)
         # Everything kept is on disk (metrics are fsynced per step, the failed save's partial
         # folder is gone). A normal exit would run orbax's shutdown handlers, which meet the
-        # failed save's closed event loop and print tracebacks under the one line (seen in
-        # about one run in four of tests/reliability/test_disk_full.py): leave without them.
+        # failed save's closed event loop and print tracebacks under the one line (seen once
+        # in five suite runs of tests/reliability/test_disk_full.py): leave without them.
         sys.stdout.flush()
         os._exit(2)
     except (DatasetError, ConfigError, WorkdirError, TrainingError, ValueError) as e:

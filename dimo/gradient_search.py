@@ -106,7 +106,7 @@ def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budg
     init_key, alpha_key, data_key = jax.random.split(jax.random.key(setup.seed), 3)
     alpha = 1e-3 * jax.random.normal(alpha_key, (ss.NUM_EDGES, ss.NUM_OPS))
     example = jnp.zeros((1,) + dataset.image_shape)
-    # Jitted: run eagerly, the init compiles ~130 one-op programs (~9 s here); bit-identical.
+    # Jitted: run eagerly, the init compiles ~100 one-op programs (~6 s here); bit-identical.
     params = jax.jit(loop.model.init)(init_key, example, jax.nn.softmax(alpha))["params"]
     # Directions only; the rates (cosine for weights, ARCH_TRAVEL / total for the
     # architecture) are applied per step, since with a budget the total is known late.

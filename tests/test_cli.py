@@ -107,8 +107,8 @@ def test_evaluate_trains_from_scratch_with_sgd_and_with_the_learned_recipe(smoke
 # (each costs a compile of its own).
 @pytest.mark.parametrize("method", ["darts2", "drnas", "darts-pt", "random"])
 def test_search_baselines_select_then_report_the_test_split(capsys, monkeypatch, method):
-    # DARTS-PT scores each of its 36 removals on 1,000 validation images; 100 keep the test
-    # about its mechanics (the drops are still accuracy differences) at a tenth of the cost.
+    # DARTS-PT's 36 accuracy evaluations (6 edges x (the mixture + 5 removals)) read 1,000
+    # validation images each; 100 keep the test about its mechanics at a tenth of the cost.
     monkeypatch.setattr(darts_pt, "EVAL_EXAMPLES", 100)
     result = _json(capsys, ["search", "--method", method, "--dataset", "digits", "--steps", "6",
                             "--candidates", "2", "--evaluate_steps", "20"])
