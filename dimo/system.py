@@ -62,7 +62,8 @@ class System:
         a sampled cell); ``aux["arch_weights"]`` is the proposal distribution itself.
         Without ``carried`` the network trains K steps from a fresh init; with it (a
         persistent slot, ``dimo.truncation``) K more steps from ``carried``, or from a fresh
-        init where ``restart``, and ``aux["inner_state"]`` is the state after them.
+        init where ``restart``, and ``aux["inner_state"]`` is the state after them (the
+        state before them if they went non-finite: ``truncation.keep_if_finite``).
         """
         code = self.code(params, support_images, support_labels, task.mean, task.std, self.num_classes)
         recipe = dec.decode(params["decoder"], self.decoder, code)
@@ -81,7 +82,7 @@ class System:
                       "final_train_loss": aux["train_loss"][-1], "arch_weights": recipe.arch_weights,
                       "lr_scale": recipe.lr_scale, "weight_decay": recipe.weight_decay,
                       "age": jax.lax.stop_gradient(start.step),
-                      "inner_state": None if carried is None else state}
+                      "inner_state": None if carried is None else truncation.keep_if_finite(state, start)}
 
 
 @functools.partial(jax.jit, static_argnums=(0, 6))

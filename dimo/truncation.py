@@ -62,6 +62,19 @@ def init_population(loop, meta, slots: int, image_shape, num_classes: int, key):
     return jax.vmap(lambda k: loop.init(k, meta, recipe, task))(jax.random.split(key, slots))
 
 
+def keep_if_finite(state, start):
+    """``state``, or ``start`` (the state the segment began from) if ``state`` has a NaN or Inf.
+
+    A slot whose K steps went non-finite (a diverging network, a corrupt batch) would carry
+    it into every later meta-step of its life, each then skipped as non-finite, until the
+    run stops for too many bad steps in a row. Keeping the segment's starting state instead
+    (a fresh init where the slot restarted) leaves the slot on its task and schedule.
+    """
+    inexact = [x for x in jax.tree.leaves(state) if jnp.issubdtype(x.dtype, jnp.inexact)]
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in inexact]))
+    return jax.tree.map(lambda a, b: jnp.where(finite, a, b), state, start)
+
+
 def continue_or_restart(loop, meta, recipe: Recipe, task: Task, carried, restart, key):
     """The state a slot's segment starts from: ``carried``, or a fresh init where ``restart``."""
     new = loop.init(key, meta, recipe, task)

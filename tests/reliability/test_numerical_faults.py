@@ -2,7 +2,9 @@
 
 The faults come from the test-only hook ``config.debug.inject_faults`` (``dimo/faults.py``):
 a config with faults compiles the hook into its meta-step (one program for every faulty run
-here), a config without compiles it out.
+here), a config without compiles it out. The runs carry persistent inner states (as
+``configs/propose.py`` does): a faulty step must not leave a non-finite network behind for
+the meta-steps after it.
 """
 
 import json
@@ -21,13 +23,18 @@ def _records(workdir):
     return [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
 
 
-def _checkpoint_params(workdir, step):
-    restored = ocp.StandardCheckpointer().restore((workdir / "checkpoints" / str(step) / "default").absolute())
-    return restored["params"]
+def _checkpoint(workdir, step):
+    return ocp.StandardCheckpointer().restore((workdir / "checkpoints" / str(step) / "default").absolute())
+
+
+def _persistent_smoke():
+    config = smoke.get_config()  # K = 3 inner steps, 4 task slots
+    config.inner.lifetime = 6  # each network lives 2 meta-steps, slots restarting in turn
+    return config
 
 
 def test_each_fault_site_is_skipped_counted_and_survived_then_a_run_of_them_stops(tmp_path):
-    config = smoke.get_config()
+    config = _persistent_smoke()
     config.meta.update(steps=10, max_consecutive_bad=3, checkpoint_every=100)
     # One fault of each kind with good steps between, then three in a row.
     config.debug.inject_faults = "2:inner_gradient,3:batch,5:optimizer_output,7-9:inner_gradient"
@@ -44,14 +51,18 @@ def test_each_fault_site_is_skipped_counted_and_survived_then_a_run_of_them_stop
         assert np.isfinite(r["meta_loss"]) == (r["step"] not in bad), r["step"]
 
     # The stop left a checkpoint of the last good parameters (those after step 6): finite,
-    # and equal to what a fault-free run of 6 steps ends with, since skipped steps change nothing.
-    params = _checkpoint_params(tmp_path, 9)
+    # and equal to what a run of 6 steps with the same faults ends with (the skipped steps
+    # changed nothing); the networks it carries are finite too.
+    stopped = _checkpoint(tmp_path, 9)
+    params = stopped["params"]
     assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(params))
-    clean = smoke.get_config()
+    assert all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree.leaves(stopped["inner"])
+               if jnp.issubdtype(x.dtype, jnp.inexact))
+    clean = _persistent_smoke()
     clean.debug.inject_faults = "2:inner_gradient,3:batch,5:optimizer_output"
     clean.meta.update(steps=6, checkpoint_every=100)
     meta_train.run(clean, tmp_path / "clean", progress=False)
-    for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(_checkpoint_params(tmp_path / "clean", 6))):
+    for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(_checkpoint(tmp_path / "clean", 6)["params"])):
         np.testing.assert_array_equal(a, b)
 
 
@@ -63,7 +74,7 @@ def test_fault_schedule_is_validated():
 
 
 def test_after_a_stop_for_bad_steps_resume_goes_on(tmp_path):
-    config = smoke.get_config()
+    config = _persistent_smoke()
     config.meta.update(steps=4, max_consecutive_bad=2, checkpoint_every=100)
     config.debug.inject_faults = "2-3:batch"
     with pytest.raises(meta_train.TrainingError, match="--resume"):
