@@ -6,31 +6,15 @@ import numpy as np
 import pytest
 
 import data_files as files
-from dimo import cli, darts_pt, search_space
+from cli_calls import run_error, run_json, run_json_and_err
+from dimo import cli, search_space
 
 GENOTYPE = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
 
 
-def _json_and_err(capsys, argv):
-    assert cli.main(argv + ["--json"]) == 0
-    captured = capsys.readouterr()
-    return json.loads(captured.out.strip().splitlines()[-1]), captured.err
-
-
-def _json(capsys, argv):
-    return _json_and_err(capsys, argv)[0]
-
-
-def _error(capsys, argv):
-    assert cli.main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err
-    return err
-
-
 def test_propose_gives_a_genotype_in_seconds(smoke_workdir, capsys, tmp_path):
     out = tmp_path / "cell.png"
-    result, err = _json_and_err(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset",
+    result, err = run_json_and_err(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset",
                                          "digits", "--out", str(out)])
     assert str(search_space.Genotype.from_string(result["genotype"])) == result["genotype"]
     assert len(result["arch_weights"]) == 6 and result["params"] > 0
@@ -43,7 +27,7 @@ def test_propose_gives_a_genotype_in_seconds(smoke_workdir, capsys, tmp_path):
 
 
 def test_propose_always_gives_a_connected_cell_and_honours_the_seed(smoke_workdir, capsys):
-    results = [_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits",
+    results = [run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits",
                               "--seed", str(seed)]) for seed in (0, 1, 2)]
     assert all(r["connected"] and search_space.Genotype.from_string(r["genotype"]).connected
                for r in results)
@@ -54,7 +38,7 @@ def test_propose_always_gives_a_connected_cell_and_honours_the_seed(smoke_workdi
 
 def test_propose_verify_checks_the_most_probable_cells_by_successive_halving(smoke_workdir, capsys):
     # 3 steps a cell in the first rung: the program random search's test compiles as well.
-    result = _json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits",
+    result = run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits",
                             "--verify", "6", "--verify_steps", "3"])
     checked = result["verified"]
     assert checked["candidates"][0] == result["genotype"]  # the proposal is the most probable
@@ -73,7 +57,7 @@ def test_propose_verify_checks_the_most_probable_cells_by_successive_halving(smo
 
 def test_propose_reads_a_users_image_folder(smoke_workdir, capsys, tmp_path):
     tree = files.write_image_tree(tmp_path / "tree", files.image_tree_members(per_class=6))
-    result, err = _json_and_err(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset",
+    result, err = run_json_and_err(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset",
                                          f"folder:{tree}"])
     assert result["num_classes"] == 3
     search_space.Genotype.from_string(result["genotype"])
@@ -81,7 +65,7 @@ def test_propose_reads_a_users_image_folder(smoke_workdir, capsys, tmp_path):
 
 
 def test_propose_table_output(smoke_workdir, capsys):
-    expected = _json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits"])
+    expected = run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits"])
     assert cli.main(["propose", "--workdir", str(smoke_workdir), "--dataset", "digits"]) == 0
     rows = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines()
                 if line.startswith(("genotype", "connected")))
@@ -89,88 +73,50 @@ def test_propose_table_output(smoke_workdir, capsys):
 
 
 def test_evaluate_trains_from_scratch_with_sgd_and_with_the_learned_recipe(smoke_workdir, capsys):
-    sgd = _json(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits", "--steps", "40",
+    sgd = run_json(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits", "--steps", "40",
                          "--workdir", str(smoke_workdir)])
     assert sgd["optimizer"] == "sgd" and 0.0 <= sgd["test_accuracy"] <= 1.0
     assert sgd["val_accuracy"] > 0.2  # 40 steps of SGD on digits beat chance (0.1)
     assert "table_percentile" not in sgd  # 40 steps is not the cell table's protocol
-    learned = _json(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits", "--steps", "40",
+    learned = run_json(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits", "--steps", "40",
                              "--optimizer", "learned", "--workdir", str(smoke_workdir)])
     # The learned optimizer starts as SGD with momentum; 6 smoke meta-steps leave it a trainer.
     assert learned["loss"] == "teacher" and learned["test_accuracy"] > 0.2
     assert learned["seen_in_meta_training"] is True
 
 
-# The gradient-based methods share one loop (dimo.gradient_search) and differ in small rules
-# tested on their own (tests/test_gradient_search.py); the suite runs the loop with the
-# second-order gradient, DrNAS's sampled mixtures and DARTS-PT's selection, and random search
-# (each costs a compile of its own).
-@pytest.mark.parametrize("method", ["darts2", "drnas", "darts-pt", "random"])
-def test_search_baselines_select_then_report_the_test_split(capsys, monkeypatch, method):
-    # DARTS-PT's 36 accuracy evaluations (6 edges x (the mixture + 5 removals)) read 1,000
-    # validation images each; 100 keep the test about its mechanics at a tenth of the cost.
-    monkeypatch.setattr(darts_pt, "EVAL_EXAMPLES", 100)
-    result = _json(capsys, ["search", "--method", method, "--dataset", "digits", "--steps", "6",
-                            "--candidates", "2", "--evaluate_steps", "20"])
-    genotype = search_space.Genotype.from_string(result["genotype"])
-    assert result["method"].startswith(method.rstrip("2")) and genotype.connected
-    # The reported figure is the test accuracy of the selected cell trained afresh.
-    assert result["evaluation"]["steps"] == 20 and result["evaluation"]["test_accuracy"] > 0.1
-    if method == "random":
-        assert max(c["val_accuracy"] for c in result["candidates"]) > 0.1
-    else:
-        # At this budget the architecture rate lets the weights move (3e-4 would not).
-        moved = np.abs(np.subtract(result["arch_weights"], result["initial_arch_weights"])).max()
-        assert moved > 0.02, moved
-    if method == "darts-pt":  # every edge decided by removal, fine-tuning between decisions
-        assert result["decided"] == 6 and len(result["removal_drops"]) == 6
-        assert result["steps"] == 6 + 5 * max(6 // 12, 1)
-
-
 def test_darts_on_a_budget_first_trains_the_weights_alone(capsys):
     # A 1 s budget ends before anything but the first unit: the compile and the warm-up chunk,
     # which trains the weights with the architecture frozen.
-    result = _json(capsys, ["search", "--method", "darts", "--dataset", "digits", "--budget", "1",
+    result = run_json(capsys, ["search", "--method", "darts", "--dataset", "digits", "--budget", "1",
                             "--evaluate_steps", "0"])
     assert result["steps"] == 50 and result["budget_s"] == 1.0 and result["arch_lr"] == 0.0
     np.testing.assert_allclose(result["arch_weights"], result["initial_arch_weights"], atol=1e-6)
     assert np.isfinite(result["final_train_loss"])
 
 
-@pytest.mark.parametrize("method", ["evolution", "hyperband", "tpe"])
-def test_discrete_search_methods_run_end_to_end(capsys, method):
-    # 3 steps a candidate: the program random search's test compiles (hyperband adds 1 step).
-    result = _json(capsys, ["search", "--method", method, "--dataset", "digits", "--steps", "6",
-                            "--candidates", "2", "--evaluate_steps", "0"])
-    assert result["method"] == method and search_space.Genotype.from_string(result["genotype"]).connected
-    assert result["candidates"] and result["curve"]["seconds"]
-    assert result["genotype"] in [c["genotype"] for c in result["candidates"]]
-    curve = result["curve"]["best_val_accuracy"]
-    assert curve == sorted(curve) and max(curve) > 0.1
-
-
 def test_errors(smoke_workdir, capsys, tmp_path):
-    assert "does not exist" in _error(capsys, ["propose", "--workdir", str(tmp_path / "nope"),
+    assert "does not exist" in run_error(capsys, ["propose", "--workdir", str(tmp_path / "nope"),
                                                "--dataset", "digits"])
     (tmp_path / "empty").mkdir()
-    assert "no config.json" in _error(capsys, ["propose", "--workdir", str(tmp_path / "empty"),
+    assert "no config.json" in run_error(capsys, ["propose", "--workdir", str(tmp_path / "empty"),
                                                "--dataset", "digits"])
     no_checkpoint = tmp_path / "no_checkpoint"
     no_checkpoint.mkdir()
     (no_checkpoint / "config.json").write_text((smoke_workdir / "config.json").read_text())
-    assert "no checkpoint" in _error(capsys, ["propose", "--workdir", str(no_checkpoint),
+    assert "no checkpoint" in run_error(capsys, ["propose", "--workdir", str(no_checkpoint),
                                               "--dataset", "digits"])
-    assert "bad token" in _error(capsys, ["evaluate", "--genotype", GENOTYPE.replace("none", "conv_9x9"),
+    assert "bad token" in run_error(capsys, ["evaluate", "--genotype", GENOTYPE.replace("none", "conv_9x9"),
                                           "--dataset", "digits"])
-    assert "need --workdir" in _error(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits",
+    assert "need --workdir" in run_error(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits",
                                                "--optimizer", "learned"])
-    assert "unknown dataset" in _error(capsys, ["propose", "--workdir", str(smoke_workdir),
+    assert "unknown dataset" in run_error(capsys, ["propose", "--workdir", str(smoke_workdir),
                                                 "--dataset", "imagenet"])
 
 
 def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
     out = tmp_path / "curves.png"
-    result = _json(capsys, ["ablate", "--workdir", str(smoke_workdir), "--dataset", "digits",
+    result = run_json(capsys, ["ablate", "--workdir", str(smoke_workdir), "--dataset", "digits",
                             "--seeds", "2", "--combos", "learned/teacher,sgd/ce", "--out", str(out),
                             "--genotype", GENOTYPE, "--seed", "5"])
     assert result["first_seed"] == 5  # --seed is the first training seed
@@ -198,9 +144,9 @@ def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
     labels = [e["code"] for e in result["embedding_ablation"]]
     assert labels[0].startswith("own") and labels[-1] == "mean meta-training code"
     assert out.stat().st_size > 1000
-    assert "must be OPTIMIZER/LOSS" in _error(capsys, ["ablate", "--workdir", str(smoke_workdir),
+    assert "must be OPTIMIZER/LOSS" in run_error(capsys, ["ablate", "--workdir", str(smoke_workdir),
                                                       "--dataset", "digits", "--combos", "rmsprop/ce"])
-    assert "--tuning_seeds must be at least 1" in _error(capsys, ["ablate", "--workdir", str(smoke_workdir),
+    assert "--tuning_seeds must be at least 1" in run_error(capsys, ["ablate", "--workdir", str(smoke_workdir),
                                                                  "--dataset", "digits", "--tuning_seeds", "0"])
 
 
@@ -242,8 +188,8 @@ def test_judge_proposals_rows_and_the_mean_mixture_of_several_runs(smoke_workdir
 def test_propose_from_several_seeds_of_one_config(smoke_workdir, capsys, tmp_path):
     import shutil
 
-    one = _json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits"])
-    both = _json(capsys, ["propose", "--workdir", f"{smoke_workdir},{smoke_workdir}", "--dataset", "digits"])
+    one = run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits"])
+    both = run_json(capsys, ["propose", "--workdir", f"{smoke_workdir},{smoke_workdir}", "--dataset", "digits"])
     # The mean of two identical mixtures is that mixture: the same cell and recipe.
     assert both["genotype"] == one["genotype"] and both["runs"] == [str(smoke_workdir)] * 2
     np.testing.assert_allclose(both["arch_weights"], one["arch_weights"], rtol=1e-6)
@@ -254,7 +200,7 @@ def test_propose_from_several_seeds_of_one_config(smoke_workdir, capsys, tmp_pat
     config = json.loads((other / "config.json").read_text())
     config["meta"]["learning_rate"] *= 2
     (other / "config.json").write_text(json.dumps(config))
-    message = _error(capsys, ["propose", "--workdir", f"{smoke_workdir},{other}", "--dataset", "digits"])
+    message = run_error(capsys, ["propose", "--workdir", f"{smoke_workdir},{other}", "--dataset", "digits"])
     assert "seeds of one config" in message and str(other) in message
 
 
@@ -277,7 +223,7 @@ def test_compare_runs_every_entry_judges_each_cell_once_and_writes_its_files(smo
     args = ["compare", "--workdir", str(smoke_workdir), "--dataset", "digits", "--budget", "1",
             "--methods", "random,darts", "--seeds", "2", "--verify", "2", "--verify_steps", "3",
             "--candidate_steps", "3", "--out", str(out)]
-    result = _json(capsys, args)
+    result = run_json(capsys, args)
     assert [(r["method"], r["seed"]) for r in result["rows"]] == [
         ("propose", 0), ("propose-verify", 0), ("propose-verify", 1), ("random", 0), ("random", 1),
         ("darts", 0), ("darts", 1)]
@@ -291,7 +237,7 @@ def test_compare_runs_every_entry_judges_each_cell_once_and_writes_its_files(smo
     assert "| propose-verify | 2 |" in (out / "compare.md").read_text()
     assert json.loads((out / "compare.json").read_text())["rows"] == result["rows"]
     assert (out / "compare.png").stat().st_size > 1000
-    assert "already holds a comparison" in _error(capsys, args)  # nothing overwritten
-    assert "unknown" in _error(capsys, args[:-2] + ["--methods", "random,nas"])
-    assert "--budget must be positive" in _error(capsys, ["compare", "--workdir", str(smoke_workdir),
+    assert "already holds a comparison" in run_error(capsys, args)  # nothing overwritten
+    assert "unknown" in run_error(capsys, args[:-2] + ["--methods", "random,nas"])
+    assert "--budget must be positive" in run_error(capsys, ["compare", "--workdir", str(smoke_workdir),
                                                           "--dataset", "digits", "--budget", "0"])

@@ -198,7 +198,9 @@ def test_meta_training_theta_beats_its_start_and_tuned_sgd(digits):
            for scale in (0.3, 1.0, 3.0)}
     initial = horizon_loss(learned, meta)
 
-    outer = meta_optimizer(learning_rate=6e-3)
+    # 30 meta-steps at 1.2e-2 end where 80 at 6e-3 did (0.767 and 0.754 of the start's loss)
+    # in 40 % of the time.
+    outer = meta_optimizer(learning_rate=1.2e-2)
     outer_state = outer.init(meta)
 
     @jax.jit
@@ -210,7 +212,7 @@ def test_meta_training_theta_beats_its_start_and_tuned_sgd(digits):
         updates, outer_state = outer.update(grads, outer_state, meta)
         return optax.apply_updates(meta, updates), outer_state
 
-    for i in range(80):
+    for i in range(30):
         meta, outer_state = outer_step(meta, outer_state, jax.random.key(1000 + i))
     trained = horizon_loss(learned, meta)
     print(f"validation loss at K=20: learned initial {initial:.3f}, meta-trained {trained:.3f}, "

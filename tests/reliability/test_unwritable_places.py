@@ -10,14 +10,17 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from data_files import write_mnist_like
-from helpers import ROOT, SMOKE, metrics_lines, run_train_meta, train_meta, wait_for_lines
+from helpers import ROOT, SMOKE, metrics_lines, run_train_meta
 from mounts import remount, tmpfs
 
 from datasets_meta import DatasetError, load, registry
-from dimo import runtime
+from dimo import meta_train
+from dimo.configs import smoke
 
 
 def _one_error_line(code, err, start):
@@ -63,16 +66,23 @@ def test_a_cache_directory_that_cannot_be_created_is_one_line(tmp_path):
 
 def test_the_data_directory_vanishing_mid_run_changes_nothing(tmp_path, monkeypatch):
     # Every dataset is read into memory before the first meta-step, so a run goes on.
+    # (In this process, as the SIGINT test: a real process would add ~20 s of start-up.)
     write_mnist_like(tmp_path / "data" / "mnist", n_train=600, n_test=100)
-    monkeypatch.setenv("DIMO_COMPILATION_CACHE", str(runtime.cache_dir() / "jax"))  # compiles stay cached
     monkeypatch.setenv("DIMO_CACHE_DIR", str(tmp_path / "cache"))  # decoded from the source
     workdir = tmp_path / "run"
-    proc = train_meta(*SMOKE, "--datasets", "mnist", "--data_dir", tmp_path / "data",
-                      "--config.meta.steps=5", "--workdir", workdir)
-    wait_for_lines(proc, workdir, 1)
-    shutil.rmtree(tmp_path / "data")
-    _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err[-2000:]
+
+    def remove_after_the_first_step():
+        while not metrics_lines(workdir):
+            time.sleep(0.005)
+        shutil.rmtree(tmp_path / "data")
+
+    remover = threading.Thread(target=remove_after_the_first_step, daemon=True)
+    remover.start()
+    config = smoke.get_config()
+    config.datasets, config.meta.steps = "mnist", 5
+    meta_train.run(config, workdir, data_dir=tmp_path / "data", progress=False)
+    remover.join(timeout=60)
+    assert not (tmp_path / "data").exists()  # it went while the run was on
     assert [json.loads(line)["step"] for line in metrics_lines(workdir)] == list(range(1, 6))
 
 
