@@ -7,7 +7,7 @@ import pytest
 
 import data_files as files
 from cli_calls import run_error, run_json, run_json_and_err
-from dimo import cli, search_space
+from dimo import cli, gradient_search, search_space
 
 GENOTYPE = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
 
@@ -15,7 +15,7 @@ GENOTYPE = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|non
 def test_propose_gives_a_genotype_in_seconds(smoke_workdir, capsys, tmp_path):
     out = tmp_path / "cell.png"
     result, err = run_json_and_err(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset",
-                                         "digits", "--out", str(out)])
+                                            "digits", "--out", str(out)])
     assert str(search_space.Genotype.from_string(result["genotype"])) == result["genotype"]
     assert len(result["arch_weights"]) == 6 and result["params"] > 0
     assert out.stat().st_size > 1000
@@ -28,7 +28,7 @@ def test_propose_gives_a_genotype_in_seconds(smoke_workdir, capsys, tmp_path):
 
 def test_propose_always_gives_a_connected_cell_and_honours_the_seed(smoke_workdir, capsys):
     results = [run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits",
-                              "--seed", str(seed)]) for seed in (0, 1, 2)]
+                                 "--seed", str(seed)]) for seed in (0, 1, 2)]
     assert all(r["connected"] and search_space.Genotype.from_string(r["genotype"]).connected
                for r in results)
     # The seed picks the support set the embedding reads, so the soft proposal moves with it.
@@ -39,7 +39,7 @@ def test_propose_always_gives_a_connected_cell_and_honours_the_seed(smoke_workdi
 def test_propose_verify_checks_the_most_probable_cells_by_successive_halving(smoke_workdir, capsys):
     # 3 steps a cell in the first rung: the program random search's test compiles as well.
     result = run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits",
-                            "--verify", "6", "--verify_steps", "3"])
+                               "--verify", "6", "--verify_steps", "3"])
     checked = result["verified"]
     assert checked["candidates"][0] == result["genotype"]  # the proposal is the most probable
     assert len({search_space.Genotype.from_string(c).pruned() for c in checked["candidates"]}) == 6
@@ -58,7 +58,7 @@ def test_propose_verify_checks_the_most_probable_cells_by_successive_halving(smo
 def test_propose_reads_a_users_image_folder(smoke_workdir, capsys, tmp_path):
     tree = files.write_image_tree(tmp_path / "tree", files.image_tree_members(per_class=6))
     result, err = run_json_and_err(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset",
-                                         f"folder:{tree}"])
+                                            f"folder:{tree}"])
     assert result["num_classes"] == 3
     search_space.Genotype.from_string(result["genotype"])
     assert result["seen_in_meta_training"] is False and "warning" not in err
@@ -74,51 +74,59 @@ def test_propose_table_output(smoke_workdir, capsys):
 
 def test_evaluate_trains_from_scratch_with_sgd_and_with_the_learned_recipe(smoke_workdir, capsys):
     sgd = run_json(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits", "--steps", "40",
-                         "--workdir", str(smoke_workdir)])
+                            "--workdir", str(smoke_workdir)])
     assert sgd["optimizer"] == "sgd" and 0.0 <= sgd["test_accuracy"] <= 1.0
     assert sgd["val_accuracy"] > 0.2  # 40 steps of SGD on digits beat chance (0.1)
     assert "table_percentile" not in sgd  # 40 steps is not the cell table's protocol
     learned = run_json(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits", "--steps", "40",
-                             "--optimizer", "learned", "--workdir", str(smoke_workdir)])
+                                "--optimizer", "learned", "--workdir", str(smoke_workdir)])
     # The learned optimizer starts as SGD with momentum; 6 smoke meta-steps leave it a trainer.
     assert learned["loss"] == "teacher" and learned["test_accuracy"] > 0.2
     assert learned["seen_in_meta_training"] is True
 
 
-def test_darts_on_a_budget_first_trains_the_weights_alone(capsys):
+@pytest.fixture
+def short_darts_chunks(monkeypatch):
+    """DARTS's budgeted chunks of 10 steps instead of 50: a budget's first unit is a whole
+    chunk, and a search step takes ~0.4 s at the tests' optimisation level."""
+    monkeypatch.setattr(gradient_search, "DARTS_CHUNK", 10)
+    return 10
+
+
+def test_darts_on_a_budget_first_trains_the_weights_alone(capsys, short_darts_chunks):
     # A 1 s budget ends before anything but the first unit: the compile and the warm-up chunk,
     # which trains the weights with the architecture frozen.
     result = run_json(capsys, ["search", "--method", "darts", "--dataset", "digits", "--budget", "1",
-                            "--evaluate_steps", "0"])
-    assert result["steps"] == 50 and result["budget_s"] == 1.0 and result["arch_lr"] == 0.0
+                               "--evaluate_steps", "0"])
+    assert result["steps"] == short_darts_chunks and result["budget_s"] == 1.0 and result["arch_lr"] == 0.0
     np.testing.assert_allclose(result["arch_weights"], result["initial_arch_weights"], atol=1e-6)
     assert np.isfinite(result["final_train_loss"])
 
 
 def test_errors(smoke_workdir, capsys, tmp_path):
     assert "does not exist" in run_error(capsys, ["propose", "--workdir", str(tmp_path / "nope"),
-                                               "--dataset", "digits"])
+                                                  "--dataset", "digits"])
     (tmp_path / "empty").mkdir()
     assert "no config.json" in run_error(capsys, ["propose", "--workdir", str(tmp_path / "empty"),
-                                               "--dataset", "digits"])
+                                                  "--dataset", "digits"])
     no_checkpoint = tmp_path / "no_checkpoint"
     no_checkpoint.mkdir()
     (no_checkpoint / "config.json").write_text((smoke_workdir / "config.json").read_text())
     assert "no checkpoint" in run_error(capsys, ["propose", "--workdir", str(no_checkpoint),
-                                              "--dataset", "digits"])
+                                                 "--dataset", "digits"])
     assert "bad token" in run_error(capsys, ["evaluate", "--genotype", GENOTYPE.replace("none", "conv_9x9"),
-                                          "--dataset", "digits"])
+                                             "--dataset", "digits"])
     assert "need --workdir" in run_error(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset", "digits",
-                                               "--optimizer", "learned"])
+                                                  "--optimizer", "learned"])
     assert "unknown dataset" in run_error(capsys, ["propose", "--workdir", str(smoke_workdir),
-                                                "--dataset", "imagenet"])
+                                                   "--dataset", "imagenet"])
 
 
 def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
     out = tmp_path / "curves.png"
     result = run_json(capsys, ["ablate", "--workdir", str(smoke_workdir), "--dataset", "digits",
-                            "--seeds", "2", "--combos", "learned/teacher,sgd/ce", "--out", str(out),
-                            "--genotype", GENOTYPE, "--seed", "5"])
+                               "--seeds", "2", "--combos", "learned/teacher,sgd/ce", "--out", str(out),
+                               "--genotype", GENOTYPE, "--seed", "5"])
     assert result["first_seed"] == 5  # --seed is the first training seed
     assert result["genotype"] == GENOTYPE and "proposed_genotype" in result
     # The smoke config has K=3 and no persistent states, so H=K: horizons K=H, 2H and 4K.
@@ -145,9 +153,9 @@ def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
     assert labels[0].startswith("own") and labels[-1] == "mean meta-training code"
     assert out.stat().st_size > 1000
     assert "must be OPTIMIZER/LOSS" in run_error(capsys, ["ablate", "--workdir", str(smoke_workdir),
-                                                      "--dataset", "digits", "--combos", "rmsprop/ce"])
+                                                          "--dataset", "digits", "--combos", "rmsprop/ce"])
     assert "--tuning_seeds must be at least 1" in run_error(capsys, ["ablate", "--workdir", str(smoke_workdir),
-                                                                 "--dataset", "digits", "--tuning_seeds", "0"])
+                                                                     "--dataset", "digits", "--tuning_seeds", "0"])
 
 
 def test_accuracy_does_not_depend_on_how_a_split_is_ordered(capsys, tmp_path):
@@ -205,7 +213,8 @@ def test_propose_from_several_seeds_of_one_config(smoke_workdir, capsys, tmp_pat
 
 
 def test_compare_runs_every_entry_judges_each_cell_once_and_writes_its_files(smoke_workdir, capsys,
-                                                                             monkeypatch, tmp_path):
+                                                                             monkeypatch, tmp_path,
+                                                                             short_darts_chunks):
     # The orchestration, with the cell table's 2 x 1000-step training replaced by a stand-in
     # (the judge itself is what `dimo evaluate` and the table run).
     from dimo import cell_table
@@ -240,4 +249,4 @@ def test_compare_runs_every_entry_judges_each_cell_once_and_writes_its_files(smo
     assert "already holds a comparison" in run_error(capsys, args)  # nothing overwritten
     assert "unknown" in run_error(capsys, args[:-2] + ["--methods", "random,nas"])
     assert "--budget must be positive" in run_error(capsys, ["compare", "--workdir", str(smoke_workdir),
-                                                          "--dataset", "digits", "--budget", "0"])
+                                                             "--dataset", "digits", "--budget", "0"])

@@ -43,7 +43,7 @@ def test_search_baselines_select_then_report_the_test_split(capsys, monkeypatch,
 def test_discrete_search_methods_run_end_to_end(capsys, method):
     # 3 steps a candidate: the program random search's test compiles (hyperband adds 1 step).
     result = run_json(capsys, ["search", "--method", method, "--dataset", "digits", "--steps", "6",
-                            "--candidates", "2", "--evaluate_steps", "0"])
+                               "--candidates", "2", "--evaluate_steps", "0"])
     assert result["method"] == method and search_space.Genotype.from_string(result["genotype"]).connected
     assert result["candidates"] and result["curve"]["seconds"]
     assert result["genotype"] in [c["genotype"] for c in result["candidates"]]

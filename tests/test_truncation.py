@@ -31,6 +31,10 @@ def test_persistent_meta_training_carries_networks_and_resumes_exactly(tmp_path)
     config = smoke.get_config()  # K = 3 inner steps, 4 task slots
     config.inner.lifetime = 6  # each network lives 2 meta-steps
     config.meta.update(steps=4, checkpoint_every=2)
+    # A fault scheduled past the run's end never fires (every injection is then an identity)
+    # but compiles the fault hook in: this is the meta-step program the numerical-fault tests
+    # compile (persistent states, hook in), one supernet meta-step compile fewer.
+    config.debug.inject_faults = "1000:batch"
     meta_train.run(config, tmp_path / "whole", progress=False)
     whole = _records(tmp_path / "whole")
     ages = [[t["age"] for t in r["tasks"]] for r in whole]
