@@ -26,7 +26,7 @@ from dimo.cost import network_cost
 from dimo.learned_optimizer import LOptConfig
 from dimo.supernet import Supernet
 from dimo.teacher_loss import TeacherConfig
-from dimo.unroll import InnerConfig, InnerLoop, Recipe, init_inner_state, make_task
+from dimo.unroll import InnerConfig, InnerLoop, Recipe, all_finite, init_inner_state, make_task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,11 +51,8 @@ class TrainSetup:
 CALIBRATION_EXAMPLES = 5000
 
 
-@jax.jit
-def _all_finite(tree) -> jax.Array:
-    """Whether every entry of ``tree`` is finite: one program per tree structure, where a
-    check leaf by leaf in Python compiled two small programs per distinct leaf shape."""
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
+# Jitted once: a check leaf by leaf in Python compiled two one-op programs per leaf shape.
+_all_finite = jax.jit(all_finite)
 
 
 @functools.partial(jax.jit, static_argnums=0)

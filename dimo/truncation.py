@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dimo.unroll import Recipe, Task, default_recipe
+from dimo.unroll import Recipe, Task, all_finite, default_recipe
 from datasets_meta.samplers import make_split
 
 
@@ -70,8 +70,7 @@ def keep_if_finite(state, start):
     run stops for too many bad steps in a row. Keeping the segment's starting state instead
     (a fresh init where the slot restarted) leaves the slot on its task and schedule.
     """
-    inexact = [x for x in jax.tree.leaves(state) if jnp.issubdtype(x.dtype, jnp.inexact)]
-    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in inexact]))
+    finite = all_finite(state)
     return jax.tree.map(lambda a, b: jnp.where(finite, a, b), state, start)
 
 

@@ -129,6 +129,13 @@ class InnerState:
     key: jax.Array
 
 
+def all_finite(tree) -> jax.Array:
+    """Whether every floating-point entry of ``tree`` is finite (PRNG keys and integer
+    counters are skipped); one reduction, so jitted it is one program per tree structure."""
+    inexact = [x for x in jax.tree.leaves(tree) if jnp.issubdtype(x.dtype, jnp.inexact)]
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in inexact]))
+
+
 # Jitted, as ``init_inner_state``: run op by op, flax's initialisers cost seconds of tiny
 # compiles and dispatches.
 @functools.partial(jax.jit, static_argnums=1)
