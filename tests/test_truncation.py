@@ -4,10 +4,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+from persistent_smoke import persistent_smoke
 
 from dimo import meta_train, truncation
 from dimo import workdir as wd
-from dimo.configs import smoke
 
 
 def test_slots_restart_staggered_and_keep_their_task_until_then():
@@ -28,8 +28,7 @@ def _records(workdir):
 
 
 def test_persistent_meta_training_carries_networks_and_resumes_exactly(tmp_path):
-    config = smoke.get_config()  # K = 3 inner steps, 4 task slots
-    config.inner.lifetime = 6  # each network lives 2 meta-steps
+    config = persistent_smoke()  # K = 3 inner steps, 4 task slots, each network lives 2 meta-steps
     config.meta.update(steps=4, checkpoint_every=2)
     # A fault scheduled past the run's end never fires (every injection is then an identity)
     # but compiles the fault hook in: this is the meta-step program the numerical-fault tests

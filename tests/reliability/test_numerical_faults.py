@@ -14,8 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
+from persistent_smoke import persistent_smoke
 
-from dimo.configs import smoke
 from dimo import faults, meta_train
 
 
@@ -27,14 +27,8 @@ def _checkpoint(workdir, step):
     return ocp.StandardCheckpointer().restore((workdir / "checkpoints" / str(step) / "default").absolute())
 
 
-def _persistent_smoke():
-    config = smoke.get_config()  # K = 3 inner steps, 4 task slots
-    config.inner.lifetime = 6  # each network lives 2 meta-steps, slots restarting in turn
-    return config
-
-
 def test_each_fault_site_is_skipped_counted_and_survived_then_a_run_of_them_stops(tmp_path):
-    config = _persistent_smoke()
+    config = persistent_smoke()
     config.meta.update(steps=10, max_consecutive_bad=3, checkpoint_every=6)  # saves 1, 6, the stop
     # One fault of each kind with good steps between, then three in a row.
     config.debug.inject_faults = "2:inner_gradient,3:batch,5:optimizer_output,7-9:inner_gradient"
@@ -68,7 +62,7 @@ def test_fault_schedule_is_validated():
 
 
 def test_after_a_stop_for_bad_steps_resume_goes_on(tmp_path):
-    config = _persistent_smoke()
+    config = persistent_smoke()
     config.meta.update(steps=4, max_consecutive_bad=2, checkpoint_every=100)
     config.debug.inject_faults = "2-3:batch"
     with pytest.raises(meta_train.TrainingError, match="--resume"):
