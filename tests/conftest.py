@@ -3,12 +3,21 @@ import os
 # Must precede importing jax. Several virtual CPU devices, so the sharded paths are exercised.
 # Backend optimisation level 0: tests run few steps but compile many programs, and on 2 CPU
 # cores this cuts a supernet meta-gradient's compile from ~50 s to ~29 s (its run goes from
-# 1.4 s to 3.2 s). Production runs keep XLA's default.
+# 1.4 s to 3.2 s). XLA:CPU's older fusion code generator, with its concurrency-optimised
+# scheduler off, compiles faster still and runs no slower: the smoke meta-training run from
+# an empty compilation cache had `timing.compile_s` 39.5 and 41.6 s with these flags against
+# 47.1 and 45.0 s without the last two, median step 0.50 s against 0.60 s (2026-11-30, JAX
+# 0.10.2; `bash benchmarks/test_xla_flags.sh`). Production runs keep XLA's defaults.
 _flags = os.environ.get("XLA_FLAGS", "")
-if "xla_force_host_platform_device_count" not in _flags:
-    _flags += " --xla_force_host_platform_device_count=4"
-if "xla_backend_optimization_level" not in _flags:
-    _flags += " --xla_backend_optimization_level=0"
+_test_flags = {
+    "xla_force_host_platform_device_count": "4",
+    "xla_backend_optimization_level": "0",
+    "xla_cpu_use_fusion_emitters": "false",
+    "xla_cpu_enable_concurrency_optimized_scheduler": "false",
+}
+for _name, _value in _test_flags.items():
+    if _name not in _flags:
+        _flags += f" --{_name}={_value}"
 os.environ["XLA_FLAGS"] = _flags.strip()
 
 from dimo import runtime  # noqa: E402
@@ -45,11 +54,24 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def smoke_workdir(tmp_path_factory):
-    """A finished smoke-config meta-training run (digits), shared by the tests that use one."""
+def smoke_workdir(tmp_path_factory, worker_id):
+    """A finished smoke-config meta-training run (digits), shared by the tests that use one.
+
+    One run for the whole session, not one per xdist worker (pytest-xdist's recipe for a
+    session fixture: the first worker to ask runs it under a file lock, the others read its
+    workdir); the tests only read it.
+    """
+    from filelock import FileLock
+
     from dimo.configs import smoke
     from dimo import meta_train
 
-    workdir = tmp_path_factory.mktemp("smoke_run")
-    meta_train.run(smoke.get_config(), workdir, overwrite=True, progress=False)
-    return workdir
+    if worker_id == "master":  # not under xdist
+        shared = tmp_path_factory.mktemp("smoke_run")
+        meta_train.run(smoke.get_config(), shared, overwrite=True, progress=False)
+        return shared
+    shared = tmp_path_factory.getbasetemp().parent / "smoke_run"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "summary.json").is_file():
+            meta_train.run(smoke.get_config(), shared, overwrite=True, progress=False)
+    return shared

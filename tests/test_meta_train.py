@@ -40,7 +40,10 @@ def _steps(setup, num_devices, count, system=None, ema_decay=0.0):
     config, _, smoke_system, outer, batches = setup
     system = system or smoke_system
     mesh = meta_train.make_mesh(num_devices)
-    step_fn = meta_train.make_meta_step(system, outer, mesh, seed=0, ema_decay=ema_decay)
+    # The program meta_train.run memoises: this worker's in-process smoke runs (same system,
+    # rates, seed, four devices) reuse its trace instead of tracing the meta-step again.
+    step_fn = meta_train.cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
+                                          0, ema_decay)
     state = jax.device_put(meta_state.init_state(system, outer, 0, ema=ema_decay > 0),
                            jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
     states, out = [state], []
