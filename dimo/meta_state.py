@@ -92,7 +92,13 @@ def outer_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransfor
     """The run's meta-optimizer, from its config (``dimo.unroll.meta_optimizer``)."""
     from dimo.unroll import meta_optimizer
 
-    return meta_optimizer(config.meta.learning_rate, config.meta.clip_norm, group_rates=group_rates_of(config))
+    return meta_optimizer(config.meta.learning_rate, config.meta.clip_norm, group_rates=group_rates_of(config),
+                          decay_steps=lr_decay_steps_of(config))
+
+
+def lr_decay_steps_of(config: ml_collections.ConfigDict) -> int:
+    """The run's ``meta.lr_decay_steps``; 0 (constant rates) for configs written before it existed."""
+    return int(config.meta.get("lr_decay_steps", 0))
 
 
 def init_state(system: system_lib.System, outer: optax.GradientTransformation, seed: int,

@@ -33,7 +33,7 @@ from dimo import faults, relaxations, run_guards, task_sampler, truncation
 from dimo import system as system_lib
 from dimo import workdir as wd
 from dimo.meta_state import (AXIS, MetaState, checkpoint_tree, ema_decay_of, from_checkpoint_tree, group_rates_of,
-                             META_GROUPS, init_state, outer_optimizer, place, population_size)
+                             lr_decay_steps_of, META_GROUPS, init_state, outer_optimizer, place, population_size)
 from dimo.support_sets import PROPOSAL_SHOTS, propose_for
 from dimo.unroll import meta_optimizer
 
@@ -112,11 +112,12 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
 
 @functools.lru_cache(maxsize=4)
 def cached_meta_step(system: system_lib.System, learning_rate: float, clip_norm: float,
-                     mesh: jax.sharding.Mesh, seed: int, ema_decay: float = 0.0, group_rates: tuple = ()):
+                     mesh: jax.sharding.Mesh, seed: int, ema_decay: float = 0.0, group_rates: tuple = (),
+                     decay_steps: int = 0):
     """``make_meta_step`` memoised on its static inputs: a second run in the same process
     (a resume, a test) reuses the traced and compiled program instead of tracing again."""
-    return make_meta_step(system, meta_optimizer(learning_rate, clip_norm, group_rates=group_rates), mesh, seed,
-                          ema_decay)
+    outer = meta_optimizer(learning_rate, clip_norm, group_rates=group_rates, decay_steps=decay_steps)
+    return make_meta_step(system, outer, mesh, seed, ema_decay)
 
 
 def _parses(parse, config) -> bool:
@@ -134,6 +135,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
         ("meta.learning_rate", config.meta.learning_rate > 0, "positive"),
         ("meta.clip_norm", config.meta.clip_norm > 0, "positive"),
         ("meta.ema_decay", 0 <= ema_decay_of(config) < 1, "in [0, 1)"),
+        ("meta.lr_decay_steps", lr_decay_steps_of(config) >= 0, "0 (constant rates) or more"),
         ("meta.group_learning_rates", _parses(group_rates_of, config),
          f"GROUP:RATE,... with GROUP among {', '.join(META_GROUPS)} and positive rates"),
         ("meta.checkpoint_every", config.meta.checkpoint_every >= 1, "at least 1"),
@@ -223,7 +225,7 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
     start = int(state.step)
     log = wd.MetricsLog(workdir / "metrics.jsonl", keep_through_step=start if resume else None)
     meta_step = cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
-                                 config.seed, ema_decay_of(config), group_rates_of(config))
+                                 config.seed, ema_decay_of(config), group_rates_of(config), lr_decay_steps_of(config))
     task_args = dict(seed=config.seed, tasks_per_step=config.meta.tasks_per_step,
                      classes_per_task=config.task.classes_per_task, per_class=config.task.per_class,
                      support_shots=config.task.support_shots)

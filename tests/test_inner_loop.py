@@ -149,6 +149,18 @@ def test_meta_optimizer_gives_named_groups_their_own_rates():
     np.testing.assert_allclose(updates["teacher"], -1e-3, rtol=1e-4)
 
 
+def test_meta_optimizer_decays_every_rate_along_a_cosine():
+    params = {"decoder": jnp.zeros(2), "optimizer": jnp.zeros(2)}
+    opt = meta_optimizer(learning_rate=1e-3, clip_norm=10.0, group_rates=(("optimizer", 1e-2),), decay_steps=4)
+    state, moves = opt.init(params), []
+    for _ in range(5):  # a constant gradient: Adam's step is then its rate at every step
+        updates, state = opt.update(jax.tree.map(lambda p: p + 0.5, params), state, params)
+        moves.append({k: float(v[0]) for k, v in updates.items()})
+    cosine = [0.5 * (1 + np.cos(np.pi * t / 4)) for t in range(5)]  # 1, ..., 0 at step 4
+    np.testing.assert_allclose([m["decoder"] for m in moves], [-1e-3 * c for c in cosine], rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose([m["optimizer"] for m in moves], [-1e-2 * c for c in cosine], rtol=1e-4, atol=1e-9)
+
+
 @pytest.mark.skipif(not DATA_DIR or not Path(DATA_DIR, "mnist").is_dir(), reason="needs DIMO_DATA_DIR")
 # The learned optimizer only: optax's SGD and Adam on the same loop are compared in the
 # benchmarks and by `dimo ablate` (each would be one more 20 s compile here).

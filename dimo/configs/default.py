@@ -44,6 +44,8 @@ def get_config() -> ml_collections.ConfigDict:
         # learning_rate); groups: decoder, embedding, optimizer, teacher.
         group_learning_rates="",
         clip_norm=1.0,
+        # Meta-steps over which every rate decays to 0 along a cosine; 0: constant rates.
+        lr_decay_steps=0,
         dataset_weights="",  # e.g. "mnist:2,cifar10:1"; empty = uniform
         num_devices=0,  # 0 = all available
         checkpoint_every=20,
