@@ -33,17 +33,18 @@ import pytest  # noqa: E402
 
 # pytest-xdist hands a free worker the next test file in collection order (`--dist loadfile
 # --no-loadscope-reorder`, pyproject.toml), so files are collected slowest first: greedy
-# longest-first scheduling keeps the two workers' ends close, and the slowest file, the
-# first to train the smoke run, has the meta-step in the persistent compilation cache
-# before the other worker's first smoke-run file starts. Slowest first by `--durations=0`
-# from an empty cache on the 2-core development machine (2026-11-30); an unlisted file
-# runs after these, and a wrong guess costs balance, not correctness.
+# longest-first scheduling keeps the two workers' ends close. Slowest first by
+# `--durations=0` from an empty cache on the 2-core development machine (2026-11-30); an
+# unlisted file runs after these, and a wrong guess costs balance, not correctness.
+# test_truncation shares the numerical-fault tests' program and comes late so as to find it
+# in the persistent cache rather than compile it beside them.
 SLOWEST_FIRST = [
-    "test_cli.py", "test_cli_search.py", "test_inner_loop.py", "reliability/test_numerical_faults.py",
-    "test_meta_train.py", "test_truncation.py", "reliability/test_crash_safety.py", "test_supernet.py",
-    "reliability/test_disk_full.py", "reliability/test_unwritable_places.py", "reliability/test_bad_input.py",
-    "test_gradient_search.py", "reliability/test_shared_workdir.py", "test_honest_evaluation.py",
-    "test_learned_optimizer.py", "test_datasets_real.py", "test_relaxations.py",
+    "test_cli.py", "test_cli_search.py", "test_inner_loop.py", "test_meta_train.py",
+    "reliability/test_numerical_faults.py", "reliability/test_crash_safety.py", "test_supernet.py",
+    "reliability/test_shared_workdir.py", "reliability/test_disk_full.py", "test_gradient_search.py",
+    "test_datasets_real.py", "reliability/test_bad_input.py", "test_truncation.py",
+    "reliability/test_unwritable_places.py", "test_relaxations.py", "test_honest_evaluation.py",
+    "test_learned_optimizer.py",
 ]
 
 
