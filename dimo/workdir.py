@@ -31,6 +31,9 @@ from dimo.workdir_lock import LOCK_NAME, WorkdirLock
 RESUMABLE_KEYS = ("meta.steps", "meta.checkpoint_every", "meta.max_consecutive_bad",
                   "meta.learning_rate", "meta.clip_norm", "meta.num_devices", "inner.learning_rate",
                   "debug.inject_faults")
+# Keys added after runs were written, with the value that means what those runs did: a config
+# written before a key existed resumes as if it held that value.
+ADDED_KEYS = {"meta.ema_decay": 0.0, "meta.group_learning_rates": "", "meta.lr_decay_steps": 0}
 
 
 class WorkdirError(ValueError):
@@ -71,6 +74,7 @@ def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> 
         if not saved.is_file():
             raise WorkdirError(f"{workdir} has no config.json to resume; start without --resume")
         old, new = flatten(json.loads(saved.read_text())), flatten(json.loads(json.dumps(config_dict)))
+        old = {**{k: v for k, v in ADDED_KEYS.items() if k in new}, **old}
         differ = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         changed = {k: (old.get(k), new.get(k)) for k in differ if k in RESUMABLE_KEYS}
         differ = [k for k in differ if k not in RESUMABLE_KEYS]

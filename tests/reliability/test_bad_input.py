@@ -61,6 +61,15 @@ def test_resume_accepts_step_size_changes_but_not_shape_changes(tmp_path):
         wd.prepare(tmp_path, {**lower, "model": {"channels": 8}}, resume=True, overwrite=False)
 
 
+def test_a_run_written_before_a_key_existed_resumes_with_its_off_value_only(tmp_path):
+    old = {"meta": {"steps": 4}, "model": {"channels": 4}}  # before meta.lr_decay_steps existed
+    wd.prepare(tmp_path, old, resume=False, overwrite=False)
+    with pytest.raises(wd.WorkdirError, match=r"meta.lr_decay_steps: 0 -> 100"):
+        wd.prepare(tmp_path, {**old, "meta": {"steps": 4, "lr_decay_steps": 100}}, resume=True, overwrite=False)
+    assert wd.prepare(tmp_path, {**old, "meta": {"steps": 4, "lr_decay_steps": 0}}, resume=True,
+                      overwrite=False) == {}
+
+
 def _cli_error(capsys, argv) -> str:
     assert cli.main(argv) == 2
     return _one_line(capsys.readouterr().err)
