@@ -59,9 +59,11 @@ def make_mesh(num_devices: int = 0) -> jax.sharding.Mesh:
 
 
 def make_meta_step(system: system_lib.System, outer: optax.GradientTransformation,
-                   mesh: jax.sharding.Mesh, seed: int, ema_decay: float = 0.0):
-    """The jitted ``meta_step(state, tasks, support_images, support_labels, weights)``; with a
-    state that carries ``ema``, the average moves by ``1 - ema_decay`` toward the new params."""
+                   mesh: jax.sharding.Mesh, ema_decay: float = 0.0):
+    """The jitted ``meta_step(state, tasks, support_images, support_labels, weights, seed)``;
+    with a state that carries ``ema``, the average moves by ``1 - ema_decay`` toward the new
+    params. The seed is an argument, not a constant of the program, so that runs that differ
+    only in their seed share one compiled program."""
 
     life = truncation.meta_steps_per_life(system.loop.cfg.lifetime, system.loop.cfg.steps)
 
@@ -89,7 +91,7 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
         out_specs=(P(), P(), P(AXIS), P(AXIS)), check_vma=False)
 
     @jax.jit
-    def meta_step(state: MetaState, tasks, support_images, support_labels, weights):
+    def meta_step(state: MetaState, tasks, support_images, support_labels, weights, seed):
         step_key = jax.random.fold_in(jax.random.key(seed), state.step)
         slots = weights.shape[0]
         keys = jax.vmap(lambda i: jax.random.fold_in(step_key, i))(jnp.arange(slots))
@@ -112,12 +114,12 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
 
 @functools.lru_cache(maxsize=4)
 def cached_meta_step(system: system_lib.System, learning_rate: float, clip_norm: float,
-                     mesh: jax.sharding.Mesh, seed: int, ema_decay: float = 0.0, group_rates: tuple = (),
+                     mesh: jax.sharding.Mesh, ema_decay: float = 0.0, group_rates: tuple = (),
                      decay_steps: int = 0):
     """``make_meta_step`` memoised on its static inputs: a second run in the same process
     (a resume, a test) reuses the traced and compiled program instead of tracing again."""
     outer = meta_optimizer(learning_rate, clip_norm, group_rates=group_rates, decay_steps=decay_steps)
-    return make_meta_step(system, outer, mesh, seed, ema_decay)
+    return make_meta_step(system, outer, mesh, ema_decay)
 
 
 def _parses(parse, config) -> bool:
@@ -222,10 +224,11 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
     # On the mesh from the start, as meta_step returns it: otherwise the first
     # call (single-device input) and the second (mesh-replicated input) compile twice.
     state = place(state, mesh)
+    seed = np.int32(config.seed)  # the program's argument, as jax.random.key reads a Python int
     start = int(state.step)
     log = wd.MetricsLog(workdir / "metrics.jsonl", keep_through_step=start if resume else None)
     meta_step = cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
-                                 config.seed, ema_decay_of(config), group_rates_of(config), lr_decay_steps_of(config))
+                                 ema_decay_of(config), group_rates_of(config), lr_decay_steps_of(config))
     task_args = dict(seed=config.seed, tasks_per_step=config.meta.tasks_per_step,
                      classes_per_task=config.task.classes_per_task, per_class=config.task.per_class,
                      support_shots=config.task.support_shots)
@@ -238,7 +241,7 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
             draw_steps = truncation.task_steps(step, config.meta.tasks_per_step, life) if life else None
             batch = task_sampler.sample_tasks(datasets, weights, step=step, draw_steps=draw_steps,
                                               fault=fault_schedule.get(step + 1, 0), **task_args)
-            args = (state, batch.tasks, batch.support_images, batch.support_labels, batch.weights)
+            args = (state, batch.tasks, batch.support_images, batch.support_labels, batch.weights, seed)
             if not step_seconds:
                 # Compiled ahead of time so that compile and run are timed apart; every later
                 # batch has the same shapes, so this one program serves the whole run.

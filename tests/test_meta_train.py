@@ -43,13 +43,13 @@ def _steps(setup, num_devices, count, system=None, ema_decay=0.0):
     # The program meta_train.run memoises: this worker's in-process smoke runs (same system,
     # rates, seed, four devices) reuse its trace instead of tracing the meta-step again.
     step_fn = meta_train.cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
-                                          0, ema_decay)
+                                          ema_decay)
     state = jax.device_put(meta_state.init_state(system, outer, 0, ema=ema_decay > 0),
                            jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
     states, out = [state], []
     for batch in batches[:count]:
         state, metrics = step_fn(state, batch.tasks, batch.support_images, batch.support_labels,
-                                 batch.weights)
+                                 batch.weights, np.int32(0))
         states.append(state)
         out.append(metrics)
     return states, out, step_fn
@@ -77,9 +77,15 @@ def four_device_steps(setup):
     return _steps(setup, 4, 2)
 
 
-def test_two_meta_steps_give_every_group_a_finite_nonzero_gradient(four_device_steps):
-    _, metrics, step_fn = four_device_steps
+def test_two_meta_steps_give_every_group_a_finite_nonzero_gradient(setup, four_device_steps):
+    states, metrics, step_fn = four_device_steps
     assert step_fn._cache_size() == 1  # the second step did not recompile
+    # The seed is an argument of the program: another seed draws other inner keys, same program.
+    batch = setup[4][0]
+    _, other_seed = step_fn(states[0], batch.tasks, batch.support_images, batch.support_labels,
+                            batch.weights, np.int32(1))
+    assert step_fn._cache_size() == 1
+    assert float(other_seed["meta_loss"]) != float(metrics[0]["meta_loss"])
     for m in metrics:
         assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(m["grads"]))
         assert np.isfinite(float(m["meta_loss"])) and not bool(m["skipped"])
