@@ -19,7 +19,6 @@ from benchmarks.common import compile_timed, median_seconds, phase, point_main
 
 def measure(num_devices: int, reps: int = 3, tasks: int = 4, datasets: str = "digits") -> dict:
     import jax
-    import numpy as np
 
     from dimo.configs import default
     from datasets_meta import load
@@ -43,7 +42,7 @@ def measure(num_devices: int, reps: int = 3, tasks: int = 4, datasets: str = "di
             classes_per_task=config.task.classes_per_task, per_class=config.task.per_class,
             support_shots=config.task.support_shots)
         args = (state, batch.tasks, batch.support_images, batch.support_labels, batch.weights,
-                np.int32(config.seed))
+                meta_train.seed_key_data(config.seed))
         step, compile_s = compile_timed(meta_train.make_meta_step(system, outer, mesh), *args)
     with phase("measure"):
         first_loss = float(step(*args)[1]["meta_loss"])  # the warm-up call

@@ -11,13 +11,12 @@ its summary.json) and first meta-losses. Before the seed became an argument of t
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
 
 def main() -> None:
-    import os
-
     scratch = tempfile.mkdtemp()
     os.environ["DIMO_CACHE_DIR"] = str(Path(scratch) / "cache")
     from dimo import meta_train, runtime

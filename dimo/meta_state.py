@@ -21,6 +21,7 @@ from jax.sharding import PartitionSpec as P
 
 from dimo import system as system_lib
 from dimo import truncation
+from dimo.workdir import ADDED_KEYS
 
 AXIS = "tasks"  # the mesh axis tasks are spread over
 
@@ -64,7 +65,7 @@ def population_size(config: ml_collections.ConfigDict) -> int:
 
 def ema_decay_of(config: ml_collections.ConfigDict) -> float:
     """The run's ``meta.ema_decay``; 0 (no average) for configs written before it existed."""
-    return float(config.meta.get("ema_decay", 0.0))
+    return float(config.meta.get("ema_decay", ADDED_KEYS["meta.ema_decay"]))
 
 
 META_GROUPS = ("decoder", "embedding", "optimizer", "teacher")
@@ -73,7 +74,7 @@ META_GROUPS = ("decoder", "embedding", "optimizer", "teacher")
 def group_rates_of(config: ml_collections.ConfigDict) -> tuple[tuple[str, float], ...]:
     """``meta.group_learning_rates`` ("optimizer:1e-2,teacher:1e-2") as sorted pairs; empty
     (one rate for all) for configs written before it existed."""
-    spec = config.meta.get("group_learning_rates", "")
+    spec = config.meta.get("group_learning_rates", ADDED_KEYS["meta.group_learning_rates"])
     pairs = {}
     for item in filter(None, (x.strip() for x in spec.split(","))):
         group, _, rate = item.partition(":")
@@ -98,7 +99,7 @@ def outer_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransfor
 
 def lr_decay_steps_of(config: ml_collections.ConfigDict) -> int:
     """The run's ``meta.lr_decay_steps``; 0 (constant rates) for configs written before it existed."""
-    return int(config.meta.get("lr_decay_steps", 0))
+    return int(config.meta.get("lr_decay_steps", ADDED_KEYS["meta.lr_decay_steps"]))
 
 
 def init_state(system: system_lib.System, outer: optax.GradientTransformation, seed: int,

@@ -60,10 +60,10 @@ def make_mesh(num_devices: int = 0) -> jax.sharding.Mesh:
 
 def make_meta_step(system: system_lib.System, outer: optax.GradientTransformation,
                    mesh: jax.sharding.Mesh, ema_decay: float = 0.0):
-    """The jitted ``meta_step(state, tasks, support_images, support_labels, weights, seed)``;
-    with a state that carries ``ema``, the average moves by ``1 - ema_decay`` toward the new
-    params. The seed is an argument, not a constant of the program, so that runs that differ
-    only in their seed share one compiled program."""
+    """The jitted ``meta_step(state, tasks, support_images, support_labels, weights, seed_key)``
+    (``seed_key``: ``seed_key_data(config.seed)``); with a state that carries ``ema``, the
+    average moves by ``1 - ema_decay`` toward the new params. The seed is an argument, not a
+    constant of the program, so that runs that differ only in their seed share one program."""
 
     life = truncation.meta_steps_per_life(system.loop.cfg.lifetime, system.loop.cfg.steps)
 
@@ -91,8 +91,8 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
         out_specs=(P(), P(), P(AXIS), P(AXIS)), check_vma=False)
 
     @jax.jit
-    def meta_step(state: MetaState, tasks, support_images, support_labels, weights, seed):
-        step_key = jax.random.fold_in(jax.random.key(seed), state.step)
+    def meta_step(state: MetaState, tasks, support_images, support_labels, weights, seed_key):
+        step_key = jax.random.fold_in(jax.random.wrap_key_data(seed_key), state.step)
         slots = weights.shape[0]
         keys = jax.vmap(lambda i: jax.random.fold_in(step_key, i))(jnp.arange(slots))
         restart = truncation.fresh(state.step, slots, life) if life else jnp.zeros(slots, bool)
@@ -110,6 +110,11 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
         return MetaState(params, opt_state, state.step + 1, inner, ema), metrics
 
     return meta_step
+
+
+def seed_key_data(seed: int) -> np.ndarray:
+    """The run's PRNG key as host data, the meta-step's ``seed_key`` argument (any int seed)."""
+    return np.asarray(jax.random.key_data(jax.random.key(seed)))
 
 
 @functools.lru_cache(maxsize=4)
@@ -224,7 +229,7 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
     # On the mesh from the start, as meta_step returns it: otherwise the first
     # call (single-device input) and the second (mesh-replicated input) compile twice.
     state = place(state, mesh)
-    seed = np.int32(config.seed)  # the program's argument, as jax.random.key reads a Python int
+    seed_key = seed_key_data(config.seed)
     start = int(state.step)
     log = wd.MetricsLog(workdir / "metrics.jsonl", keep_through_step=start if resume else None)
     meta_step = cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
@@ -241,7 +246,7 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
             draw_steps = truncation.task_steps(step, config.meta.tasks_per_step, life) if life else None
             batch = task_sampler.sample_tasks(datasets, weights, step=step, draw_steps=draw_steps,
                                               fault=fault_schedule.get(step + 1, 0), **task_args)
-            args = (state, batch.tasks, batch.support_images, batch.support_labels, batch.weights, seed)
+            args = (state, batch.tasks, batch.support_images, batch.support_labels, batch.weights, seed_key)
             if not step_seconds:
                 # Compiled ahead of time so that compile and run are timed apart; every later
                 # batch has the same shapes, so this one program serves the whole run.

@@ -32,7 +32,7 @@ RESUMABLE_KEYS = ("meta.steps", "meta.checkpoint_every", "meta.max_consecutive_b
                   "meta.learning_rate", "meta.clip_norm", "meta.num_devices", "inner.learning_rate",
                   "debug.inject_faults")
 # Keys added after runs were written, with the value that means what those runs did: a config
-# written before a key existed resumes as if it held that value.
+# written before a key existed resumes, and loads (dimo.meta_state's ``*_of``), as if it held it.
 ADDED_KEYS = {"meta.ema_decay": 0.0, "meta.group_learning_rates": "", "meta.lr_decay_steps": 0}
 
 

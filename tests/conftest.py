@@ -7,7 +7,7 @@ import os
 # scheduler off, compiles faster still and runs no slower: the smoke meta-training run from
 # an empty compilation cache had `timing.compile_s` 39.5 and 41.6 s with these flags against
 # 47.1 and 45.0 s without the last two, median step 0.50 s against 0.60 s (2026-11-30, JAX
-# 0.10.2; `bash benchmarks/test_xla_flags.sh`). Production runs keep XLA's defaults.
+# 0.10.2; `bash benchmarks/xla_flags_for_tests.sh`). Production runs keep XLA's defaults.
 _flags = os.environ.get("XLA_FLAGS", "")
 _test_flags = {
     "xla_force_host_platform_device_count": "4",
@@ -67,11 +67,10 @@ def smoke_workdir(tmp_path_factory, worker_id):
     from dimo.configs import smoke
     from dimo import meta_train
 
-    if worker_id == "master":  # not under xdist
-        shared = tmp_path_factory.mktemp("smoke_run")
-        meta_train.run(smoke.get_config(), shared, overwrite=True, progress=False)
-        return shared
-    shared = tmp_path_factory.getbasetemp().parent / "smoke_run"
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # under xdist: the workers' common parent
+        root = root.parent
+    shared = root / "smoke_run"
     with FileLock(f"{shared}.lock"):
         if not (shared / "summary.json").is_file():
             meta_train.run(smoke.get_config(), shared, overwrite=True, progress=False)

@@ -41,7 +41,7 @@ def _steps(setup, num_devices, count, system=None, ema_decay=0.0):
     system = system or smoke_system
     mesh = meta_train.make_mesh(num_devices)
     # The program meta_train.run memoises: this worker's in-process smoke runs (same system,
-    # rates, seed, four devices) reuse its trace instead of tracing the meta-step again.
+    # rates, four devices) reuse its trace instead of tracing the meta-step again.
     step_fn = meta_train.cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
                                           ema_decay)
     state = jax.device_put(meta_state.init_state(system, outer, 0, ema=ema_decay > 0),
@@ -49,7 +49,7 @@ def _steps(setup, num_devices, count, system=None, ema_decay=0.0):
     states, out = [state], []
     for batch in batches[:count]:
         state, metrics = step_fn(state, batch.tasks, batch.support_images, batch.support_labels,
-                                 batch.weights, np.int32(0))
+                                 batch.weights, meta_train.seed_key_data(0))
         states.append(state)
         out.append(metrics)
     return states, out, step_fn
@@ -83,7 +83,7 @@ def test_two_meta_steps_give_every_group_a_finite_nonzero_gradient(setup, four_d
     # The seed is an argument of the program: another seed draws other inner keys, same program.
     batch = setup[4][0]
     _, other_seed = step_fn(states[0], batch.tasks, batch.support_images, batch.support_labels,
-                            batch.weights, np.int32(1))
+                            batch.weights, meta_train.seed_key_data(1))
     assert step_fn._cache_size() == 1
     assert float(other_seed["meta_loss"]) != float(metrics[0]["meta_loss"])
     for m in metrics:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The XLA flags tests/conftest.py adds for the test suite, against the suite's older set:
 # the smoke meta-training run from an empty compilation cache, alternated, twice each.
-#   bash benchmarks/test_xla_flags.sh        (about 4 minutes here)
+#   bash benchmarks/xla_flags_for_tests.sh        (about 4 minutes here)
 # Prints each run's compile time (trace, lowering and XLA) and median meta-step time from
 # its summary.json.
 set -euo pipefail
