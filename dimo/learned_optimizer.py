@@ -60,6 +60,13 @@ class LOptConfig:
     # The direction the network corrects: "momentum" (SGD with momentum 0.9) or "adam".
     base: str = "momentum"
     max_step: float = 0.3  # no coordinate moves further than this in one step
+    # The horizon H the optimizer is meta-trained for (persistent states' lifetime), or 0.
+    # With H, the step count the time features see is clipped at H and one more feature,
+    # progress = min(step / H, 1), says how far training is: past H the optimizer acts as it
+    # learned to at the end of a life instead of extrapolating tanh(step / 1000) to values
+    # meta-training never showed it (the teacher's progress is clipped the same way). Off by
+    # default: on cifar10 it did worse than without (RESULTS.md, 2026-12-01).
+    progress_horizon: int = 0
 
     def __post_init__(self):
         if self.base not in _BASES:
@@ -67,7 +74,12 @@ class LOptConfig:
 
     @property
     def num_features(self) -> int:
-        return 2 + len(self.momentum_decays) + 1 + len(self.time_scales)
+        return 2 + len(self.momentum_decays) + 1 + self.num_shared_features
+
+    @property
+    def num_shared_features(self) -> int:
+        """Features every coordinate shares: the time features (and progress, with H)."""
+        return len(self.time_scales) + (1 if self.progress_horizon else 0)
 
 
 class _CoordinateNet(nn.Module):
@@ -125,6 +137,16 @@ def init_theta(key, cfg: LOptConfig) -> dict[str, Any]:
     net = _CoordinateNet(cfg.hidden_size)
     params = net.init(key, jnp.zeros((1, cfg.hidden_size)), jnp.zeros((1, cfg.num_features)))
     return {"net": params["params"], "log_lr": jnp.asarray(math.log(cfg.init_lr), jnp.float32)}
+
+
+def _time_features(step, cfg: LOptConfig):
+    """``tanh(step / s)`` for each time scale, and ``min(step / H, 1)`` with a progress horizon."""
+    if not cfg.progress_horizon:
+        return jnp.tanh(step / jnp.asarray(cfg.time_scales, step.dtype))
+    horizon = float(cfg.progress_horizon)
+    clipped = jnp.minimum(step, horizon)
+    return jnp.concatenate([jnp.tanh(clipped / jnp.asarray(cfg.time_scales, step.dtype)),
+                            (clipped / horizon)[None]])
 
 
 class LearnedOptimizerState(NamedTuple):
@@ -185,7 +207,7 @@ def learned_optimizer(theta, cfg: LOptConfig, lr_scale=1.0) -> optax.GradientTra
         inverse_rms = jax.lax.rsqrt(mean_square + _EPS).T[:, segments]
         coordinate_features = jnp.concatenate(
             [rows[:-1] * inverse_rms[:-1], jnp.clip(adam_direction, -10.0, 10.0)[None]])
-        time_features = jnp.tanh(step / jnp.asarray(cfg.time_scales, g.dtype))
+        time_features = _time_features(step, cfg)
         hidden, head_direction, head_scale = _coordinate_net_apply(
             theta["net"], state.hidden, coordinate_features, time_features)
 

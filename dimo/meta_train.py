@@ -29,17 +29,14 @@ from jax.sharding import PartitionSpec as P
 
 from datasets_meta import load
 from dimo import checkpoint_integrity as integrity
-from dimo import faults, relaxations, run_guards, task_sampler, truncation
+from dimo.config_checks import ConfigError, validate
+from dimo import faults, run_guards, task_sampler, truncation
 from dimo import system as system_lib
 from dimo import workdir as wd
 from dimo.meta_state import (AXIS, MetaState, checkpoint_tree, ema_decay_of, from_checkpoint_tree, group_rates_of,
-                             lr_decay_steps_of, META_GROUPS, init_state, outer_optimizer, place, population_size)
+                             lr_decay_steps_of, init_state, outer_optimizer, place, population_size)
 from dimo.support_sets import PROPOSAL_SHOTS, propose_for
 from dimo.unroll import meta_optimizer
-
-
-class ConfigError(ValueError):
-    """A config value that cannot work; the message names the key and the fix."""
 
 
 class TrainingError(RuntimeError):
@@ -125,48 +122,6 @@ def cached_meta_step(system: system_lib.System, learning_rate: float, clip_norm:
     (a resume, a test) reuses the traced and compiled program instead of tracing again."""
     outer = meta_optimizer(learning_rate, clip_norm, group_rates=group_rates, decay_steps=decay_steps)
     return make_meta_step(system, outer, mesh, ema_decay)
-
-
-def _parses(parse, config) -> bool:
-    try:
-        parse(config)
-    except ValueError:
-        return False
-    return True
-
-
-def validate(config: ml_collections.ConfigDict) -> None:
-    checks = [
-        ("meta.steps", config.meta.steps >= 1, "at least 1"),
-        ("meta.tasks_per_step", config.meta.tasks_per_step >= 1, "at least 1"),
-        ("meta.learning_rate", config.meta.learning_rate > 0, "positive"),
-        ("meta.clip_norm", config.meta.clip_norm > 0, "positive"),
-        ("meta.ema_decay", 0 <= ema_decay_of(config) < 1, "in [0, 1)"),
-        ("meta.lr_decay_steps", lr_decay_steps_of(config) >= 0, "0 (constant rates) or more"),
-        ("meta.group_learning_rates", _parses(group_rates_of, config),
-         f"GROUP:RATE,... with GROUP among {', '.join(META_GROUPS)} and positive rates"),
-        ("meta.checkpoint_every", config.meta.checkpoint_every >= 1, "at least 1"),
-        ("meta.max_consecutive_bad", config.meta.max_consecutive_bad >= 1, "at least 1"),
-        ("task.classes_per_task", config.task.classes_per_task >= 2, "at least 2"),
-        ("task.support_shots", 1 <= config.task.support_shots <= config.task.per_class,
-         f"between 1 and task.per_class ({config.task.per_class})"),
-        ("data.image_size", config.data.image_size >= 4 and config.data.image_size % 4 == 0,
-         "a positive multiple of 4"),
-        ("inner.learning_rate", config.inner.learning_rate > 0, "positive"),
-        ("inner.steps", config.inner.steps >= 1, "at least 1"),
-        ("decoder.temperature", config.decoder.temperature > 0, "positive"),
-        ("decoder.relaxation", config.decoder.get("relaxation", "softmax") in relaxations.RELAXATIONS,
-         f"one of {', '.join(relaxations.RELAXATIONS)}"),
-    ]
-    for key, ok, what in checks:
-        if not ok:
-            raise ConfigError(f"config value {key}={_get(config, key)!r} is invalid: it must be {what}")
-
-
-def _get(config, dotted):
-    for part in dotted.split("."):
-        config = config[part]
-    return config
 
 
 def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwrite: bool = False,

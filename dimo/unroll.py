@@ -34,6 +34,7 @@ import optax
 from datasets_meta.samplers import Split, fixed_size_split, normalize, sample_task_batch
 from dimo import faults
 from dimo import learned_optimizer as lopt
+from dimo import meta_objective as mo
 from dimo import search_space as ss
 from dimo import teacher_loss as tl
 
@@ -54,6 +55,8 @@ class InnerConfig:
     learning_rate: float = 0.1  # sgd/adam base rate; the learned optimizer has its own
     momentum: float = 0.9  # sgd only
     remat: bool = True
+    # What the validation batch after a truncation scores (dimo.meta_objective).
+    meta_loss: str = "ce"
     # Test-only NaN/Inf injection (dimo.faults). Static: off, the hook is not in the program.
     inject_faults: bool = False
     lopt: lopt.LOptConfig = lopt.LOptConfig()
@@ -70,6 +73,7 @@ class InnerConfig:
         if self.lifetime and (self.lifetime < self.steps or self.lifetime % self.steps):
             raise ValueError(f"inner.lifetime must be 0 or a multiple of inner.steps={self.steps}, "
                              f"got {self.lifetime}")
+        mo.meta_loss_fn(self.meta_loss)  # a clear error for an unknown name
         if self.learning_rate <= 0:
             raise ValueError(f"inner.learning_rate must be positive, got {self.learning_rate}")
 
@@ -219,11 +223,11 @@ class InnerLoop:
         return jax.lax.scan(lambda s, _: step(meta, recipe, task, s), state, None, length=num_steps)
 
     def evaluate(self, params, recipe: Recipe, task: Task, key, split: str = "val"):
-        """Cross-entropy and accuracy on one batch of ``val_batch_size`` from ``split``."""
+        """The meta-loss (``cfg.meta_loss``) and accuracy on one batch of ``val_batch_size`` from ``split``."""
         x, y = self.batch(key, getattr(task, split), task, self.cfg.val_batch_size)
         logits = self.model.apply({"params": params}, x.astype(recipe.arch_weights.dtype),
                                   recipe.arch_weights)
-        return tl.cross_entropy(logits, y), jnp.mean(jnp.argmax(logits, -1) == y)
+        return mo.meta_loss_fn(self.cfg.meta_loss)(logits, y), jnp.mean(jnp.argmax(logits, -1) == y)
 
     def segment_loss(self, meta, recipe: Recipe, task: Task, state: InnerState, num_steps: int, key):
         """Validation loss after ``num_steps`` more steps from ``state`` (a truncation).

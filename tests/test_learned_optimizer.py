@@ -103,7 +103,7 @@ def test_fused_network_equals_the_flax_module():
     leaves, treedef = jax.tree.flatten(theta)
     noise = jax.random.split(keys[1], len(leaves))
     theta = jax.tree.unflatten(treedef, [x + 0.3 * jax.random.normal(k, x.shape) for x, k in zip(leaves, noise)])
-    num_time = len(cfg.time_scales)
+    num_time = cfg.num_shared_features
     coordinate = jax.random.normal(keys[2], (cfg.num_features - num_time, 37))
     shared = jnp.array([0.1, 0.5, 0.9])[:num_time]
     hidden = jax.random.normal(keys[3], (cfg.hidden_size, 37))
@@ -113,3 +113,15 @@ def test_fused_network_equals_the_flax_module():
     np.testing.assert_allclose(got[0], expected[0].T, rtol=1e-5, atol=1e-6)
     for g, e in zip(got[1:], expected[1:]):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+def test_progress_horizon_freezes_the_time_features_past_the_horizon():
+    # Past H the optimizer sees the time features it saw at H (nothing beyond what
+    # meta-training showed it); before H they still move, progress among them.
+    cfg = lopt.LOptConfig(progress_horizon=20)
+    at = {t: np.asarray(lopt._time_features(jnp.float32(t), cfg)) for t in (5, 20, 45)}
+    np.testing.assert_array_equal(at[20], at[45])
+    assert at[5][-1] == 0.25 and at[20][-1] == 1.0
+    assert cfg.num_features == CFG.num_features + 1
+    # Without a horizon, the features are the plain time features and keep moving.
+    assert not np.allclose(lopt._time_features(jnp.float32(20), CFG), lopt._time_features(jnp.float32(45), CFG))
