@@ -7,6 +7,7 @@ import ml_collections
 
 from dimo import meta_objective, relaxations
 from dimo.meta_state import META_GROUPS, ema_decay_of, group_rates_of, lr_decay_steps_of
+from dimo.workdir import ADDED_KEYS
 
 
 class ConfigError(ValueError):
@@ -40,9 +41,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
          "a positive multiple of 4"),
         ("inner.learning_rate", config.inner.learning_rate > 0, "positive"),
         ("inner.steps", config.inner.steps >= 1, "at least 1"),
-        ("inner.meta_loss", config.inner.get("meta_loss", "ce") in meta_objective.META_LOSSES,
+        ("inner.meta_loss", config.inner.get("meta_loss", ADDED_KEYS["inner.meta_loss"]) in meta_objective.META_LOSSES,
          f"one of {', '.join(meta_objective.META_LOSSES)}"),
-        ("lopt.progress_horizon", config.lopt.get("progress_horizon", 0) >= 0,
+        ("lopt.progress_horizon", config.lopt.get("progress_horizon", ADDED_KEYS["lopt.progress_horizon"]) >= 0,
          "0 (no progress feature) or the horizon the optimizer trains for, e.g. inner.lifetime"),
         ("decoder.temperature", config.decoder.temperature > 0, "positive"),
         ("decoder.relaxation", config.decoder.get("relaxation", "softmax") in relaxations.RELAXATIONS,

@@ -29,10 +29,10 @@ from jax.sharding import PartitionSpec as P
 
 from datasets_meta import load
 from dimo import checkpoint_integrity as integrity
-from dimo.config_checks import ConfigError, validate
 from dimo import faults, run_guards, task_sampler, truncation
 from dimo import system as system_lib
 from dimo import workdir as wd
+from dimo.config_checks import ConfigError, validate
 from dimo.meta_state import (AXIS, MetaState, checkpoint_tree, ema_decay_of, from_checkpoint_tree, group_rates_of,
                              lr_decay_steps_of, init_state, outer_optimizer, place, population_size)
 from dimo.support_sets import PROPOSAL_SHOTS, propose_for

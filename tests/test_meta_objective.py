@@ -4,9 +4,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from toy_models import MixedLogReg
 
+from datasets_meta import load
 from dimo import meta_objective as mo
-from dimo.unroll import InnerConfig
+from dimo.unroll import InnerConfig, InnerLoop, Recipe, init_meta_params, make_task
 
 
 def _batch(seed=0, n=100, classes=5):
@@ -63,11 +65,6 @@ def test_unknown_meta_loss_is_refused():
 
 def test_meta_gradient_through_the_calibrated_loss_matches_finite_differences():
     # The whole chain (unroll, then the calibrated score of the validation batch), float64.
-    from toy_models import MixedLogReg
-
-    from datasets_meta import load
-    from dimo.unroll import InnerLoop, Recipe, init_meta_params, make_task
-
     with jax.enable_x64(True):
         task = make_task(load("digits", image_size=8, channels=1), classes=[0, 1, 2, 3, 4])
         loop = InnerLoop(MixedLogReg(5), InnerConfig(steps=3, batch_size=16, val_batch_size=64,
