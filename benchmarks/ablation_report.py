@@ -55,17 +55,25 @@ def rows(path: Path) -> list[str]:
     return out
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def ablation_files(argv, description: str) -> list[Path] | None:
+    """The command line's ablation files, or None after one error line if one is missing."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", type=Path)
-    args = parser.parse_args(argv)
-    for path in args.files:
-        if not path.is_file():
-            print(f"error: no ablation file {path}; write one with `dimo ablate ... --json > {path}`",
-                  file=sys.stderr)
-            return 2
+    files = parser.parse_args(argv).files
+    missing = next((path for path in files if not path.is_file()), None)
+    if missing is not None:
+        print(f"error: no ablation file {missing}; write one with `dimo ablate ... --json > {missing}`",
+              file=sys.stderr)
+        return None
+    return files
+
+
+def main(argv=None) -> int:
+    files = ablation_files(argv, __doc__)
+    if files is None:
+        return 2
     try:
-        lines = [line for path in args.files for line in rows(path)]
+        lines = [line for path in files for line in rows(path)]
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

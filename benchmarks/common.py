@@ -41,6 +41,7 @@ class Setup:
     remat: bool = True
     optimizer: str = "learned"
     loss: str = "teacher"
+    lopt: tuple = ()  # (name, value) pairs of LOptConfig fields, e.g. (("base", "adam"),)
 
 
 def build(setup: Setup):
@@ -48,6 +49,7 @@ def build(setup: Setup):
     import jax
 
     from datasets_meta import load
+    from dimo.learned_optimizer import LOptConfig
     from dimo.supernet import Supernet
     from dimo.unroll import (
         InnerConfig,
@@ -60,7 +62,8 @@ def build(setup: Setup):
     dataset = load(setup.dataset, image_size=setup.image_size)
     task = make_task(dataset, per_class=100)
     cfg = InnerConfig(steps=setup.steps, batch_size=setup.batch_size, val_batch_size=256,
-                      optimizer=setup.optimizer, loss=setup.loss, remat=setup.remat)
+                      optimizer=setup.optimizer, loss=setup.loss, remat=setup.remat,
+                      lopt=LOptConfig(**dict(setup.lopt)))
     loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage), cfg)
     return loop, init_meta_params(jax.random.key(0), cfg), default_recipe(), task
 

@@ -15,6 +15,10 @@ both on one machine.
 
     python -m benchmarks.inner_step '{"reps": 5}'
     python -m benchmarks.inner_step '{"reps": 5, "scan": false}'
+    python -m benchmarks.inner_step '{"reps": 5, "lopt": {"base": "adam", "init_lr": 0.003, "fixed_rate": true}}'
+
+``lopt`` sets the learned optimizer's fields (dimo.learned_optimizer.LOptConfig) for the
+learned rows, e.g. the ones a recipe config uses; by default LOptConfig's own defaults.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ from benchmarks.common import (
 COMBOS = (("sgd", "ce"), ("adam", "ce"), ("learned", "ce"), ("learned", "teacher"))
 
 
-def measure(reps: int = 5, chain: int = 20, dataset: str = "digits", scan: bool = True) -> dict:
+def measure(reps: int = 5, chain: int = 20, dataset: str = "digits", scan: bool = True,
+            lopt: dict | None = None) -> dict:
     import jax
 
     from dimo.unroll import init_inner_state
@@ -43,7 +48,8 @@ def measure(reps: int = 5, chain: int = 20, dataset: str = "digits", scan: bool 
     with phase("compile"):
         result, programs = {}, {}
         for optimizer, loss in COMBOS:
-            loop, meta, recipe, task = build(Setup(dataset=dataset, optimizer=optimizer, loss=loss))
+            loop, meta, recipe, task = build(Setup(dataset=dataset, optimizer=optimizer, loss=loss,
+                                                   lopt=tuple(sorted((lopt or {}).items()))))
             if scan:
                 step = jax.jit(lambda state, loop=loop, meta=meta, recipe=recipe, task=task:
                                loop.unroll(meta, recipe, task, state, chain)[0])

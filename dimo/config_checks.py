@@ -46,6 +46,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
         ("lopt.progress_horizon", config.lopt.get("progress_horizon", ADDED_KEYS["lopt.progress_horizon"]) >= 0,
          "0 (no progress feature) or the horizon the optimizer trains for, e.g. inner.lifetime"),
         ("decoder.temperature", config.decoder.temperature > 0, "positive"),
+        ("decoder.max_lr_scale", config.decoder.max_lr_scale >= 1.0,
+         "at least 1 (the decoded rate multiplier lies in [1/max, max]; 1 fixes it at 1)"),
         ("decoder.relaxation", config.decoder.get("relaxation", "softmax") in relaxations.RELAXATIONS,
          f"one of {', '.join(relaxations.RELAXATIONS)}"),
     ]

@@ -67,6 +67,12 @@ class LOptConfig:
     # meta-training never showed it (the teacher's progress is clipped the same way). Off by
     # default: on cifar10 it did worse than without (RESULTS.md, 2026-12-01).
     progress_horizon: int = 0
+    # True: the optimizer learns no global rate. ``log_lr`` stays at ``init_lr`` (a rate tuned
+    # over the whole horizon, as Adam's is), and the learned log step size is centred on
+    # each tensor, so it moves step size between a tensor's coordinates but not the tensor's
+    # overall rate. A 10-step truncation's meta-gradient rewards larger steps (short-horizon
+    # bias, Wu et al. 2018); with this the learned part cannot follow it.
+    fixed_rate: bool = False
 
     def __post_init__(self):
         if self.base not in _BASES:
@@ -212,7 +218,13 @@ def learned_optimizer(theta, cfg: LOptConfig, lr_scale=1.0) -> optax.GradientTra
             theta["net"], state.hidden, coordinate_features, time_features)
 
         direction = base + head_direction / inverse_rms[-1]  # the head's output in units of rms(base)
-        step_size = jnp.exp(theta["log_lr"] + jnp.clip(head_scale, -5.0, 5.0)) * lr_scale
+        log_scale = jnp.clip(head_scale, -5.0, 5.0)
+        log_lr = theta["log_lr"]
+        if cfg.fixed_rate:
+            tensor_mean = jax.ops.segment_sum(log_scale, segments, num_tensors) / jnp.asarray(sizes, g.dtype)
+            log_scale = log_scale - tensor_mean[segments]
+            log_lr = jax.lax.stop_gradient(log_lr)
+        step_size = jnp.exp(log_lr + log_scale) * lr_scale
         update = -cfg.max_step * jnp.tanh(step_size * direction / cfg.max_step)
         return unravel(update.astype(g.dtype)), LearnedOptimizerState(
             state.step + 1, momenta, second, hidden)

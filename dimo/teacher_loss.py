@@ -31,6 +31,11 @@ PHI_RANGE = (1.0, 1.0, 2.0, 2.0)
 @dataclasses.dataclass(frozen=True)
 class TeacherConfig:
     hidden_size: int = 16
+    # False: tau stays 1, the teacher sets only (c, w, b). The temperature only rescales the
+    # logits the loss sees; the network can undo any scale in its last layer, so what a
+    # learned tau changes is the scale of the logits it is left with, and a network trained
+    # at tau > 1 is overconfident under the plain cross-entropy it is judged by.
+    learn_temperature: bool = True
 
 
 class StudentState(NamedTuple):
@@ -83,12 +88,14 @@ class Teacher(nn.Module):
     """mu_theta: student state -> phi, an MLP whose zero-initialised output gives PHI_CE."""
 
     hidden_size: int = 16
+    learn_temperature: bool = True
 
     @nn.compact
     def __call__(self, features):
         h = nn.tanh(nn.Dense(self.hidden_size, name="hidden")(features))
         out = nn.Dense(len(PHI_CE), kernel_init=nn.initializers.zeros, name="out")(h)
-        return jnp.asarray(PHI_CE, out.dtype) + jnp.asarray(PHI_RANGE, out.dtype) * jnp.tanh(out)
+        phi_range = PHI_RANGE if self.learn_temperature else (0.0,) + PHI_RANGE[1:]
+        return jnp.asarray(PHI_CE, out.dtype) + jnp.asarray(phi_range, out.dtype) * jnp.tanh(out)
 
 
 def init_teacher(key, cfg: TeacherConfig):
@@ -96,7 +103,7 @@ def init_teacher(key, cfg: TeacherConfig):
 
 
 def teacher_phi(params, cfg: TeacherConfig, state: StudentState):
-    return Teacher(cfg.hidden_size).apply({"params": params}, state.features())
+    return Teacher(cfg.hidden_size, cfg.learn_temperature).apply({"params": params}, state.features())
 
 
 def teacher_loss(phi, logits, labels):

@@ -34,7 +34,8 @@ RESUMABLE_KEYS = ("meta.steps", "meta.checkpoint_every", "meta.max_consecutive_b
 # Keys added after runs were written, with the value that means what those runs did: a config
 # written before a key existed resumes, and loads (dimo.meta_state's ``*_of``), as if it held it.
 ADDED_KEYS = {"meta.ema_decay": 0.0, "meta.group_learning_rates": "", "meta.lr_decay_steps": 0,
-              "lopt.progress_horizon": 0, "inner.meta_loss": "ce"}
+              "lopt.progress_horizon": 0, "inner.meta_loss": "ce", "lopt.fixed_rate": False,
+              "teacher.learn_temperature": True}
 
 
 class WorkdirError(ValueError):

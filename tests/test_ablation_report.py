@@ -39,3 +39,31 @@ def test_rows_give_the_verdict_per_horizon(tmp_path, capsys):
     assert ablation_report.main([str(path)]) == 0 and "| x_cifar10 |" in capsys.readouterr().out
     assert ablation_report.main([str(tmp_path / "missing.json")]) == 2
     assert capsys.readouterr().err.startswith("error: no ablation file")
+
+
+def _val_at(acc, loss):
+    return {"val_accuracy": acc, "val_loss": loss, "test_accuracy": 0.0, "test_loss": 9.0}
+
+
+def _selection_report(learned_acc, learned_loss):
+    at = {"H": _val_at(learned_acc, learned_loss), "2H": _val_at(learned_acc + 0.02, learned_loss - 0.1)}
+    adam = {"H": _val_at(0.50, 1.0), "2H": _val_at(0.52, 0.9)}
+    return {"table": [{"optimizer": "learned", "loss": "teacher", "tuned_on": None, "at": at},
+                      {"optimizer": "adam", "loss": "ce", "tuned_on": "meta-training datasets", "at": adam}]}
+
+
+def test_select_run_scores_validation_gains_over_adam_and_picks_the_highest(tmp_path, capsys):
+    from benchmarks import select_run
+    # +0.02 accuracy and -0.05 loss at both horizons: 0.07; test metrics never enter.
+    assert abs(select_run.score(_selection_report(0.52, 0.95)) - 0.07) < 1e-12
+    for name, (acc, loss) in {"seed4": (0.49, 1.02), "seed5": (0.52, 0.95), "seed6": (0.50, 1.0)}.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(_selection_report(acc, loss)))
+    assert select_run.main([str(tmp_path / f"seed{s}.json") for s in (4, 5, 6)]) == 0
+    out = capsys.readouterr().out
+    assert "| seed5 | +0.0700 |" in out and out.strip().endswith("pick: seed5")
+    report = _selection_report(0.5, 1.0)
+    del report["table"][0]["at"]["2H"]
+    (tmp_path / "short.json").write_text(json.dumps(report))
+    assert select_run.main([str(tmp_path / "short.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no horizon 2H" in err

@@ -125,3 +125,42 @@ def test_progress_horizon_freezes_the_time_features_past_the_horizon():
     assert cfg.num_features == CFG.num_features + 1
     # Without a horizon, the features are the plain time features and keep moving.
     assert not np.allclose(lopt._time_features(jnp.float32(20), CFG), lopt._time_features(jnp.float32(45), CFG))
+
+
+def _updates_and_log_lr_gradient(cfg, scale_bias, scale_from_gradient):
+    """First update and d(sum of updates)/d(log_lr) with the head's log step size set to
+    ``scale_bias + scale_from_gradient * gradient feature`` (every other head weight zero)."""
+    theta = lopt.init_theta(jax.random.key(1), cfg)
+    head = theta["net"]["head"]
+    theta["net"]["head"] = {"bias": head["bias"].at[1].set(scale_bias),
+                            "kernel": head["kernel"].at[cfg.hidden_size, 1].set(scale_from_gradient)}
+    params = _params()
+    grads = jax.tree.map(lambda p: jnp.sin(3.0 * p), params)
+
+    def total_update(theta):
+        opt = lopt.learned_optimizer(theta, cfg)
+        updates, _ = opt.update(grads, opt.init(params), params)
+        return sum(jnp.sum(u) for u in jax.tree.leaves(updates)), updates
+
+    (_, updates), grad = jax.value_and_grad(total_update, has_aux=True)(theta)
+    return updates, grad["log_lr"]
+
+
+def test_fixed_rate_learns_no_global_rate_only_where_in_a_tensor_to_step():
+    adam = dict(base="adam", init_lr=3e-3)
+    free, fixed = lopt.LOptConfig(**adam), lopt.LOptConfig(**adam, fixed_rate=True)
+    plain, _ = _updates_and_log_lr_gradient(free, 0.0, 0.0)
+    # A learned log step size that is the same for every coordinate (+0.7) scales a free
+    # optimizer's steps by exp(0.7); with a fixed rate it is centred away: the plain steps.
+    larger, free_grad = _updates_and_log_lr_gradient(free, 0.7, 0.0)
+    same, fixed_grad = _updates_and_log_lr_gradient(fixed, 0.7, 0.0)
+    for p, big, s in zip(jax.tree.leaves(plain), jax.tree.leaves(larger), jax.tree.leaves(same)):
+        np.testing.assert_allclose(big, np.exp(0.7) * p, rtol=1e-3)  # up to the tanh bound
+        np.testing.assert_allclose(s, p, rtol=1e-5)
+    assert free_grad != 0.0 and fixed_grad == 0.0  # log_lr is not meta-trained
+    # A log step size that varies between coordinates still moves steps between them, with
+    # each tensor's mean log step size unchanged.
+    varied, _ = _updates_and_log_lr_gradient(fixed, 0.7, 0.5)
+    for p, v in zip(jax.tree.leaves(plain), jax.tree.leaves(varied)):
+        ratio = np.log(np.asarray(v) / np.asarray(p))
+        assert np.ptp(ratio) > 0.1 and abs(np.mean(ratio)) < 1e-3

@@ -63,3 +63,14 @@ def test_past_its_horizon_the_teacher_sees_the_end_of_its_horizon():
     np.testing.assert_array_equal(tl.teacher_phi(params, cfg, at[4.0]), tl.teacher_phi(params, cfg, at[1.0]))
     np.testing.assert_array_equal(tl.teacher_phi(params, cfg, at[2.0]), tl.teacher_phi(params, cfg, at[1.0]))
     assert not np.allclose(tl.teacher_phi(params, cfg, at[0.5]), tl.teacher_phi(params, cfg, at[1.0]))
+
+
+def test_a_teacher_without_temperature_keeps_tau_at_one_and_still_sets_the_rest():
+    cfg = tl.TeacherConfig(learn_temperature=False)
+    params = tl.init_teacher(jax.random.key(0), cfg)
+    params = jax.tree.map(lambda p: p + 0.5, params)  # an output layer that is no longer zero
+    state = tl.initial_student_state(10)
+    phi = tl.teacher_phi(params, cfg, state)
+    free = tl.teacher_phi(params, tl.TeacherConfig(), state)
+    assert phi[0] == 0.0 and free[0] != 0.0  # log temperature: fixed at 0 (tau = 1) / learned
+    np.testing.assert_allclose(phi[1:], free[1:], rtol=1e-6)  # c, w and b as before

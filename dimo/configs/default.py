@@ -27,8 +27,9 @@ def get_config() -> ml_collections.ConfigDict:
     config.inner = dict(steps=10, lifetime=0, batch_size=32, val_batch_size=100, optimizer="learned",
                         loss="teacher", learning_rate=0.1, momentum=0.9, remat=True, meta_loss="ce")
     # base: the direction the learned optimizer corrects, "momentum" or "adam" (dimo.learned_optimizer).
-    config.lopt = dict(hidden_size=8, init_lr=1.0, base="momentum", max_step=0.3, progress_horizon=0)
-    config.teacher = dict(hidden_size=16)
+    config.lopt = dict(hidden_size=8, init_lr=1.0, base="momentum", max_step=0.3, progress_horizon=0,
+                       fixed_rate=False)
+    config.teacher = dict(hidden_size=16, learn_temperature=True)
     config.embedding = dict(feature_size=32, code_size=32, num_heads=4)
     # lr_scale is bounded: past ~3x the K-step unroll turns chaotic and meta-gradients explode.
     # relaxation: how meta-training runs the supernet on the decoded logits: "softmax" (the

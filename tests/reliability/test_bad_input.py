@@ -26,6 +26,7 @@ def _one_line(err: str) -> str:
     (["--config.inner.steps=0"], "inner.steps=0 is invalid: it must be at least 1"),
     (["--config.meta.learning_rate=-0.1"], "meta.learning_rate=-0.1 is invalid: it must be positive"),
     (["--config.inner.learning_rate=-1"], "inner.learning_rate=-1.0 is invalid: it must be positive"),
+    (["--config.decoder.max_lr_scale=0.5"], "decoder.max_lr_scale=0.5 is invalid: it must be at least 1"),
     (["--config.meta.group_learning_rates=optimzer:1e-2"], "meta.group_learning_rates='optimzer:1e-2' is invalid"),
     (["--config=configs/nope.py"], "cannot load the config file"),
     (["--no_such_flag"], "unknown flag --no_such_flag"),

@@ -1,0 +1,78 @@
+"""What the learned teacher asks for along one training: phi_t = mu_theta(s_t) every K steps.
+
+    DIMO_DATA_DIR=../shared/data python -m benchmarks.teacher_phi runs/lopt_fixed_seed1 cifar10 \
+        [--genotype '|...|'] [--seed 0]
+
+Trains the run's proposal (or ``--genotype``) on the dataset with the learned optimizer and
+teacher loss for 2H steps, as `dimo ablate` does, and prints, every K steps, the teacher's
+coefficients (temperature tau = exp(phi[0]), and c, w, b of the sigmoid term; cross-entropy is
+tau = 1, c = 0) with the student state it read. A temperature above 1 trains the network
+on softened logits, so its own logits grow and it is scored overconfident by plain
+cross-entropy; c > 0 rewards confidence on the label beyond cross-entropy. Diagnostic only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+
+def trace(workdir: str, dataset_name: str, genotype: str | None = None, seed: int = 0,
+          data_dir: str | None = None) -> list[dict]:
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from dimo import ablate
+    from dimo import evaluate as ev
+    from dimo import search_space as ss
+    from dimo import teacher_loss as tl
+    from dimo import trained as trained_lib
+    from dimo.supernet import Supernet
+    from dimo.unroll import InnerLoop, Recipe, init_inner_state, make_task
+
+    trained = trained_lib.load(workdir)
+    config = trained.config
+    dataset = ablate._load(trained, dataset_name, data_dir)
+    recipe = ablate.recipe_from_code(trained, ablate.dataset_code(trained, dataset))
+    cell = ss.Genotype.from_string(genotype) if genotype else ss.discretize(np.asarray(recipe.arch_weights))
+    k, horizon = config.inner.steps, config.inner.get("lifetime", 0) or config.inner.steps
+    setup = ev.setup_for(config, steps=2 * horizon, optimizer="learned", loss="teacher", learning_rate=1.0,
+                         seed=seed, chunk=k, affine=config.model.affine)
+    lopt_cfg, teacher_cfg = ev.learned_configs(config)
+    loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage,
+                              affine=setup.affine, genotype=cell), ev.inner_config(setup, lopt_cfg, teacher_cfg))
+    recipe = Recipe(jnp.asarray(cell.one_hot()), recipe.lr_scale, recipe.weight_decay)
+    task = make_task(dataset)
+    state = init_inner_state(loop, jax.random.key(seed), trained.params, recipe, task)
+    rows = []
+    for done in range(k, 2 * horizon + 1, k):
+        state, metrics = ev._unroll(loop, trained.params, recipe, task, state, k)
+        phi = np.asarray(tl.teacher_phi(trained.params["teacher"], teacher_cfg, state.student))
+        rows.append({"step": done, "train_loss": float(jnp.mean(metrics["train_loss"])),
+                     "tau": math.exp(phi[0]), "c": float(phi[1]), "w": float(phi[2]), "b": float(phi[3]),
+                     **{f: float(v) for f, v in zip(tl.StudentState._fields, state.student)}})
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("workdir")
+    parser.add_argument("dataset")
+    parser.add_argument("--genotype")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data_dir")
+    args = parser.parse_args(argv)
+    rows = trace(args.workdir, args.dataset, args.genotype, args.seed, args.data_dir)
+    print("| step | train loss (teacher's) | tau | c | w | b | ema CE | ema acc | margin mean |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    every = max(1, len(rows) // 8)
+    for row in rows[every - 1::every]:
+        print(f"| {row['step']} | {row['train_loss']:.3f} | {row['tau']:.3f} | {row['c']:+.3f} | {row['w']:.3f} "
+              f"| {row['b']:+.3f} | {row['ema_loss']:.3f} | {row['ema_accuracy']:.3f} | {row['margin_mean']:+.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
