@@ -20,8 +20,6 @@ import sys
 
 def trace(workdir: str, dataset_name: str, genotype: str | None = None, seed: int = 0,
           data_dir: str | None = None) -> list[dict]:
-    import jax
-    import jax.numpy as jnp
     import numpy as np
 
     from dimo import ablate
@@ -29,30 +27,26 @@ def trace(workdir: str, dataset_name: str, genotype: str | None = None, seed: in
     from dimo import search_space as ss
     from dimo import teacher_loss as tl
     from dimo import trained as trained_lib
-    from dimo.supernet import Supernet
-    from dimo.unroll import InnerLoop, Recipe, init_inner_state, make_task
 
     trained = trained_lib.load(workdir)
     config = trained.config
-    dataset = ablate._load(trained, dataset_name, data_dir)
+    dataset = ablate.load_for(trained, dataset_name, data_dir)
     recipe = ablate.recipe_from_code(trained, ablate.dataset_code(trained, dataset))
     cell = ss.Genotype.from_string(genotype) if genotype else ss.discretize(np.asarray(recipe.arch_weights))
     k, horizon = config.inner.steps, config.inner.get("lifetime", 0) or config.inner.steps
     setup = ev.setup_for(config, steps=2 * horizon, optimizer="learned", loss="teacher", learning_rate=1.0,
                          seed=seed, chunk=k, affine=config.model.affine)
     lopt_cfg, teacher_cfg = ev.learned_configs(config)
-    loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage,
-                              affine=setup.affine, genotype=cell), ev.inner_config(setup, lopt_cfg, teacher_cfg))
-    recipe = Recipe(jnp.asarray(cell.one_hot()), recipe.lr_scale, recipe.weight_decay)
-    task = make_task(dataset)
-    state = init_inner_state(loop, jax.random.key(seed), trained.params, recipe, task)
     rows = []
-    for done in range(k, 2 * horizon + 1, k):
-        state, metrics = ev._unroll(loop, trained.params, recipe, task, state, k)
+
+    def read_teacher(step, state, metrics):
         phi = np.asarray(tl.teacher_phi(trained.params["teacher"], teacher_cfg, state.student))
-        rows.append({"step": done, "train_loss": float(jnp.mean(metrics["train_loss"])),
+        rows.append({"step": step, "train_loss": float(np.mean(metrics["train_loss"])),
                      "tau": math.exp(phi[0]), "c": float(phi[1]), "w": float(phi[2]), "b": float(phi[3]),
                      **{f: float(v) for f, v in zip(tl.StudentState._fields, state.student)}})
+
+    ev.train_genotype(cell, dataset, setup, trained.params, lopt_cfg, teacher_cfg, float(recipe.lr_scale),
+                      float(recipe.weight_decay), progress=False, on_chunk=read_teacher)
     return rows
 
 

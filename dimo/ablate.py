@@ -55,7 +55,9 @@ def horizons(config) -> dict[int, str]:
     return dict(sorted(labels.items()))
 
 
-def _load(trained: Trained, name: str, data_dir) -> Dataset:
+def load_for(trained: Trained, name: str, data_dir=None) -> Dataset:
+    """Dataset ``name`` as the run ``trained`` was meta-trained on its datasets (size, channels,
+    validation split, seed)."""
     c = trained.config
     return load_dataset(name, data_dir, image_size=c.data.image_size, channels=c.data.channels,
                         val_fraction=c.data.val_fraction, seed=c.seed)
@@ -119,9 +121,9 @@ def ablate(trained: Trained, dataset_name: str, data_dir=None, seeds: int = 3,
     labels = horizons(trained.config)
     h = trained.config.inner.get("lifetime", 0) or trained.config.inner.steps
     longest = max(labels)
-    target = _load(trained, dataset_name, data_dir)
+    target = load_for(trained, dataset_name, data_dir)
     meta_names = [n.strip() for n in trained.config.datasets.split(",") if n.strip()]
-    meta_datasets = [_load(trained, n, data_dir) for n in meta_names]
+    meta_datasets = [load_for(trained, n, data_dir) for n in meta_names]
     own_code = dataset_code(trained, target)
     recipe = recipe_from_code(trained, own_code)
     proposed = ss.discretize(recipe.arch_weights)

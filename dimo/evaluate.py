@@ -162,12 +162,14 @@ def inner_config(setup: TrainSetup, lopt_cfg: LOptConfig, teacher_cfg: TeacherCo
 def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, meta=None,
                    lopt_cfg: LOptConfig = LOptConfig(), teacher_cfg: TeacherConfig = TeacherConfig(),
                    lr_scale: float = 1.0, weight_decay: float | None = None, progress: bool = True,
-                   measure_at: tuple[int, ...] = ()) -> dict:
+                   measure_at: tuple[int, ...] = (), on_chunk=None) -> dict:
     """Trains ``genotype`` on ``dataset``'s train split; returns accuracies, times, curve.
 
     ``lr_scale`` multiplies the optimizer's rate (a proposal's recipe, or a tuned rate for
     sgd/adam with ``learning_rate=1``); ``weight_decay`` defaults to ``setup.weight_decay``.
     At each step of ``measure_at`` the network is measured (``measure``) into ``measured``.
+    ``on_chunk(step, state, metrics)``, if given, sees the inner state after every unrolled
+    chunk (diagnostics such as ``benchmarks/teacher_phi.py`` read the teacher's input there).
     """
     from tqdm.auto import tqdm
 
@@ -192,6 +194,8 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
         n = min([setup.chunk, setup.steps - done] + [s - done for s in stops if s > done])
         state, metrics = _unroll(loop, meta, recipe, task, state, n)
         done += n
+        if on_chunk is not None:
+            on_chunk(done, state, metrics)
         entry = {"step": done, "train_loss": float(jnp.mean(metrics["train_loss"]))}
         curve.append(entry)
         if done in stops:

@@ -167,10 +167,14 @@ def test_accuracy_does_not_depend_on_how_a_split_is_ordered(capsys, tmp_path):
     members = files.image_tree_members(classes=("a", "b", "c", "d"), per_class=40, test_per_class=30)
     dataset = load(f"folder:{files.write_image_tree(tmp_path / 't', members)}", image_size=8)
     assert list(dataset.test_labels) == sorted(dataset.test_labels)  # class-sorted, as stored
+    chunks = []  # on_chunk sees every unrolled chunk: the hook benchmarks/teacher_phi.py reads
     result = evaluate.train_genotype(search_space.Genotype.from_string(GENOTYPE), dataset,
                                      evaluate.TrainSetup(steps=60, batch_size=32, channels=4,
-                                                         chunk=30, eval_batch=30), progress=False)
+                                                         chunk=30, eval_batch=30), progress=False,
+                                     on_chunk=lambda step, state, metrics: chunks.append(
+                                         (step, int(state.step), metrics["train_loss"].shape)))
     assert result["test_accuracy"] > 0.9  # solid-colour classes are trivially separable
+    assert chunks == [(30, 30, (30,)), (60, 60, (30,))]
 
 
 def test_judge_proposals_rows_and_the_mean_mixture_of_several_runs(smoke_workdir, monkeypatch, tmp_path):
