@@ -8,6 +8,15 @@ datasets (and on the evaluated dataset, where the file has that row), then the v
 the acceptance: learned/teacher has a lower validation loss *and* a higher test accuracy
 than that Adam row, each by more than one standard error of the difference of the two
 means (``sqrt(s1^2 / n + s2^2 / n)``, n seeds).
+
+    python -m benchmarks.ablation_report --over_runs benchmarks/ablations/recipe_seed{1,2,3,4,5}_cifar10.json
+
+With ``--over_runs`` the files are read as meta-training runs of one config (one file each,
+on one kind of cell: each run's proposal, or one fixed cell), and the unit is the run: per
+horizon, the mean over runs of learned/teacher minus meta-tuned Adam (test accuracy,
+validation loss), its standard error over runs (``std / sqrt(runs)``), and how many runs
+are ahead in both metrics and how many meet the bar above. A recipe that beats Adam only
+for lucky meta-training seeds shows here as a mean within its standard error.
 """
 
 from __future__ import annotations
@@ -55,28 +64,70 @@ def rows(path: Path) -> list[str]:
     return out
 
 
-def ablation_files(argv, description: str) -> list[Path] | None:
-    """The command line's ablation files, or None after one error line if one is missing."""
+def over_runs(paths: list[Path]) -> list[str]:
+    """Rows of the learned/teacher - meta-tuned Adam difference with the run as the unit."""
+    reports = [json.loads(path.read_text()) for path in paths]
+    for path, report in zip(paths, reports):
+        if _row(report["table"], "learned", "teacher") is None or _row(
+                report["table"], "adam", "ce", "meta-training datasets") is None:
+            raise ValueError(f"{path} has no learned/teacher or no Adam/CE row; run dimo ablate with "
+                             "--combos including learned/teacher,adam/ce")
+    labels = [label for label in reports[0]["horizons"].values()
+              if all(label in report["horizons"].values() for report in reports)]
+    out = []
+    for label in labels:
+        diffs, ahead, bar = {"test_accuracy": [], "val_loss": []}, 0, 0
+        for report in reports:
+            lt = _row(report["table"], "learned", "teacher")["at"][label]
+            am = _row(report["table"], "adam", "ce", "meta-training datasets")["at"][label]
+            for metric in diffs:
+                diffs[metric].append(lt[metric] - am[metric])
+            ahead += diffs["test_accuracy"][-1] > 0 and diffs["val_loss"][-1] < 0
+            bar += beats(lt, am, "test_accuracy", report["seeds"], True) and beats(
+                lt, am, "val_loss", report["seeds"], False)
+        cells = []
+        for values in diffs.values():
+            mean = sum(values) / len(values)
+            std = math.sqrt(sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1))
+            cells.append(f"{mean:+.4f} ± {std / math.sqrt(len(values)):.4f}")
+        out.append(f"| {label} | {len(reports)} | " + " | ".join(cells) + f" | {ahead} | {bar} |")
+    return out
+
+
+def ablation_files(argv, description: str, over_runs_flag: bool = False):
+    """The command line's ablation files, or None after one error line if one is missing; with
+    ``over_runs_flag``, (files, whether --over_runs was given)."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", type=Path)
-    files = parser.parse_args(argv).files
+    if over_runs_flag:
+        parser.add_argument("--over_runs", action="store_true",
+                            help="one file per meta-training run; report the difference to Adam over runs")
+    args = parser.parse_args(argv)
+    files = args.files
     missing = next((path for path in files if not path.is_file()), None)
     if missing is not None:
         print(f"error: no ablation file {missing}; write one with `dimo ablate ... --json > {missing}`",
               file=sys.stderr)
         return None
-    return files
+    return (files, args.over_runs) if over_runs_flag else files
 
 
 def main(argv=None) -> int:
-    files = ablation_files(argv, __doc__)
-    if files is None:
+    parsed = ablation_files(argv, __doc__, over_runs_flag=True)
+    if parsed is None:
         return 2
+    files, pooled = parsed
     try:
-        lines = [line for path in files for line in rows(path)]
+        lines = over_runs(files) if pooled else [line for path in files for line in rows(path)]
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if pooled:
+        print("| horizon | runs | test accuracy: learned/teacher - meta-tuned Adam, mean ± SE over runs "
+              "| validation loss: the same | runs ahead in both | runs past the one-SE bar in both |")
+        print("|---|---|---|---|---|---|")
+        print("\n".join(lines))
+        return 0
     print("| ablation | horizon (steps) | learned/teacher | learned/CE | Adam/CE tuned on meta-training "
           "| Adam/CE tuned on the dataset | learned/teacher beats meta-tuned Adam by > 1 SE |")
     print("|---|---|---|---|---|---|---|")

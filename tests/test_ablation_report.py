@@ -41,6 +41,23 @@ def test_rows_give_the_verdict_per_horizon(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error: no ablation file")
 
 
+def test_over_runs_takes_the_meta_training_run_as_the_unit(tmp_path, capsys):
+    # Three runs ahead of Adam by 0.01, 0.02, 0.03 in accuracy: mean +0.02, SE 0.01 / sqrt(3).
+    # Loss differences -0.1, -0.1, +0.1: mean -0.0333, sample std sqrt(0.04 / 3); the third
+    # run is behind in loss, so 2 runs are ahead in both (and past the bar: stds are tiny).
+    paths = []
+    for i, (gain, loss_drop) in enumerate(((0.01, 0.1), (0.02, 0.1), (0.03, -0.1))):
+        report = {"seeds": 3, "horizons": {"10": "K"}, "table": [
+            _row("learned", "teacher", None, _at(0.25 + gain, 0.001, 2.0 - loss_drop, 0.001)),
+            _row("adam", "ce", "meta-training datasets", _at(0.25, 0.001, 2.0, 0.001))]}
+        paths.append(tmp_path / f"run{i}.json")
+        paths[-1].write_text(json.dumps(report))
+    (line,) = ablation_report.over_runs(paths)
+    assert line == f"| K | 3 | +0.0200 ± {0.01 / 3 ** 0.5:.4f} | -0.0333 ± {(0.04 / 3) ** 0.5 / 3 ** 0.5:.4f} | 2 | 2 |"
+    assert ablation_report.main(["--over_runs", *map(str, paths)]) == 0
+    assert "runs past the one-SE bar" in capsys.readouterr().out
+
+
 def _val_at(acc, loss):
     return {"val_accuracy": acc, "val_loss": loss, "test_accuracy": 0.0, "test_loss": 9.0}
 

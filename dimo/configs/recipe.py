@@ -12,6 +12,11 @@ tau changes is the scale of the logits the network is left with. The teachers of
 earlier runs asked for tau = 1.4-1.7 throughout a cifar10 training
 (``python -m benchmarks.teacher_phi runs/lopt_fixed_seed1 cifar10``), and the networks they
 taught were worse than cross-entropy's in validation loss at equal accuracy (RESULTS.md).
+
+The fixed rate belongs to the meta-training datasets: with others, set ``lopt.init_lr`` to
+the rate Adam's tuning on them chooses at the horizon H (`dimo ablate` of a first run on
+them reports it under ``tuned_learning_rates``), e.g. for mnist and digits
+``--config.datasets=mnist,digits --config.lopt.init_lr=1e-3`` (RESULTS.md).
 """
 
 from dimo.configs import lopt_fixed_rate
