@@ -32,10 +32,10 @@ def test_rows_give_the_verdict_per_horizon(tmp_path, capsys):
     path.write_text(json.dumps(report))
     (line,) = ablation_report.rows(path)
     assert line.startswith("| x_cifar10 | K (10) | 0.300 ± 0.005 / 1.800 ± 0.010 |")
-    assert "| - |" in line and line.endswith("| yes |")  # no row tuned on the dataset itself
+    assert "| - |" in line and line.endswith("| +0.050 / -0.200 | +0.040 / -0.100 | yes | yes |")  # no row tuned on the dataset
     report["table"][0]["at"]["K"]["val_loss"] = 2.1  # more accurate but a worse loss: no
     path.write_text(json.dumps(report))
-    assert ablation_report.rows(path)[0].endswith("| no |")
+    assert ablation_report.rows(path)[0].endswith("| no | yes |")
     assert ablation_report.main([str(path)]) == 0 and "| x_cifar10 |" in capsys.readouterr().out
     assert ablation_report.main([str(tmp_path / "missing.json")]) == 2
     assert capsys.readouterr().err.startswith("error: no ablation file")
