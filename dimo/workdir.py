@@ -167,18 +167,23 @@ def save_checkpoint(manager: ocp.CheckpointManager, step: int, state, force: boo
     return saved
 
 
-def _ensure_space(checkpoints: Path, state) -> None:
-    """Raises ENOSPC before a save that would not fit: orbax's writer threads meet a full disk
-    in the middle of a write and print a traceback from each (the handler in
-    ``dimo.run_guards`` still catches a disk that fills during the write itself). The need
-    is the last checkpoint's size, or for the first twice the arrays' bytes plus room for
-    orbax's metadata, with a margin."""
+def checkpoint_space_needed(checkpoints: Path, array_bytes: int) -> int:
+    """Bytes a save into ``checkpoints`` is let start with: the last checkpoint's size, or
+    for the first twice the arrays' bytes plus room for orbax's metadata, with a margin (a
+    checkpoint's size varies by a quarter with how orbax's writes were batched)."""
     steps = integrity.saved_steps(checkpoints)
     if steps:
         needed = sum(p.stat().st_size for p in (checkpoints / str(steps[-1])).rglob("*") if p.is_file())
     else:
-        needed = 2 * sum(x.nbytes for x in jax.tree.leaves(state)) + (256 << 10)
-    needed = int(needed * 1.25) + (64 << 10)
+        needed = 2 * array_bytes + (256 << 10)
+    return int(needed * 1.25) + (64 << 10)
+
+
+def _ensure_space(checkpoints: Path, state) -> None:
+    """Raises ENOSPC before a save that would not fit: orbax's writer threads meet a full disk
+    in the middle of a write and print a traceback from each (the handler in
+    ``dimo.run_guards`` still catches a disk that fills during the write itself)."""
+    needed = checkpoint_space_needed(checkpoints, sum(x.nbytes for x in jax.tree.leaves(state)))
     free = shutil.disk_usage(checkpoints).free
     if free < needed:
         raise OSError(errno.ENOSPC, f"No space left on device: a checkpoint needs about {needed >> 10} KiB, "

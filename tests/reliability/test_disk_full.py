@@ -1,8 +1,9 @@
-"""A disk that fills during a save: one line, nothing lost, and --resume continues exactly.
+"""A disk that fills: one line, nothing lost, and --resume continues exactly.
 
-The workdir lives on a tmpfs sized to hold the run's first checkpoints but not its next one
-(the size is measured from the session's smoke run), so the real ``train_meta.py`` process
-meets ENOSPC inside orbax's write; the test then grows the tmpfs (space freed) and resumes.
+The workdir lives on a tmpfs sized to let the run's first save start but not to hold the
+checkpoints it keeps (the size is computed from the session's smoke run), so the real
+``train_meta.py`` process stops on a full disk; the test then grows the tmpfs (space freed)
+and resumes. A disk that fills during orbax's write itself is the second test.
 """
 
 import json
@@ -17,8 +18,13 @@ from dimo import workdir as wd
 from dimo.configs import smoke
 
 
-def _kib(path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) // 1024 + 1
+def _array_bytes(checkpoint) -> int:
+    """The bytes of the arrays a run checkpoints (what its first save's space check counts)."""
+    import jax
+    import orbax.checkpoint as ocp
+
+    restored = ocp.StandardCheckpointer().restore(checkpoint.absolute() / "default")
+    return sum(x.nbytes for x in jax.tree.leaves(restored))
 
 
 def _comparable(lines):
@@ -26,13 +32,15 @@ def _comparable(lines):
 
 
 def test_a_full_disk_stops_with_one_line_and_resume_continues_exactly(smoke_workdir, tmp_path):
-    checkpoint_kib = _kib(smoke_workdir / "checkpoints" / "2")
-    # Room for config.json, the metrics and the three checkpoints orbax keeps (steps 1, 2 and
-    # 4: it saves the first step, then every second one), not for the check before a fourth
-    # (1.25 checkpoints + 64 KiB free). Four checkpoints also leave the first save's estimate
-    # (twice the arrays' bytes + 256 KiB, before any checkpoint exists) a clear margin; 2.5
-    # checkpoints sat at its edge, and the run stopped before its first save once.
-    size_kib = 4 * checkpoint_kib + 64
+    # Room for the first save's space check (its need is fixed by the arrays' bytes) and
+    # config.json, the lock and the metrics beside it, with 64 KiB to spare; the three
+    # checkpoints orbax keeps (steps 1, 2, 4) and the check before a fourth need about twice
+    # that, so the check before the second or the third save refuses it (both seen). Sizing the disk by another run's checkpoint flaked
+    # both ways: a checkpoint's size varies by a quarter with how orbax batched its writes
+    # (124-155 KiB for one smoke run), so 2.5 of them once refused the first save and 4 of
+    # them once held a whole run.
+    first_need = wd.checkpoint_space_needed(tmp_path, _array_bytes(smoke_workdir / "checkpoints" / "2"))
+    size_kib = first_need // 1024 + 64
     with tmpfs(tmp_path / "small", size_kib) as mount:
         workdir = mount / "run"
         code, err = run_train_meta(*SMOKE, "--workdir", workdir, timeout=600)  # a loaded machine is slow
