@@ -25,14 +25,26 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import sys
 from pathlib import Path
 
 
-def _row(table, optimizer, loss, tuned_on=None):
+def find_row(table, optimizer, loss, tuned_on=None):
     """The row of ``optimizer``/``loss`` (the learned rows have no tuning), or None."""
     return next((row for row in table if (row["optimizer"], row["loss"], row["tuned_on"])
                  == (optimizer, loss, tuned_on)), None)
+
+
+def learned_and_adam(report: dict, where: str) -> tuple[dict, dict]:
+    """The learned/teacher row and the Adam/CE row tuned on the meta-training datasets that
+    #15's test compares, or ValueError naming ``where`` and the fix."""
+    learned = find_row(report["table"], "learned", "teacher")
+    adam = find_row(report["table"], "adam", "ce", "meta-training datasets")
+    if learned is None or adam is None:
+        raise ValueError(f"{where} has no learned/teacher or no Adam/CE row tuned on the meta-training "
+                         "datasets; run dimo ablate with --combos including learned/teacher,adam/ce")
+    return learned, adam
 
 
 def beats(a: dict, b: dict, metric: str, n: int, higher_is_better: bool) -> bool:
@@ -42,15 +54,18 @@ def beats(a: dict, b: dict, metric: str, n: int, higher_is_better: bool) -> bool
     return (diff if higher_is_better else -diff) > se
 
 
+def passes_bar(a: dict, b: dict, n: int) -> bool:
+    """#15's bar at one horizon: ``a`` more accurate *and* lower in validation loss than ``b``,
+    each by more than one standard error."""
+    return beats(a, b, "test_accuracy", n, True) and beats(a, b, "val_loss", n, False)
+
+
 def rows(path: Path) -> list[str]:
     report = json.loads(path.read_text())
     table, n = report["table"], report["seeds"]
-    learned_teacher, learned_ce = _row(table, "learned", "teacher"), _row(table, "learned", "ce")
-    adam_meta = _row(table, "adam", "ce", "meta-training datasets")
-    adam_target = _row(table, "adam", "ce", "evaluated dataset")
-    if learned_teacher is None or adam_meta is None:
-        raise ValueError(f"{path} has no learned/teacher or no Adam/CE row; run dimo ablate with "
-                         "--combos including learned/teacher,adam/ce")
+    learned_teacher, adam_meta = learned_and_adam(report, str(path))
+    learned_ce = find_row(table, "learned", "ce")
+    adam_target = find_row(table, "adam", "ce", "evaluated dataset")
     out = []
     for label in report["horizons"].values():
         cells = []
@@ -63,8 +78,7 @@ def rows(path: Path) -> list[str]:
             at = row["at"][label] if row else None
             cells.append(f"{at['test_accuracy'] - am['test_accuracy']:+.3f} / "
                          f"{at['val_loss'] - am['val_loss']:+.3f}" if at else "-")
-        verdicts = [("yes" if beats(row["at"][label], am, "test_accuracy", n, True)
-                     and beats(row["at"][label], am, "val_loss", n, False) else "no") if row else "-"
+        verdicts = [("yes" if passes_bar(row["at"][label], am, n) else "no") if row else "-"
                     for row in (learned_teacher, learned_ce)]
         out.append(f"| {path.stem} | {label} ({lt['steps']}) | " + " | ".join(cells + verdicts) + " |")
     return out
@@ -73,29 +87,22 @@ def rows(path: Path) -> list[str]:
 def over_runs(paths: list[Path]) -> list[str]:
     """Rows of the learned/teacher - meta-tuned Adam difference with the run as the unit."""
     reports = [json.loads(path.read_text()) for path in paths]
-    for path, report in zip(paths, reports):
-        if _row(report["table"], "learned", "teacher") is None or _row(
-                report["table"], "adam", "ce", "meta-training datasets") is None:
-            raise ValueError(f"{path} has no learned/teacher or no Adam/CE row; run dimo ablate with "
-                             "--combos including learned/teacher,adam/ce")
+    compared = [learned_and_adam(report, str(path)) for path, report in zip(paths, reports)]
     labels = [label for label in reports[0]["horizons"].values()
               if all(label in report["horizons"].values() for report in reports)]
     out = []
     for label in labels:
         diffs, ahead, bar = {"test_accuracy": [], "val_loss": []}, 0, 0
-        for report in reports:
-            lt = _row(report["table"], "learned", "teacher")["at"][label]
-            am = _row(report["table"], "adam", "ce", "meta-training datasets")["at"][label]
+        for report, (learned, adam) in zip(reports, compared):
+            lt, am = learned["at"][label], adam["at"][label]
             for metric in diffs:
                 diffs[metric].append(lt[metric] - am[metric])
             ahead += diffs["test_accuracy"][-1] > 0 and diffs["val_loss"][-1] < 0
-            bar += beats(lt, am, "test_accuracy", report["seeds"], True) and beats(
-                lt, am, "val_loss", report["seeds"], False)
+            bar += passes_bar(lt, am, report["seeds"])
         cells = []
         for values in diffs.values():
-            mean = sum(values) / len(values)
-            std = math.sqrt(sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1))
-            cells.append(f"{mean:+.4f} ± {std / math.sqrt(len(values)):.4f}")
+            std = statistics.stdev(values) if len(values) > 1 else 0.0
+            cells.append(f"{statistics.mean(values):+.4f} ± {std / math.sqrt(len(values)):.4f}")
         out.append(f"| {label} | {len(reports)} | " + " | ".join(cells) + f" | {ahead} | {bar} |")
     return out
 

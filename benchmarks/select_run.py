@@ -22,18 +22,14 @@ from __future__ import annotations
 import json
 import sys
 
-from benchmarks.ablation_report import _row, ablation_files
+from benchmarks.ablation_report import ablation_files, learned_and_adam
 
 SCORED_HORIZONS = ("H", "2H")
 
 
 def score(report: dict) -> float:
     """The selection score of one `dimo ablate --json` report (validation metrics only)."""
-    learned = _row(report["table"], "learned", "teacher")
-    adam = _row(report["table"], "adam", "ce", "meta-training datasets")
-    if learned is None or adam is None:
-        raise ValueError("the report has no learned/teacher or no Adam/CE row tuned on the "
-                         "meta-training datasets; run dimo ablate with --combos learned/teacher,adam/ce")
+    learned, adam = learned_and_adam(report, "the report")
     missing = [h for h in SCORED_HORIZONS if h not in learned["at"]]
     if missing:
         raise ValueError(f"the report has no horizon {missing[0]}; ablate a run meta-trained with "
