@@ -62,10 +62,10 @@ def main(argv):
     import jax
 
     from datasets_meta import DatasetError
-    from dimo import runtime
-    from dimo.meta_train import ConfigError, TrainingError, run
-    from dimo.run_guards import DiskFull, quiet_disk_full_echoes
-    from dimo.workdir import WorkdirError
+    from dimo.infra import runtime
+    from dimo.meta.meta_train import ConfigError, TrainingError, run
+    from dimo.infra.guards import DiskFull, quiet_disk_full_echoes
+    from dimo.infra.workdir import WorkdirError
 
     logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint at INFO
     quiet_disk_full_echoes()

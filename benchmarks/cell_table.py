@@ -1,11 +1,11 @@
-"""Build the cell table (``dimo.cell_table``): a fixed sample of cells trained under one protocol.
+"""Build the cell table (``dimo.evaluation.cell_table``): a fixed sample of cells trained under one protocol.
 
     DIMO_DATA_DIR=../shared/data python -m benchmarks.cell_table            # resumes by itself
     python -m benchmarks.cell_table --summarize                              # CSV from runs so far
 
 The sample: ``--cells`` distinct connected cells drawn uniformly with a fixed seed, plus the
 four uniform cells (every edge ``nor_conv_3x3``, ``nor_conv_1x1``, ``skip_connect``,
-``avg_pool_3x3``). Each is trained under ``dimo.cell_table.PROTOCOL`` on every dataset with
+``avg_pool_3x3``). Each is trained under ``dimo.evaluation.cell_table.PROTOCOL`` on every dataset with
 every seed, cell by cell, so a partial table already covers whole cells. Every finished
 training is appended (and fsynced) to ``benchmarks/cell_table_runs.csv``; a killed run
 continues where it stopped. At the end (or with ``--summarize``) the table is written to
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dimo import cell_table
-from dimo import search_space as ss
+from dimo.evaluation import cell_table
+from dimo.space import search_space as ss
 
 RUN_FIELDS = ("dataset", "genotype", "seed", "val_accuracy", "test_accuracy", "final_train_loss",
               "params", "train_s")
@@ -144,8 +144,8 @@ def main(argv=None) -> int:
 
     from datasets_meta import DatasetError
     from datasets_meta import load
-    from dimo import evaluate as ev
-    from dimo import runtime
+    from dimo.evaluation import evaluate as ev
+    from dimo.infra import runtime
 
     runtime.enable_compilation_cache()
     try:

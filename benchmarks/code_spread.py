@@ -38,9 +38,10 @@ def spread(vectors: dict[str, list[np.ndarray]]) -> dict:
 
 def measure(workdir: str, datasets: list[str], shots: int, draws: int, data_dir=None) -> dict:
     from datasets_meta import load
-    from dimo import decoder as dec
-    from dimo import support_sets, trained
-    from dimo import system as system_lib
+    from dimo.meta import decoder as dec
+    from dimo.meta import support_sets
+    from dimo.meta import trained
+    from dimo.meta import system as system_lib
 
     system = trained.load(workdir)
     codes, arch = {}, {}
@@ -54,7 +55,7 @@ def measure(workdir: str, datasets: list[str], shots: int, draws: int, data_dir=
             codes[name].append(np.asarray(code))
             arch[name].append(np.asarray(dec.decode(system.params["decoder"], system.system.decoder,
                                                     code).arch_weights))
-    from dimo import search_space as ss
+    from dimo.space import search_space as ss
 
     cells = {n: str(ss.discretize(np.mean(a, axis=0))) for n, a in arch.items()}
     mean_code = np.mean([c for v in codes.values() for c in v], axis=0)

@@ -49,9 +49,9 @@ def build(setup: Setup):
     import jax
 
     from datasets_meta import load
-    from dimo.learned_optimizer import LOptConfig
-    from dimo.supernet import Supernet
-    from dimo.unroll import (
+    from dimo.inner.learned_optimizer import LOptConfig
+    from dimo.space.supernet import Supernet
+    from dimo.inner.unroll import (
         InnerConfig,
         InnerLoop,
         default_recipe,
@@ -135,7 +135,7 @@ def compilation_cache_env(use_cache: bool) -> dict:
 
 def bench_cache() -> Path:
     """The quick runs' own persistent compilation cache, beside DiMO's."""
-    from dimo import runtime
+    from dimo.infra import runtime
 
     return runtime.cache_dir() / "jax_benchmarks"
 
@@ -155,7 +155,8 @@ def run_point(module: str, args: list[str], env: dict | None = None, timeout: fl
 def point_main(measure, argv=None) -> int:
     """``python -m benchmarks.X '{"k": 10, ...}'``: print measure(**kwargs) as one JSON line."""
     with phase("compile"):  # importing JAX and DiMO is seconds of CPU: not beside a measurement
-        from dimo import meta_train, runtime  # noqa: F401  (meta_train: imports the rest)
+        from dimo.meta import meta_train  # noqa: F401  (meta_train: imports the rest)
+        from dimo.infra import runtime
 
         runtime.enable_compilation_cache()  # as DIMO_COMPILATION_CACHE says (off unless --quick)
     kwargs = json.loads((argv or sys.argv[1:])[0])

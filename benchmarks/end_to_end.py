@@ -1,7 +1,7 @@
 """Figure 6: wall time of ``train_meta.py`` runs, broken into data, compile and meta-steps.
 
 Runs the real command in a fresh process (with the persistent compilation cache as
-``benchmarks.run`` sets it: off, so the compile is a cold one, unless ``--quick``) and reads the breakdown ``dimo.meta_train.run`` writes to
+``benchmarks.run`` sets it: off, so the compile is a cold one, unless ``--quick``) and reads the breakdown ``dimo.meta.meta_train.run`` writes to
 ``summary.json``: data loading, initialisation, compiling the meta-step, the meta-steps
 themselves, and the rest (checkpoints, metrics, the closing summary and plots).
 

@@ -1,4 +1,4 @@
-"""What the test-only fault hook (``dimo.faults``) cost in a meta-gradient when it was always on.
+"""What the test-only fault hook (``dimo.infra.faults``) cost in a meta-gradient when it was always on.
 
 Since issue #14 the hook is static (``InnerConfig.inject_faults``, on only when
 ``debug.inject_faults`` is set); this point measures what compiling it out saves: one
@@ -22,7 +22,7 @@ from benchmarks.common import Setup, build, compile_timed, phase, point_main
 def measure(steps: int = 10, reps: int = 7, dataset: str = "digits") -> dict:
     import jax
 
-    from dimo.unroll import InnerLoop
+    from dimo.inner.unroll import InnerLoop
 
     with phase("compile"):
         loop, meta, recipe, task = build(Setup(dataset=dataset, steps=steps))

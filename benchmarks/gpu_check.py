@@ -59,7 +59,7 @@ def step_costs(config, reps: int) -> dict:
     import jax
 
     from benchmarks.common import Setup, build, chained_step_seconds, compile_timed, median_seconds
-    from dimo.unroll import init_inner_state
+    from dimo.inner.unroll import init_inner_state
 
     k = config.inner.steps
     setup = Setup(dataset="digits", channels=config.model.channels, cells_per_stage=config.model.cells_per_stage,

@@ -17,7 +17,7 @@ both on one machine.
     python -m benchmarks.inner_step '{"reps": 5, "scan": false}'
     python -m benchmarks.inner_step '{"reps": 5, "lopt": {"base": "adam", "init_lr": 0.003, "fixed_rate": true}}'
 
-``lopt`` sets the learned optimizer's fields (dimo.learned_optimizer.LOptConfig) for the
+``lopt`` sets the learned optimizer's fields (dimo.inner.learned_optimizer.LOptConfig) for the
 learned rows, e.g. the ones a recipe config uses; by default LOptConfig's own defaults.
 """
 
@@ -42,7 +42,7 @@ def measure(reps: int = 5, chain: int = 20, dataset: str = "digits", scan: bool 
             lopt: dict | None = None) -> dict:
     import jax
 
-    from dimo.unroll import init_inner_state
+    from dimo.inner.unroll import init_inner_state
 
     steps_per_call = chain if scan else 1
     with phase("compile"):

@@ -4,9 +4,9 @@
         --datasets fashion_mnist,cifar10 [--out benchmarks/proposals.jsonl]
     python -m benchmarks.judge_proposals --report     # every row so far, against today's table
 
-For each dataset: the proposal (``dimo.propose``), trained from scratch under the cell
+For each dataset: the proposal (``dimo.meta.propose``), trained from scratch under the cell
 table's protocol with the table's seeds, its mean test accuracy and that mean's percentile
-among the table's cells of the dataset (``dimo.cell_table``), and whether the dataset was
+among the table's cells of the dataset (``dimo.evaluation.cell_table``), and whether the dataset was
 among the run's meta-training datasets. The row also carries the run's config (datasets,
 seed, meta-steps, horizon) and its meta-training wall time, and is appended to ``--out``
 as one JSON line, so RESULTS.md's variant table is reproduced by re-running this command.
@@ -26,8 +26,11 @@ def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, ver
           last_iterate: bool = False) -> dict:
     """One row for ``workdir``; with several comma-separated workdirs (runs of one config with
     different seeds) the proposal is the connected cell of their mean decoded mixture."""
-    from dimo import baselines, cell_table, propose, trained
-    from dimo import verify as verify_lib
+    from dimo.search import discrete as baselines
+    from dimo.evaluation import cell_table
+    from dimo.meta import propose
+    from dimo.meta import trained
+    from dimo.search import verify as verify_lib
 
     workdirs = [w.strip() for w in workdir.split(",") if w.strip()]
     systems = [trained.load(w, last_iterate=last_iterate) for w in workdirs]
@@ -64,8 +67,8 @@ def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, ver
 
 def judge_cell(genotype: str, dataset, table: dict) -> dict:
     """``genotype`` trained under the cell table's protocol with its seeds, judged against
-    ``table`` (``dimo.cell_table.train_and_judge``)."""
-    from dimo import cell_table
+    ``table`` (``dimo.evaluation.cell_table.train_and_judge``)."""
+    from dimo.evaluation import cell_table
 
     return cell_table.train_and_judge(genotype, dataset, table)
 
@@ -73,7 +76,7 @@ def judge_cell(genotype: str, dataset, table: dict) -> dict:
 def judged_columns(genotype: str, judged: dict, cells: dict) -> str:
     """The Markdown columns ``cell | test (seeds) | table percentile`` of a judged cell
     (``judge_cell``'s fields), the percentile against today's table ``cells``."""
-    from dimo import cell_table
+    from dimo.evaluation import cell_table
 
     pct = f"{cell_table.percentile(cells.values(), judged['test_accuracy_mean']):.1f}" if cells else "n/a"
     tests = ", ".join(f"{t:.4f}" for t in judged["test_accuracy_per_seed"])
@@ -100,14 +103,14 @@ def changed_from_default(config) -> dict:
 
 def ev_dataset(name: str, data_dir):
     from datasets_meta import load
-    from dimo import cell_table
+    from dimo.evaluation import cell_table
 
     return load(name, data_dir, image_size=cell_table.PROTOCOL["image_size"])
 
 
 def report(path: str) -> str:
     """The rows of ``path`` as a Markdown table, percentiles against the current cell table."""
-    from dimo import cell_table
+    from dimo.evaluation import cell_table
 
     _, table = cell_table.read()
     lines = ["| run | meta-training | seed | relaxation / lifetime | proposal | test (2 seeds) | table percentile | cells | meta-train s |",
@@ -148,7 +151,7 @@ def main(argv=None) -> int:
         return 0
     if not args.workdir:
         p.error("--workdir is required (or --report)")
-    from dimo import runtime
+    from dimo.infra import runtime
 
     runtime.enable_compilation_cache()
     row = judge(args.workdir, [d.strip() for d in args.datasets.split(",") if d.strip()], args.data_dir,

@@ -19,13 +19,15 @@ import json
 import sys
 from pathlib import Path
 
-from dimo.search_methods import METHODS
+from dimo.search.registry import METHODS
 
 
 def judge_search(method: str, dataset_name: str, budget_s: float, candidate_steps: int, seed: int,
                  data_dir=None) -> dict:
     from benchmarks.judge_proposals import ev_dataset, judge_cell
-    from dimo import baselines, cell_table, search_methods
+    from dimo.search import discrete as baselines
+    from dimo.evaluation import cell_table
+    from dimo.search import registry as search_methods
     from dimo.configs import default
 
     config = default.get_config()
@@ -44,7 +46,7 @@ def judge_search(method: str, dataset_name: str, budget_s: float, candidate_step
 
 def report(path: str) -> str:
     from benchmarks.judge_proposals import judged_columns
-    from dimo import cell_table
+    from dimo.evaluation import cell_table
 
     _, table = cell_table.read()
     lines = ["| method | dataset | seed | budget s | search s | steps | cell | test (2 seeds) | table percentile |",
@@ -80,7 +82,7 @@ def main(argv=None) -> int:
     if unknown:
         print(f"error: unknown --methods {unknown}; choose from {', '.join(METHODS)}", file=sys.stderr)
         return 2
-    from dimo import runtime
+    from dimo.infra import runtime
 
     runtime.enable_compilation_cache()
     for method in methods:

@@ -35,7 +35,7 @@ from benchmarks.common import (
 def measure(steps: int, remat: bool, reps: int = 3, dataset: str = "digits") -> dict:
     import jax
 
-    from dimo.unroll import init_inner_state
+    from dimo.inner.unroll import init_inner_state
 
     with phase("compile"):
         loop, meta, recipe, task = build(Setup(dataset=dataset, steps=steps, remat=remat,

@@ -11,7 +11,7 @@ Variants (what was tried, not what DiMO ships):
   (``save_only_these_names``), so the backward pass recomputes only the cheap ops; memory
   then grows with K by those outputs.
 * ``dots_saveable``: JAX's policy that saves convolution and dot outputs. DiMO's convolution
-  is a ``custom_vjp`` (``dimo.conv``), so the policy does not see it; measured to show it.
+  is a ``custom_vjp`` (``dimo.space.conv``), so the policy does not see it; measured to show it.
 * ``one_pass_batch_norm``: variance as E[x^2] - E[x]^2 (one reduction fewer per layer).
 * ``custom_vjp_batch_norm``: the normalisation with its textbook backward (two reductions),
   so the second-order pass differentiates that formula instead of autodiff's expansion.
@@ -50,7 +50,7 @@ def _patch(variant: str) -> None:
     import jax.numpy as jnp
     import numpy as np
 
-    from dimo import operations
+    from dimo.space import operations
 
     if variant == "save_conv_outputs":
         from jax.ad_checkpoint import checkpoint_name

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dimo import search_space as ss
-from dimo import workdir as wd
+from dimo.space import search_space as ss
+from dimo.infra import workdir as wd
 
 
 def drift(workdir: str, window: int) -> list[dict]:

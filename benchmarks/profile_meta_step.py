@@ -2,7 +2,7 @@
 
     python -m benchmarks.profile_meta_step [--steps 12] [--top 25]
 
-Runs ``dimo.meta_train.run`` on the default config for a few meta-steps under
+Runs ``dimo.meta.meta_train.run`` on the default config for a few meta-steps under
 ``cProfile`` and prints (1) the run's own timing breakdown and (2) the DiMO functions
 with the most cumulative time. Device time shows up inside the blocking call that waits
 for the step's metrics (``jax.device_get``); everything else is the host's. This is how
@@ -27,7 +27,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from dimo.configs import default
-    from dimo import meta_train, runtime
+    from dimo.meta import meta_train
+    from dimo.infra import runtime
 
     runtime.enable_compilation_cache()
     config = default.get_config()

@@ -1,7 +1,7 @@
 """Figure 4: how long DiMO takes to propose an architecture and recipe for a dataset.
 
 In a fresh process: ``propose_cold_s`` is restoring the meta-trained checkpoint plus the
-first ``dimo.propose.propose`` call (support-set load, embed, decode with their compile,
+first ``dimo.meta.propose.propose`` call (support-set load, embed, decode with their compile,
 discretize, cost count); ``propose_warm_s`` is the median of later calls in the same
 process (the dataset is read again each time, from its decode cache). Importing JAX and
 DiMO is reported apart (``import_s``); the whole ``dimo propose`` command, process start
@@ -20,7 +20,8 @@ from benchmarks.common import point_main
 
 def measure(workdir: str, dataset: str, data_dir: str | None = None, reps: int = 5) -> dict:
     start = time.perf_counter()
-    from dimo import propose, trained
+    from dimo.meta import propose
+    from dimo.meta import trained
 
     imported = time.perf_counter()
     system = trained.load(workdir)

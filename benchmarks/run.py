@@ -112,7 +112,7 @@ def propose_figures(results: dict, workdir: Path, data_dir: str | None, reps: in
     # Read from the workdir's config by the proposal itself, not guessed from the name.
     results["propose_dataset_unseen"] = not point["seen_in_meta_training"]
     start = time.perf_counter()
-    cli = [sys.executable, "-m", "dimo.cli", "propose", "--workdir", str(workdir / "default"),
+    cli = [sys.executable, "-m", "dimo.cli.main", "propose", "--workdir", str(workdir / "default"),
            "--dataset", dataset, "--json", "--out", str(workdir / "cell.png")]
     cli += ["--data_dir", data_dir] if data_dir else []
     subprocess.run(cli, cwd=ROOT, check=True, capture_output=True)

@@ -22,9 +22,11 @@ def measure(num_devices: int, reps: int = 3, tasks: int = 4, datasets: str = "di
 
     from dimo.configs import default
     from datasets_meta import load
-    from dimo import meta_state, meta_train, task_sampler
-    from dimo import system as system_lib
-    from dimo.unroll import meta_optimizer
+    from dimo.meta import state as meta_state
+    from dimo.meta import meta_train
+    from dimo.meta import tasks as task_sampler
+    from dimo.meta import system as system_lib
+    from dimo.inner.unroll import meta_optimizer
 
     with phase("compile"):
         config = default.get_config()

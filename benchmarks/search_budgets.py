@@ -3,7 +3,7 @@
     DIMO_DATA_DIR=../shared/data python -m benchmarks.search_budgets --dataset cifar10 --budget 120 \\
         [--methods random,darts,...] [--out benchmarks/search_budgets.json]
 
-Runs every method of ``dimo.search_methods`` once with ``--budget`` seconds (compile
+Runs every method of ``dimo.search.registry`` once with ``--budget`` seconds (compile
 included) at the default sizes, as ``dimo compare`` runs them (300-step candidates for the
 discrete searches), without training the chosen cells afterwards, and prints each one's
 seconds and its distance from the budget. Run it on an otherwise idle machine: budgets are
@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 
-from dimo.search_methods import METHODS
+from dimo.search.registry import METHODS
 
 
 def main(argv=None) -> int:
@@ -36,7 +36,9 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     from benchmarks.judge_proposals import ev_dataset
-    from dimo import baselines, runtime, search_methods
+    from dimo.search import discrete as baselines
+    from dimo.infra import runtime
+    from dimo.search import registry as search_methods
     from dimo.configs import default
 
     runtime.enable_compilation_cache()

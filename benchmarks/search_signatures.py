@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from dimo.search_methods import GRADIENT_METHODS
+from dimo.search.registry import GRADIENT_METHODS
 
 # DARTS-PT is DARTS's mixture followed by a selection: its trajectory is DARTS's.
 GRADIENT_RULES = tuple(m for m in GRADIENT_METHODS if m != "darts-pt")
@@ -28,8 +28,14 @@ GRADIENT_RULES = tuple(m for m in GRADIENT_METHODS if m != "darts-pt")
 
 def trajectory(method: str, dataset, steps: int, seed: int, every: int, warmup: int = 0,
                normalize_free_ops: bool = False, arch_lr: float | None = None) -> dict:
-    from dimo import baselines, compare, darts, drnas, gdas, gradient_search, sdarts
-    from dimo import search_space as ss
+    from dimo.search import discrete as baselines
+    from dimo.studies import compare
+    from dimo.search import darts
+    from dimo.search import drnas
+    from dimo.search import gdas
+    from dimo.search import gradient_search
+    from dimo.search import sdarts
+    from dimo.space import search_space as ss
     from dimo.configs import default
 
     rules = {"darts": (darts.rule(1), 1), "darts2": (darts.rule(2), 2), "gdas": (gdas.rule(), 1),
@@ -76,7 +82,7 @@ def main(argv=None) -> int:
               f"0 <= --warmup < --steps, --arch_lr > 0", file=sys.stderr)
         return 2
     from benchmarks.judge_proposals import ev_dataset
-    from dimo import runtime
+    from dimo.infra import runtime
 
     runtime.enable_compilation_cache()
     dataset = ev_dataset(args.dataset, args.data_dir)

@@ -19,7 +19,8 @@ from pathlib import Path
 def main() -> None:
     scratch = tempfile.mkdtemp()
     os.environ["DIMO_CACHE_DIR"] = str(Path(scratch) / "cache")
-    from dimo import meta_train, runtime
+    from dimo.meta import meta_train
+    from dimo.infra import runtime
     from dimo.configs import smoke
 
     runtime.enable_compilation_cache()

@@ -22,11 +22,11 @@ def trace(workdir: str, dataset_name: str, genotype: str | None = None, seed: in
           data_dir: str | None = None) -> list[dict]:
     import numpy as np
 
-    from dimo import ablate
-    from dimo import evaluate as ev
-    from dimo import search_space as ss
-    from dimo import teacher_loss as tl
-    from dimo import trained as trained_lib
+    from dimo.studies import ablate
+    from dimo.evaluation import evaluate as ev
+    from dimo.space import search_space as ss
+    from dimo.inner import teacher_loss as tl
+    from dimo.meta import trained as trained_lib
 
     trained = trained_lib.load(workdir)
     config = trained.config

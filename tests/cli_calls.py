@@ -2,7 +2,7 @@
 
 import json
 
-from dimo import cli
+from dimo.cli import main as cli
 
 
 def run_json_and_err(capsys, argv):

@@ -20,7 +20,7 @@ for _name, _value in _test_flags.items():
         _flags += f" --{_name}={_value}"
 os.environ["XLA_FLAGS"] = _flags.strip()
 
-from dimo import runtime  # noqa: E402
+from dimo.infra import runtime  # noqa: E402
 
 runtime.enable_compilation_cache()
 
@@ -65,7 +65,7 @@ def smoke_workdir(tmp_path_factory, worker_id):
     from filelock import FileLock
 
     from dimo.configs import smoke
-    from dimo import meta_train
+    from dimo.meta import meta_train
 
     root = tmp_path_factory.getbasetemp()
     if worker_id != "master":  # under xdist: the workers' common parent

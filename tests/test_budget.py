@@ -1,11 +1,13 @@
-"""Wall-clock budgets of searches (dimo.budget), on a fake clock so the checks are exact."""
+"""Wall-clock budgets of searches (dimo.search.budget), on a fake clock so the checks are exact."""
 
 import itertools
 
 import pytest
 
-from dimo import baselines, search_space
-from dimo.budget import Budget, Curve, run_units
+from dimo.search import discrete as baselines
+
+from dimo.space import search_space
+from dimo.search.budget import Budget, Curve, run_units
 
 
 class FakeClock:

@@ -3,9 +3,9 @@
 import dataclasses
 
 from benchmarks import cell_table as runner
-from dimo import cell_table
-from dimo import evaluate as ev
-from dimo import search_space as ss
+from dimo.evaluation import cell_table
+from dimo.evaluation import evaluate as ev
+from dimo.space import search_space as ss
 
 
 def test_the_sample_is_fixed_distinct_connected_and_ends_with_the_uniform_cells():

@@ -7,7 +7,9 @@ import pytest
 
 import data_files as files
 from cli_calls import run_error, run_json, run_json_and_err
-from dimo import cli, gradient_search, search_space
+from dimo.cli import main as cli
+from dimo.search import gradient_search
+from dimo.space import search_space
 
 GENOTYPE = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
 
@@ -162,7 +164,7 @@ def test_accuracy_does_not_depend_on_how_a_split_is_ordered(capsys, tmp_path):
     # Image folders are stored class by class; batch-statistics normalisation on a batch of a
     # single class would collapse predictions. A class-sorted tree must still score well.
     from datasets_meta import load
-    from dimo import evaluate
+    from dimo.evaluation import evaluate
 
     members = files.image_tree_members(classes=("a", "b", "c", "d"), per_class=40, test_per_class=30)
     dataset = load(f"folder:{files.write_image_tree(tmp_path / 't', members)}", image_size=8)
@@ -221,7 +223,7 @@ def test_compare_runs_every_entry_judges_each_cell_once_and_writes_its_files(smo
                                                                              short_darts_chunks):
     # The orchestration, with the cell table's 2 x 1000-step training replaced by a stand-in
     # (the judge itself is what `dimo evaluate` and the table run).
-    from dimo import cell_table
+    from dimo.evaluation import cell_table
 
     judged = []
 

@@ -5,11 +5,13 @@ test_search_methods.py and test_successive_halving.py)."""
 import numpy as np
 import pytest
 
-from dimo import darts_pt, search_space
+from dimo.search import darts_pt
+
+from dimo.space import search_space
 from cli_calls import run_json
 
 
-# The gradient-based methods share one loop (dimo.gradient_search) and differ in small rules
+# The gradient-based methods share one loop (dimo.search.gradient_search) and differ in small rules
 # tested on their own (tests/test_gradient_search.py); the suite runs the loop with the
 # second-order gradient, DrNAS's sampled mixtures and DARTS-PT's selection, and random search
 # (each costs a compile of its own).

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from dimo.conv import conv_general
+from dimo.space.conv import conv_general
 
 
 def _reference(x, k, strides, padding, lhs_dilation=(1, 1), rhs_dilation=(1, 1)):

@@ -3,9 +3,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dimo import search_space as ss
-from dimo.cost import network_cost
-from dimo.supernet import Supernet
+from dimo.space import search_space as ss
+from dimo.space.cost import network_cost
+from dimo.space.supernet import Supernet
 
 ALL_NONE = ss.Genotype(("none",) * 6)
 ALL_CONV3 = ss.Genotype(("nor_conv_3x3",) * 6)

@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 from jax.scipy.stats import dirichlet as dirichlet_dist
 
-from dimo import darts_pt, drnas, gdas, sdarts
-from dimo import search_space as ss
-from dimo.budget import Budget
+from dimo.search import darts_pt
+
+from dimo.search import drnas
+
+from dimo.search import gdas
+
+from dimo.search import sdarts
+from dimo.space import search_space as ss
+from dimo.search.budget import Budget
 
 
 def _alpha(seed=0):
@@ -115,7 +121,8 @@ def test_darts_pt_selection_stops_at_the_budget():
 
 def test_the_warm_up_trains_the_weights_alone_then_the_architecture_moves():
     from datasets_meta import load
-    from dimo import baselines, gradient_search
+    from dimo.search import discrete as baselines
+    from dimo.search import gradient_search
 
     setup = baselines.SearchSetup(steps=8, channels=4, batch_size=16)
     result, state = gradient_search.search(load("digits", image_size=8), setup, gdas.rule(), warmup_steps=4)

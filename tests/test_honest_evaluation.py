@@ -10,10 +10,10 @@ import pytest
 import data_files as files
 from datasets_meta import load
 from datasets_meta.registry import CIFAR10_NAMES
-from dimo import evaluate
-from dimo import search_space as ss
-from dimo.supernet import Supernet
-from dimo.unroll import InnerConfig, InnerLoop, Recipe, make_task
+from dimo.evaluation import evaluate
+from dimo.space import search_space as ss
+from dimo.space.supernet import Supernet
+from dimo.inner.unroll import InnerConfig, InnerLoop, Recipe, make_task
 
 GENOTYPE = ss.Genotype.from_string(
     "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|")
@@ -128,7 +128,7 @@ def test_configs_are_not_installed_as_a_top_level_package():
 def test_evaluation_scales_the_teachers_progress_as_meta_training_did():
     # With persistent inner states the teacher saw progress = step / lifetime in meta-training;
     # evaluation once used step / K, telling it training was over 20x too early.
-    from dimo import evaluate as ev
+    from dimo.evaluation import evaluate as ev
     from dimo.configs import propose
 
     config = propose.get_config()

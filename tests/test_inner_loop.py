@@ -13,8 +13,8 @@ import pytest
 from toy_models import MLP, MixedLogReg
 
 from datasets_meta import load
-from dimo.supernet import Supernet
-from dimo.unroll import (
+from dimo.space.supernet import Supernet
+from dimo.inner.unroll import (
     InnerConfig,
     InnerLoop,
     Recipe,

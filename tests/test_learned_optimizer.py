@@ -4,7 +4,7 @@ import numpy as np
 import optax
 import pytest
 
-from dimo import learned_optimizer as lopt
+from dimo.inner import learned_optimizer as lopt
 
 CFG = lopt.LOptConfig()
 

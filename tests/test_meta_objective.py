@@ -7,8 +7,8 @@ import pytest
 from toy_models import MixedLogReg
 
 from datasets_meta import load
-from dimo import meta_objective as mo
-from dimo.unroll import InnerConfig, InnerLoop, Recipe, init_meta_params, make_task
+from dimo.inner import meta_objective as mo
+from dimo.inner.unroll import InnerConfig, InnerLoop, Recipe, init_meta_params, make_task
 
 
 def _batch(seed=0, n=100, classes=5):

@@ -13,10 +13,14 @@ from toy_models import MixedLogReg
 
 from dimo.configs import smoke
 from datasets_meta import load
-from dimo import meta_state, meta_train, search_space, support_sets, task_sampler
-from dimo import system as system_lib
-from dimo import workdir as wd
-from dimo.unroll import InnerLoop, meta_optimizer
+from dimo.meta import state as meta_state
+from dimo.meta import meta_train
+from dimo.space import search_space
+from dimo.meta import support_sets
+from dimo.meta import tasks as task_sampler
+from dimo.meta import system as system_lib
+from dimo.infra import workdir as wd
+from dimo.inner.unroll import InnerLoop, meta_optimizer
 
 DATA_DIR = os.environ.get("DIMO_DATA_DIR")
 
@@ -123,7 +127,7 @@ def test_dataset_code_is_invariant_to_permuting_the_support_set(setup):
 def test_after_meta_training_a_code_tells_datasets_apart(smoke_workdir):
     # Codes of different datasets lie further apart than codes of different support sets of
     # one dataset: the code carries the dataset, not the draw of its support set.
-    from dimo import trained
+    from dimo.meta import trained
 
     system = trained.load(smoke_workdir)
     size = system.config.data.image_size

@@ -5,9 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dimo import relaxations
-from dimo import search_space as ss
-from dimo.supernet import Cell
+from dimo.space import relaxations
+from dimo.space import search_space as ss
+from dimo.space.supernet import Cell
 
 
 def test_softmax_is_the_mixture():

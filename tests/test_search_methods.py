@@ -7,9 +7,15 @@ import numpy as np
 import optuna
 import pytest
 
-from dimo import baselines, evolution, hyperband, tpe
-from dimo import search_space as ss
-from dimo.budget import Budget, BudgetedScorer, OutOfBudget
+from dimo.search import discrete as baselines
+
+from dimo.search import evolution
+
+from dimo.search import hyperband
+
+from dimo.search import tpe
+from dimo.space import search_space as ss
+from dimo.search.budget import Budget, BudgetedScorer, OutOfBudget
 
 
 class FakeClock:

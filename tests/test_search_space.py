@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dimo import search_space as ss
+from dimo.space import search_space as ss
 
 BEST_CIFAR10 = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
                 "+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dimo.successive_halving import successive_halving
+from dimo.search.successive_halving import successive_halving
 
 
 def test_each_rung_keeps_the_top_fraction_at_eta_times_the_steps():

@@ -3,8 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dimo import search_space as ss
-from dimo.supernet import Supernet
+from dimo.space import search_space as ss
+from dimo.space.supernet import Supernet
 
 BEST = ss.Genotype.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
                                "+|skip_connect~0|avg_pool_3x3~1|nor_conv_1x1~2|")
@@ -106,7 +106,7 @@ def test_bad_inputs_raise_clearly():
 def test_average_pooling_matches_flax_without_counting_padding():
     import flax.linen as nn
 
-    from dimo.operations import avg_pool_3x3
+    from dimo.space.operations import avg_pool_3x3
 
     x = jax.random.normal(jax.random.key(0), (3, 7, 5, 4))
     expected = nn.avg_pool(x, (3, 3), strides=(1, 1), padding=((1, 1), (1, 1)), count_include_pad=False)

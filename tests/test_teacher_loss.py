@@ -2,7 +2,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dimo import teacher_loss as tl
+from dimo.inner import teacher_loss as tl
 
 
 def _batch():

@@ -1,4 +1,4 @@
-"""Persistent inner states with staggered restarts (dimo.truncation) in meta-training."""
+"""Persistent inner states with staggered restarts (dimo.inner.truncation) in meta-training."""
 
 import json
 from pathlib import Path
@@ -6,8 +6,10 @@ from pathlib import Path
 import numpy as np
 from persistent_smoke import persistent_smoke
 
-from dimo import meta_train, truncation
-from dimo import workdir as wd
+from dimo.meta import meta_train
+
+from dimo.inner import truncation
+from dimo.infra import workdir as wd
 
 
 def test_slots_restart_staggered_and_keep_their_task_until_then():

@@ -20,13 +20,13 @@ def get_config() -> ml_collections.ConfigDict:
     # Each task: `classes_per_task` classes, `per_class` train and val examples of each,
     # the first `support_shots` of each class as the support set the embedding reads.
     config.task = dict(classes_per_task=5, per_class=40, support_shots=5)
-    # normalize_free_ops: unit-scale skip/pool outputs in the relaxed supernet (dimo.supernet).
+    # normalize_free_ops: unit-scale skip/pool outputs in the relaxed supernet (dimo.space.supernet).
     config.model = dict(channels=8, cells_per_stage=1, affine=False, normalize_free_ops=False)
     # lifetime: inner steps a task slot's network persists across meta-steps, K more each
-    # meta-step, staggered restarts (dimo.truncation); 0: a fresh network every meta-step.
+    # meta-step, staggered restarts (dimo.inner.truncation); 0: a fresh network every meta-step.
     config.inner = dict(steps=10, lifetime=0, batch_size=32, val_batch_size=100, optimizer="learned",
                         loss="teacher", learning_rate=0.1, momentum=0.9, remat=True, meta_loss="ce")
-    # base: the direction the learned optimizer corrects, "momentum" or "adam" (dimo.learned_optimizer).
+    # base: the direction the learned optimizer corrects, "momentum" or "adam" (dimo.inner.learned_optimizer).
     config.lopt = dict(hidden_size=8, init_lr=1.0, base="momentum", max_step=0.3, progress_horizon=0,
                        fixed_rate=False)
     config.teacher = dict(hidden_size=16, learn_temperature=True)
@@ -34,7 +34,7 @@ def get_config() -> ml_collections.ConfigDict:
     # lr_scale is bounded: past ~3x the K-step unroll turns chaotic and meta-gradients explode.
     # relaxation: how meta-training runs the supernet on the decoded logits: "softmax" (the
     # mixture), "gumbel" (one sampled cell per task, straight-through) or "dirichlet" (one
-    # reparameterised Dirichlet draw of the mixture per task, DrNAS); dimo.relaxations.
+    # reparameterised Dirichlet draw of the mixture per task, DrNAS); dimo.space.relaxations.
     config.decoder = dict(hidden_size=64, temperature=1.0, max_lr_scale=3.0, max_weight_decay=1e-3,
                           relaxation="softmax")
     config.meta = dict(
@@ -51,11 +51,11 @@ def get_config() -> ml_collections.ConfigDict:
         num_devices=0,  # 0 = all available
         checkpoint_every=20,
         # Proposals read a moving average of the meta-parameters with this decay (0: the
-        # last iterate); dimo.meta_state.
+        # last iterate); dimo.meta.state.
         ema_decay=0.0,
         max_consecutive_bad=10,
     )
     # Test-only: NaN/Inf injected at given meta-steps, e.g. "2:batch,5-7:inner_gradient"
-    # (sites: inner_gradient, batch, optimizer_output; see dimo/faults.py).
+    # (sites: inner_gradient, batch, optimizer_output; see dimo/infra/faults.py).
     config.debug = dict(inject_faults="")
     return config

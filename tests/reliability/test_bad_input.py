@@ -8,8 +8,8 @@ import data_files as files
 import pytest
 from helpers import SMOKE, run_train_meta
 
-from dimo import cli
-from dimo import workdir as wd
+from dimo.cli import main as cli
+from dimo.infra import workdir as wd
 
 GENOTYPE = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
 

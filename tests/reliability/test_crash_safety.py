@@ -15,9 +15,9 @@ import time
 from helpers import SMOKE, metrics_lines, train_meta, wait_for_lines
 
 from dimo.configs import smoke
-from dimo import checkpoint_integrity as integrity
-from dimo import meta_train
-from dimo import workdir as wd
+from dimo.infra import integrity
+from dimo.meta import meta_train
+from dimo.infra import workdir as wd
 
 # Every step checkpoints, so a kill lands in a checkpoint write about as often as not.
 EVERY_STEP = "--config.meta.checkpoint_every=1"

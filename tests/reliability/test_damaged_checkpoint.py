@@ -12,9 +12,12 @@ import jax
 import numpy as np
 import pytest
 
-from dimo import checkpoint_integrity as integrity
-from dimo import cli, meta_state, meta_train, trained
-from dimo import workdir as wd
+from dimo.infra import integrity
+from dimo.cli import main as cli
+from dimo.meta import state as meta_state
+from dimo.meta import meta_train
+from dimo.meta import trained
+from dimo.infra import workdir as wd
 from dimo.configs import smoke
 
 

@@ -3,8 +3,8 @@
 import json
 
 from dimo.configs import smoke
-from dimo import meta_train
-from dimo import workdir as wd
+from dimo.meta import meta_train
+from dimo.infra import workdir as wd
 
 
 def _metrics(workdir):

@@ -12,9 +12,10 @@ import pytest
 from helpers import SMOKE, metrics_lines, run_train_meta
 from mounts import remount, tmpfs
 
-from dimo import checkpoint_integrity as integrity
-from dimo import meta_train, run_guards
-from dimo import workdir as wd
+from dimo.infra import integrity
+from dimo.meta import meta_train
+from dimo.infra import guards as run_guards
+from dimo.infra import workdir as wd
 from dimo.configs import smoke
 
 

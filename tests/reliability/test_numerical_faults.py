@@ -1,6 +1,6 @@
 """NaN/Inf injected into the inner loop: skipped, counted, survived; a run of them stops cleanly.
 
-The faults come from the test-only hook ``config.debug.inject_faults`` (``dimo/faults.py``):
+The faults come from the test-only hook ``config.debug.inject_faults`` (``dimo/infra/faults.py``):
 a config with faults compiles the hook into its meta-step (one program for every faulty run
 here), a config without compiles it out. The runs carry persistent inner states (as
 ``configs/propose.py`` does): a faulty step must not leave a non-finite network behind for
@@ -16,7 +16,9 @@ import orbax.checkpoint as ocp
 import pytest
 from persistent_smoke import persistent_smoke
 
-from dimo import faults, meta_train
+from dimo.infra import faults
+
+from dimo.meta import meta_train
 
 
 def _records(workdir):

@@ -9,7 +9,7 @@ import signal
 
 from helpers import SMOKE, metrics_lines, run_train_meta, train_meta, wait_for_lines
 
-from dimo import meta_train
+from dimo.meta import meta_train
 from dimo.configs import smoke
 
 LONG = "--config.meta.steps=1000"

@@ -19,7 +19,7 @@ from helpers import ROOT, SMOKE, metrics_lines, run_train_meta
 from mounts import remount, tmpfs
 
 from datasets_meta import DatasetError, load, registry
-from dimo import meta_train
+from dimo.meta import meta_train
 from dimo.configs import smoke
 
 
@@ -45,7 +45,7 @@ def test_a_read_only_workdir_is_refused_in_one_line_and_left_as_it_was(smoke_wor
         # Reading a finished run from a read-only place still works, and on one device the run
         # that meta-trained on the tests' four (orbax restores onto this process's devices).
         env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=1"}
-        done = subprocess.run([sys.executable, "-m", "dimo.cli", "propose", "--workdir", str(mount / "run"),
+        done = subprocess.run([sys.executable, "-m", "dimo.cli.main", "propose", "--workdir", str(mount / "run"),
                                "--dataset", "digits", "--out", str(tmp_path / "cell.png")],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0 and "meta-step 6" in done.stdout, done.stderr[-3000:]

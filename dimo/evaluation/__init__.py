@@ -1,0 +1,1 @@
+"""Judging a cell: train a discrete network and measure it; the cell tables."""

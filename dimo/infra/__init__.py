@@ -1,0 +1,1 @@
+"""Run infrastructure: workdirs, locks, checkpoint integrity, guards, fault injection, process settings."""

@@ -1,0 +1,282 @@
+"""The differentiable inner loop: K steps of training as one ``lax.scan``, and its meta-loss.
+
+The contract is learned_optimization's: ``InnerLoop.init`` makes the inner state (fresh
+network parameters, optimizer state, student statistics, PRNG key); ``InnerLoop.step``
+samples a minibatch, computes the (teacher or cross-entropy) loss through the model with
+the recipe's architecture weights, takes its gradient and applies the chosen optimizer;
+``InnerLoop.unroll`` scans ``step`` (rematerialised, so memory stays flat in K);
+``InnerLoop.meta_loss`` is the validation cross-entropy after K steps from a fresh
+init. ``jax.value_and_grad`` of it reaches the learned optimizer, the teacher and
+everything in the ``Recipe`` (architecture weights, learning-rate scale, weight decay).
+
+Truncated unrolls (``segment_loss``): a long horizon is cut into segments; each segment
+continues from the carried (gradient-stopped) state and gives its own meta-gradient.
+
+Meta-parameters of the loop itself are a dict ``{"optimizer": theta, "teacher": params}``
+(``init_meta_params``); with ``optimizer="sgd"|"adam"`` or ``loss="ce"`` the unused part
+gets a zero gradient.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, NamedTuple
+
+import chex
+import flax.linen as nn
+import flax.struct
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from datasets_meta.samplers import Split, fixed_size_split, normalize, sample_task_batch
+from dimo.infra import faults
+from dimo.inner import learned_optimizer as lopt
+from dimo.inner import meta_objective as mo
+from dimo.space import search_space as ss
+from dimo.inner import teacher_loss as tl
+
+OPTIMIZERS = ("learned", "sgd", "adam")
+LOSSES = ("teacher", "ce")
+
+
+@dataclasses.dataclass(frozen=True)
+class InnerConfig:
+    steps: int = 10  # K, the length of one differentiated unroll
+    # Inner steps a persistent inner state lives (dimo.inner.truncation); 0: a fresh init for every
+    # unroll. The teacher's progress feature is normalised by it (else by K).
+    lifetime: int = 0
+    batch_size: int = 64
+    val_batch_size: int = 256
+    optimizer: str = "learned"
+    loss: str = "teacher"
+    learning_rate: float = 0.1  # sgd/adam base rate; the learned optimizer has its own
+    momentum: float = 0.9  # sgd only
+    remat: bool = True
+    # What the validation batch after a truncation scores (dimo.inner.meta_objective).
+    meta_loss: str = "ce"
+    # Test-only NaN/Inf injection (dimo.infra.faults). Static: off, the hook is not in the program.
+    inject_faults: bool = False
+    lopt: lopt.LOptConfig = lopt.LOptConfig()
+    teacher: tl.TeacherConfig = tl.TeacherConfig()
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"inner.optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"inner.loss must be one of {LOSSES}, got {self.loss!r}")
+        for name in ("steps", "batch_size", "val_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"inner.{name} must be at least 1, got {getattr(self, name)}")
+        if self.lifetime and (self.lifetime < self.steps or self.lifetime % self.steps):
+            raise ValueError(f"inner.lifetime must be 0 or a multiple of inner.steps={self.steps}, "
+                             f"got {self.lifetime}")
+        mo.meta_loss_fn(self.meta_loss)  # a clear error for an unknown name
+        if self.learning_rate <= 0:
+            raise ValueError(f"inner.learning_rate must be positive, got {self.learning_rate}")
+
+
+class Recipe(NamedTuple):
+    """What a decoder proposes: the architecture and how to train it."""
+
+    arch_weights: jax.Array  # [6, 5], rows on the simplex
+    lr_scale: jax.Array  # multiplies the optimizer's learning rate
+    weight_decay: jax.Array  # L2 coefficient added to the gradient
+
+
+def default_recipe(dtype=jnp.float32) -> Recipe:
+    return Recipe(jnp.asarray(ss.uniform_arch_weights(), dtype), jnp.ones([], dtype), jnp.zeros([], dtype))
+
+
+@flax.struct.dataclass
+class Task:
+    """A classification task: a dataset's train/val splits restricted to ``classes``."""
+
+    train: Split
+    val: Split
+    classes: jax.Array  # [k] original labels; the position is the task label
+    mean: jax.Array
+    std: jax.Array
+    fault: jax.Array  # int32 code of a test-injected numerical fault (dimo.infra.faults); 0 = none
+
+    @property
+    def num_classes(self) -> int:
+        return self.classes.shape[0]
+
+
+def make_task(dataset, classes=None, per_class: int | None = None, seed: int = 0) -> Task:
+    """The task of ``dataset`` (a ``datasets_meta.Dataset``) on ``classes`` (default: all).
+
+    With ``per_class``, each split keeps that many examples of each class, relabelled
+    0..k-1: the task's shapes then depend only on (k, per_class, image shape), and a
+    jitted meta-gradient compiled for one such task serves all of them. Without it, the
+    whole splits are used (shapes follow the dataset).
+    """
+    classes = np.arange(dataset.num_classes) if classes is None else np.asarray(classes)
+    if per_class is None:
+        return Task(dataset.split("train"), dataset.split("val"), jnp.asarray(classes, jnp.int32),
+                    jnp.asarray(dataset.mean), jnp.asarray(dataset.std), jnp.int32(faults.NONE))
+    rng = np.random.default_rng(seed)
+    train, val = (fixed_size_split(*dataset.arrays(s), classes, per_class, rng) for s in ("train", "val"))
+    return Task(train, val, jnp.arange(len(classes), dtype=jnp.int32),
+                jnp.asarray(dataset.mean), jnp.asarray(dataset.std), jnp.int32(faults.NONE))
+
+
+@flax.struct.dataclass
+class InnerState:
+    params: Any
+    opt_state: Any
+    step: jax.Array
+    student: tl.StudentState  # what the teacher reads
+    key: jax.Array
+
+
+def all_finite(tree) -> jax.Array:
+    """Whether every floating-point entry of ``tree`` is finite (PRNG keys and integer
+    counters are skipped); one reduction, so jitted it is one program per tree structure."""
+    inexact = [x for x in jax.tree.leaves(tree) if jnp.issubdtype(x.dtype, jnp.inexact)]
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in inexact]))
+
+
+# Jitted, as ``init_inner_state``: run op by op, flax's initialisers cost seconds of tiny
+# compiles and dispatches.
+@functools.partial(jax.jit, static_argnums=1)
+def init_meta_params(key, cfg: InnerConfig) -> dict[str, Any]:
+    opt_key, teacher_key = jax.random.split(key)
+    return {"optimizer": lopt.init_theta(opt_key, cfg.lopt),
+            "teacher": tl.init_teacher(teacher_key, cfg.teacher)}
+
+
+@dataclasses.dataclass(frozen=True)
+class InnerLoop:
+    """Training of ``model`` (called as ``model.apply(v, x, arch_weights)``) under ``cfg``.
+
+    Frozen and hashable: it can be closed over or passed as a static argument of ``jit``.
+    """
+
+    model: nn.Module
+    cfg: InnerConfig
+
+    def optimizer(self, meta, recipe: Recipe) -> optax.GradientTransformation:
+        cfg = self.cfg
+        if cfg.optimizer == "learned":
+            base = lopt.learned_optimizer(meta["optimizer"], cfg.lopt, recipe.lr_scale)
+        elif cfg.optimizer == "sgd":
+            base = optax.sgd(cfg.learning_rate * recipe.lr_scale, momentum=cfg.momentum)
+        else:
+            # eps_root > 0: the derivative of sqrt(v) at v = 0 (a parameter whose gradient is
+            # exactly zero) is infinite, and the meta-gradient through Adam would be NaN.
+            base = optax.adam(cfg.learning_rate * recipe.lr_scale, eps_root=1e-16)
+        return optax.chain(optax.add_decayed_weights(recipe.weight_decay), base)
+
+    def batch(self, key, split: Split, task: Task, size: int):
+        images, labels = sample_task_batch(key, split, task.classes, size)
+        return normalize(images, task.mean, task.std), labels
+
+    def init(self, key, meta, recipe: Recipe, task: Task) -> InnerState:
+        chex.assert_shape(recipe.arch_weights, (ss.NUM_EDGES, ss.NUM_OPS))
+        param_key, data_key = jax.random.split(key)
+        example = jnp.zeros((1,) + task.train.images.shape[1:], recipe.arch_weights.dtype)
+        params = self.model.init(param_key, example, recipe.arch_weights)["params"]
+        params = jax.tree.map(lambda p: p.astype(recipe.arch_weights.dtype), params)
+        student = tl.initial_student_state(task.num_classes, recipe.arch_weights.dtype)
+        return InnerState(params, self.optimizer(meta, recipe).init(params), jnp.zeros([], jnp.int32),
+                          student, data_key)
+
+    def step(self, meta, recipe: Recipe, task: Task, state: InnerState):
+        cfg = self.cfg
+        key, batch_key = jax.random.split(state.key)
+        x, y = self.batch(batch_key, task.train, task, cfg.batch_size)
+        x = x.astype(recipe.arch_weights.dtype)
+        inject = faults.inject if cfg.inject_faults else (lambda tree, site, code: tree)
+        x = inject(x, "batch", task.fault)
+
+        phi = tl.teacher_phi(meta["teacher"], cfg.teacher, state.student) if cfg.loss == "teacher" else None
+
+        def loss_fn(params):
+            logits = self.model.apply({"params": params}, x, recipe.arch_weights)
+            ce = tl.cross_entropy(logits, y)
+            return (ce if phi is None else tl.teacher_loss(phi, logits, y)), (ce, logits)
+
+        (_, (ce, logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+        # Trace-time checks (free at run time): one logit row per example, a rank-0 loss.
+        chex.assert_shape(logits, (cfg.batch_size, task.num_classes))
+        chex.assert_rank(ce, 0)
+        grads = inject(grads, "inner_gradient", task.fault)
+        updates, opt_state = self.optimizer(meta, recipe).update(grads, state.opt_state, state.params)
+        # A learned optimizer must return an update of every parameter's shape and dtype.
+        chex.assert_trees_all_equal_shapes_and_dtypes(updates, state.params)
+        updates = inject(updates, "optimizer_output", task.fault)
+        params = optax.apply_updates(state.params, updates)
+        student = tl.observe(state.student, logits, y, ce, (state.step + 1) / (cfg.lifetime or cfg.steps))
+        new_state = InnerState(params, opt_state, state.step + 1, student, key)
+        return new_state, {"train_loss": ce, "train_accuracy": student.batch_accuracy}
+
+    def unroll(self, meta, recipe: Recipe, task: Task, state: InnerState, num_steps: int):
+        """``num_steps`` steps as one scan; returns (state, per-step metrics stacked)."""
+        step = self.step
+        if self.cfg.remat:
+            # Recompute each step's activations in the backward pass: memory flat in K.
+            step = jax.checkpoint(step, prevent_cse=False)
+        return jax.lax.scan(lambda s, _: step(meta, recipe, task, s), state, None, length=num_steps)
+
+    def evaluate(self, params, recipe: Recipe, task: Task, key, split: str = "val"):
+        """The meta-loss (``cfg.meta_loss``) and accuracy on one batch of ``val_batch_size`` from ``split``."""
+        x, y = self.batch(key, getattr(task, split), task, self.cfg.val_batch_size)
+        logits = self.model.apply({"params": params}, x.astype(recipe.arch_weights.dtype),
+                                  recipe.arch_weights)
+        return mo.meta_loss_fn(self.cfg.meta_loss)(logits, y), jnp.mean(jnp.argmax(logits, -1) == y)
+
+    def segment_loss(self, meta, recipe: Recipe, task: Task, state: InnerState, num_steps: int, key):
+        """Validation loss after ``num_steps`` more steps from ``state`` (a truncation).
+
+        The incoming state is a constant: meta-gradients of one segment do not reach
+        into earlier segments, as in truncated backpropagation through time.
+        """
+        state = jax.lax.stop_gradient(state)
+        state, metrics = self.unroll(meta, recipe, task, state, num_steps)
+        val_loss, val_accuracy = self.evaluate(state.params, recipe, task, key)
+        aux = {"val_loss": val_loss, "val_accuracy": val_accuracy,
+               "train_loss": metrics["train_loss"], "train_accuracy": metrics["train_accuracy"]}
+        return val_loss, (state, aux)
+
+    def meta_loss(self, meta, recipe: Recipe, task: Task, key):
+        """Validation cross-entropy after ``cfg.steps`` steps from a fresh init; (loss, aux)."""
+        init_key, val_key = jax.random.split(key)
+        state = self.init(init_key, meta, recipe, task)
+        loss, (_, aux) = self.segment_loss(meta, recipe, task, state, self.cfg.steps, val_key)
+        return loss, aux
+
+
+# ``InnerLoop.init`` for callers outside a trace: one compiled program per loop and shapes.
+init_inner_state = jax.jit(InnerLoop.init, static_argnums=0)
+
+
+def meta_optimizer(learning_rate: float = 1e-3, clip_norm: float = 1.0,
+                   max_consecutive_bad: int = 1_000_000, group_rates: tuple = (),
+                   decay_steps: int = 0) -> optax.GradientTransformation:
+    """The outer optimizer: Adam on meta-gradients clipped to ``clip_norm`` (global norm).
+
+    ``group_rates``, ``((group, rate), ...)``, gives top-level groups of the meta-parameters
+    (``decoder``, ``embedding``, ``optimizer``, ``teacher``) Adam rates of their own
+    (``optax.multi_transform``); the others use ``learning_rate``. With ``decay_steps`` every
+    rate follows a cosine from its value to 0 over that many meta-steps.
+
+    A meta-gradient with a NaN or Inf anywhere is not applied: ``optax.apply_if_finite``
+    skips the step and counts it (state ``.notfinite_count``, ``.total_notfinite``).
+    Callers that must stop after a run of bad steps check the count themselves, with a
+    limit below ``max_consecutive_bad`` (after which optax would apply the update anyway).
+    """
+    def rate(value):
+        return optax.cosine_decay_schedule(value, decay_steps) if decay_steps else value
+
+    adam = optax.adam(rate(learning_rate))
+    if group_rates:
+        rates = dict(group_rates)
+        adam = optax.multi_transform(
+            {"_rest": adam, **{group: optax.adam(rate(value)) for group, value in rates.items()}},
+            lambda params: {k: (k if k in rates else "_rest") for k in params})
+    return optax.apply_if_finite(optax.chain(optax.clip_by_global_norm(clip_norm), adam),
+                                 max_consecutive_errors=max_consecutive_bad)

@@ -1,0 +1,126 @@
+"""Meta-training's state: what a meta-step carries, where it lives, how it is checkpointed.
+
+``MetaState`` holds the meta-parameters, the outer optimizer's state, the step, when
+inner states persist (``dimo.inner.truncation``) one inner state per task slot, and with
+``meta.ema_decay`` an exponential moving average of the meta-parameters (Polyak averaging:
+what proposals read, so an answer does not hang on the last few noisy meta-steps). On a mesh the
+meta-parameters are replicated and the inner states split over the task axis (``place``);
+on disk they are a plain dict (``checkpoint_tree``), PRNG keys as raw data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+from jax.sharding import PartitionSpec as P
+
+from dimo.meta import system as system_lib
+from dimo.inner import truncation
+from dimo.infra.workdir import ADDED_KEYS
+
+AXIS = "tasks"  # the mesh axis tasks are spread over
+
+
+@flax.struct.dataclass
+class MetaState:
+    params: Any  # {"embedding", "decoder", "optimizer", "teacher"}
+    opt_state: Any
+    step: jax.Array
+    inner: Any = None  # [tasks_per_step] persistent inner states (dimo.inner.truncation), or None
+    ema: Any = None  # moving average of ``params`` (meta.ema_decay > 0), or None
+
+    @property
+    def answer_params(self):
+        """The meta-parameters a proposal reads: the moving average where the run keeps one."""
+        return self.params if self.ema is None else self.ema
+
+
+def checkpoint_tree(state: MetaState) -> dict:
+    """What a checkpoint holds: a plain dict, with ``inner`` and ``ema`` only when the run
+    carries them (so checkpoints of runs without them keep their earlier layout)."""
+    tree = {"params": state.params, "opt_state": state.opt_state, "step": state.step}
+    if state.ema is not None:
+        tree["ema"] = state.ema
+    if state.inner is not None:  # PRNG keys as their raw uint32 data: plain arrays on disk
+        tree["inner"] = state.inner.replace(key=jax.random.key_data(state.inner.key))
+    return tree
+
+
+def from_checkpoint_tree(tree: dict) -> MetaState:
+    inner = tree.get("inner")
+    if inner is not None and not jnp.issubdtype(inner.key.dtype, jax.dtypes.prng_key):
+        inner = inner.replace(key=jax.random.wrap_key_data(inner.key))
+    return MetaState(tree["params"], tree["opt_state"], tree["step"], inner, tree.get("ema"))
+
+
+def population_size(config: ml_collections.ConfigDict) -> int:
+    """Persistent inner states a run carries: one per task slot, or none."""
+    return config.meta.tasks_per_step if config.inner.get("lifetime", 0) else 0
+
+
+def ema_decay_of(config: ml_collections.ConfigDict) -> float:
+    """The run's ``meta.ema_decay``; 0 (no average) for configs written before it existed."""
+    return float(config.meta.get("ema_decay", ADDED_KEYS["meta.ema_decay"]))
+
+
+META_GROUPS = ("decoder", "embedding", "optimizer", "teacher")
+
+
+def group_rates_of(config: ml_collections.ConfigDict) -> tuple[tuple[str, float], ...]:
+    """``meta.group_learning_rates`` ("optimizer:1e-2,teacher:1e-2") as sorted pairs; empty
+    (one rate for all) for configs written before it existed."""
+    spec = config.meta.get("group_learning_rates", ADDED_KEYS["meta.group_learning_rates"])
+    pairs = {}
+    for item in filter(None, (x.strip() for x in spec.split(","))):
+        group, _, rate = item.partition(":")
+        try:
+            value = float(rate)
+        except ValueError:
+            value = -1.0
+        if group.strip() not in META_GROUPS or value <= 0:
+            raise ValueError(f"meta.group_learning_rates: {item!r} is not GROUP:RATE with GROUP one of "
+                             f"{', '.join(META_GROUPS)} and a positive RATE")
+        pairs[group.strip()] = value
+    return tuple(sorted(pairs.items()))
+
+
+def outer_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
+    """The run's meta-optimizer, from its config (``dimo.inner.unroll.meta_optimizer``)."""
+    from dimo.inner.unroll import meta_optimizer
+
+    return meta_optimizer(config.meta.learning_rate, config.meta.clip_norm, group_rates=group_rates_of(config),
+                          decay_steps=lr_decay_steps_of(config))
+
+
+def lr_decay_steps_of(config: ml_collections.ConfigDict) -> int:
+    """The run's ``meta.lr_decay_steps``; 0 (constant rates) for configs written before it existed."""
+    return int(config.meta.get("lr_decay_steps", ADDED_KEYS["meta.lr_decay_steps"]))
+
+
+def init_state(system: system_lib.System, outer: optax.GradientTransformation, seed: int,
+               slots: int = 0, ema: bool = False) -> MetaState:
+    # One compiled program: run op by op, the initialisers cost ~7 s of small dispatches.
+    def init():
+        params = system.init(jax.random.key(seed))
+        inner = None
+        if slots:
+            meta = {"optimizer": params["optimizer"], "teacher": params["teacher"]}
+            inner = truncation.init_population(system.loop, meta, slots, system.image_shape,
+                                               system.num_classes, jax.random.key(seed + 1))
+        return MetaState(params, outer.init(params), jnp.zeros([], jnp.int32), inner,
+                         params if ema else None)
+
+    return jax.jit(init)()
+
+
+def place(state: MetaState, mesh: jax.sharding.Mesh) -> MetaState:
+    """The state on the mesh as ``meta_step`` returns it: meta-parameters replicated,
+    persistent inner states split over the task axis."""
+    split = None if state.inner is None else jax.device_put(
+        state.inner, jax.sharding.NamedSharding(mesh, P(AXIS)))
+    return jax.device_put(state.replace(inner=None), jax.sharding.NamedSharding(mesh, P())).replace(inner=split)

@@ -1,0 +1,110 @@
+"""The whole differentiable chain for one task, and the meta-parameters it learns.
+
+    support set --embed--> code --decode--> Recipe(arch weights, lr scale, weight decay)
+        --> K inner steps of the supernet (learned optimizer, teacher loss) --> val loss
+
+``System`` bundles the static parts (model sizes, configs); meta-parameters are a dict
+with one entry per group: ``embedding``, ``decoder``, ``optimizer``, ``teacher``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import ml_collections
+
+from datasets_meta.samplers import normalize
+from dimo.meta import dataset_embedding as emb
+from dimo.meta import decoder as dec
+from dimo.inner import truncation
+from dimo.inner.learned_optimizer import LOptConfig
+from dimo.space.supernet import Supernet
+from dimo.inner.teacher_loss import TeacherConfig
+from dimo.inner.unroll import InnerConfig, InnerLoop, Recipe, Task, init_meta_params
+
+META_GROUPS = ("embedding", "decoder", "optimizer", "teacher")
+
+
+@dataclasses.dataclass(frozen=True)
+class System:
+    loop: InnerLoop
+    embedding: emb.EmbeddingConfig
+    decoder: dec.DecoderConfig
+    image_shape: tuple[int, int, int]
+
+    @property
+    def num_classes(self) -> int:
+        return self.loop.model.num_classes
+
+    def init(self, key) -> dict:
+        emb_key, dec_key, inner_key = jax.random.split(key, 3)
+        inner = init_meta_params(inner_key, self.loop.cfg)
+        return {"embedding": emb.init_embedding(emb_key, self.embedding, self.image_shape, self.num_classes),
+                "decoder": dec.init_decoder(dec_key, self.decoder, self.embedding.code_size),
+                "optimizer": inner["optimizer"], "teacher": inner["teacher"]}
+
+    def code(self, params, support_images, support_labels, mean, std, num_classes: int):
+        x = normalize(support_images, mean, std)
+        return emb.embed(params["embedding"], self.embedding, x, support_labels, num_classes)
+
+    def propose(self, params, support_images, support_labels, mean, std, num_classes: int) -> Recipe:
+        """Recipe for a dataset from its support set (any number of classes)."""
+        code = self.code(params, support_images, support_labels, mean, std, num_classes)
+        return dec.decode(params["decoder"], self.decoder, code)
+
+    def task_loss(self, params, task: Task, support_images, support_labels, key, carried=None,
+                  restart=None):
+        """Validation loss after training with the proposed recipe; (loss, aux).
+
+        The supernet runs with the decoder's relaxation of the proposal (the mixture, or
+        a sampled cell); ``aux["arch_weights"]`` is the proposal distribution itself.
+        Without ``carried`` the network trains K steps from a fresh init; with it (a
+        persistent slot, ``dimo.inner.truncation``) K more steps from ``carried``, or from a fresh
+        init where ``restart``, and ``aux["inner_state"]`` is the state after them (the
+        state before them if they went non-finite: ``truncation.keep_if_finite``).
+        """
+        code = self.code(params, support_images, support_labels, task.mean, task.std, self.num_classes)
+        recipe = dec.decode(params["decoder"], self.decoder, code)
+        relax_key, init_key, val_key = jax.random.split(key, 3)
+        trained_with = recipe._replace(
+            arch_weights=dec.sample_arch_weights(params["decoder"], self.decoder, code, relax_key))
+        inner = {"optimizer": params["optimizer"], "teacher": params["teacher"]}
+        if carried is None:
+            start = self.loop.init(init_key, inner, trained_with, task)
+        else:
+            start = truncation.continue_or_restart(self.loop, inner, trained_with, task, carried,
+                                                   restart, init_key)
+        loss, (state, aux) = self.loop.segment_loss(inner, trained_with, task, start,
+                                                    self.loop.cfg.steps, val_key)
+        return loss, {"val_loss": aux["val_loss"], "val_accuracy": aux["val_accuracy"],
+                      "final_train_loss": aux["train_loss"][-1], "arch_weights": recipe.arch_weights,
+                      "lr_scale": recipe.lr_scale, "weight_decay": recipe.weight_decay,
+                      "age": jax.lax.stop_gradient(start.step),
+                      "inner_state": None if carried is None else truncation.keep_if_finite(state, start)}
+
+
+@functools.partial(jax.jit, static_argnums=(0, 6))
+def code(system: System, params, support_images, support_labels, mean, std, num_classes: int):
+    """``system.code`` compiled once per (system, shapes)."""
+    return system.code(params, support_images, support_labels, mean, std, num_classes)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 6))
+def propose(system: System, params, support_images, support_labels, mean, std, num_classes: int) -> Recipe:
+    """``system.propose`` compiled once per (system, shapes): later calls skip tracing."""
+    return system.propose(params, support_images, support_labels, mean, std, num_classes)
+
+
+def from_config(config: ml_collections.ConfigDict) -> System:
+    """The system a config describes (model sizes, inner loop, embedding, decoder)."""
+    lopt_cfg = LOptConfig(**config.lopt.to_dict())
+    inner_cfg = InnerConfig(lopt=lopt_cfg, teacher=TeacherConfig(**config.teacher.to_dict()),
+                            inject_faults=bool(config.debug.inject_faults), **config.inner.to_dict())
+    model = Supernet(num_classes=config.task.classes_per_task, channels=config.model.channels,
+                     cells_per_stage=config.model.cells_per_stage, affine=config.model.affine,
+                     normalize_free_ops=config.model.get("normalize_free_ops", False))
+    size = config.data.image_size
+    return System(InnerLoop(model, inner_cfg), emb.EmbeddingConfig(**config.embedding.to_dict()),
+                  dec.DecoderConfig(**config.decoder.to_dict()), (size, size, config.data.channels))

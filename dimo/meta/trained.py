@@ -1,0 +1,106 @@
+"""A meta-trained system loaded back from its workdir (config.json + latest checkpoint)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import jax
+import ml_collections
+
+from datasets_meta import display_name
+from dimo.infra import integrity
+from dimo.meta import state as meta_state
+from dimo.meta import system as system_lib
+from dimo.infra import workdir as wd
+
+
+@dataclasses.dataclass(frozen=True)
+class Trained:
+    config: ml_collections.ConfigDict
+    system: system_lib.System
+    params: dict
+    step: int
+    workdir: Path
+
+    @property
+    def meta_training_datasets(self) -> tuple[str, ...]:
+        """The datasets meta-training read, by the names loaded datasets carry (from config.json)."""
+        return tuple(display_name(n.strip()) for n in self.config.datasets.split(",") if n.strip())
+
+    def seen(self, dataset_name: str) -> bool:
+        """Whether the loaded dataset ``dataset_name`` was among the meta-training datasets."""
+        return dataset_name in self.meta_training_datasets
+
+    def warn_if_seen(self, dataset_name: str) -> bool:
+        """``seen``, with one warning line on stderr when it was: not an unseen-dataset result."""
+        seen = self.seen(dataset_name)
+        if seen:
+            print(f"warning: {dataset_name} was a meta-training dataset of {self.workdir} "
+                  f"(datasets={self.config.datasets}): this is not a result on an unseen dataset",
+                  file=sys.stderr)
+        return seen
+
+
+def read_config(workdir) -> dict:
+    """A run's ``config.json``, with one-line ``WorkdirError``s for a missing workdir or file."""
+    workdir = Path(workdir)
+    if not workdir.is_dir():
+        raise wd.WorkdirError(f"workdir {workdir} does not exist; pass the --workdir of a "
+                              f"train_meta.py run")
+    config_path = workdir / "config.json"
+    if not config_path.is_file():
+        raise wd.WorkdirError(f"{workdir} has no config.json: it is not a train_meta.py workdir")
+    try:
+        return json.loads(config_path.read_text())
+    except ValueError as e:
+        raise wd.WorkdirError(f"{config_path} is not valid JSON ({e}); restore it from the run") from None
+
+
+def load(workdir, last_iterate: bool = False) -> Trained:
+    """Restores the newest intact checkpoint; one-line ``WorkdirError`` for every way it can fail.
+    Its meta-parameters are the run's moving average where it keeps one (``meta.ema_decay``),
+    unless ``last_iterate``."""
+    workdir = Path(workdir)
+    config_path = workdir / "config.json"
+    raw = read_config(workdir)
+    try:
+        config = ml_collections.ConfigDict(raw)
+        system = system_lib.from_config(config)
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise wd.WorkdirError(f"{config_path} does not describe a DiMO system ({e}); it comes "
+                              f"from another version or was edited") from None
+    outer = meta_state.outer_optimizer(config)
+    # Only the tree structure and shapes are needed: nothing is computed. Each leaf is placed
+    # on this process's first device: without a target sharding orbax reuses the saved one,
+    # and a run meta-trained on 4 devices then fails to load on 1 ("topology mismatch").
+    here = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    template = jax.tree.map(
+        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=here),
+        jax.eval_shape(lambda: meta_state.checkpoint_tree(meta_state.init_state(
+            system, outer, config.seed, meta_state.population_size(config),
+            ema=meta_state.ema_decay_of(config) > 0))))
+    # The newest checkpoint whose bytes match their checksums; a reader moves nothing.
+    step, damaged = integrity.latest_intact(workdir / "checkpoints")
+    for bad, why in sorted(damaged.items(), reverse=True):
+        print(f"warning: checkpoint {bad} of {workdir} is damaged ({why}); using "
+              + (f"checkpoint {step}" if step is not None else "none"), file=sys.stderr)
+    if step is None:
+        if damaged:
+            raise wd.WorkdirError(f"{workdir} has no intact checkpoint (all are damaged); --resume the "
+                                  f"run to set them aside and train again")
+        raise wd.WorkdirError(f"{workdir} has no checkpoint yet; let train_meta.py run past its "
+                              f"first checkpoint (meta.checkpoint_every={config.meta.checkpoint_every})")
+    manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every, read_only=True)
+    mismatch = wd.WorkdirError(f"the checkpoint in {workdir} does not fit its config.json; it was "
+                               f"written by another config (restore the matching config.json)")
+    if not wd.checkpoint_shapes_match(manager, template, step):
+        raise mismatch
+    try:
+        state = meta_state.from_checkpoint_tree(wd.restore_checkpoint(manager, template, step))
+    except Exception:  # orbax raises many types on a mismatched tree
+        raise mismatch from None
+    params = state.params if last_iterate else state.answer_params
+    return Trained(config, system, params, int(state.step), workdir)

@@ -1,0 +1,1 @@
+"""Studies that put methods side by side: the optimizer/loss ablation and `dimo compare`."""
