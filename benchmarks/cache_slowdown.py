@@ -2,7 +2,7 @@
 program compiled in the process? (issue #17; the quick benchmark once measured the learned
 optimizer's step at 75 ms loaded against 58 ms compiled.)
 
-    python -m benchmarks.cache_slowdown [--rounds 3] [--out benchmarks/cache_slowdown.json]
+    python -m benchmarks.cache_slowdown [--rounds 3] [--out results/benchmarks/cache_slowdown.json]
 
 Each round runs ``benchmarks.inner_step`` (the four inner-step programs: SGD, Adam, learned
 optimizer with cross-entropy and with the teacher) in fresh processes, one after another,
@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.common import run_point
+from dimo.infra.manifest import write_manifest
 
 PROGRAMS = ("sgd_ce", "adam_ce", "learned_ce", "learned_teacher")
 STATES = ("compiled", "written", "loaded")
@@ -81,6 +82,7 @@ def main(argv=None) -> int:
         print(f"{key:<40} {value:.4g}")
     if args.out:
         Path(args.out).write_text(json.dumps({"summary": summary, "rounds": rounds}, indent=1) + "\n")
+        write_manifest(args.out)
     return 0
 
 

@@ -50,14 +50,9 @@ def build(setup: Setup):
 
     from datasets_meta import load
     from dimo.inner.learned_optimizer import LOptConfig
+    from dimo.inner.types import default_recipe, make_task
+    from dimo.inner.unroll import InnerConfig, InnerLoop, init_meta_params
     from dimo.space.supernet import Supernet
-    from dimo.inner.unroll import (
-        InnerConfig,
-        InnerLoop,
-        default_recipe,
-        init_meta_params,
-        make_task,
-    )
 
     dataset = load(setup.dataset, image_size=setup.image_size)
     task = make_task(dataset, per_class=100)
@@ -155,8 +150,8 @@ def run_point(module: str, args: list[str], env: dict | None = None, timeout: fl
 def point_main(measure, argv=None) -> int:
     """``python -m benchmarks.X '{"k": 10, ...}'``: print measure(**kwargs) as one JSON line."""
     with phase("compile"):  # importing JAX and DiMO is seconds of CPU: not beside a measurement
-        from dimo.meta import meta_train  # noqa: F401  (meta_train: imports the rest)
         from dimo.infra import runtime
+        from dimo.meta import meta_train  # noqa: F401  (meta_train: imports the rest)
 
         runtime.enable_compilation_cache()  # as DIMO_COMPILATION_CACHE says (off unless --quick)
     kwargs = json.loads((argv or sys.argv[1:])[0])

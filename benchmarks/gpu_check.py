@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from dimo.infra.manifest import write_manifest
+
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ["tests/test_meta_train.py", "-k", "meta_steps or devices"]
 # digits has about 180 images a class: tasks of the configs' sizes take this many a class.
@@ -117,6 +119,7 @@ def main(argv=None) -> int:
 
     def save():
         out.write_text(json.dumps(result, indent=2) + "\n")
+        write_manifest(out)
 
     if not args.skip_tests:
         result["tests"] = run_tests(timeout=300)

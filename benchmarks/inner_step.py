@@ -10,7 +10,7 @@ separates the optimizer's cost from the teacher loss's.
 ``"scan": false`` times one jitted step per Python call instead (what this benchmark did
 until 2026-11-30). Per call, every step also pays for the learned optimizer's state
 (twelve numbers a coordinate, the GRU's hidden state included) going out of one program
-and into the next; inside the scan it stays in the loop's buffers. BENCHMARKS.md gives
+and into the next; inside the scan it stays in the loop's buffers. docs/benchmarks.md gives
 both on one machine.
 
     python -m benchmarks.inner_step '{"reps": 5}'

@@ -20,7 +20,7 @@ Variants (what was tried, not what DiMO ships):
 * ``no_ynnpack``: ``--xla_cpu_experimental_ynn_fusion_type=`` (XLA's own kernels for the
   reductions YNNPACK runs by default).
 
-    python -m benchmarks.meta_gradient_variants --out benchmarks/meta_gradient_variants.json
+    python -m benchmarks.meta_gradient_variants --out results/benchmarks/meta_gradient_variants.json
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import statistics
 import sys
 
 from benchmarks.common import machine, point_main, run_point
+from dimo.infra.manifest import write_manifest
 
 VARIANTS = ["baseline", "save_conv_outputs", "dots_saveable", "one_pass_batch_norm",
             "custom_vjp_batch_norm", "shifted_sum_pool", "no_ynnpack", "baseline"]
@@ -128,6 +129,7 @@ def main(argv=None) -> int:
         with open(args.out, "w") as f:
             json.dump({"machine": machine(), "steps": args.steps, "baseline_meta_grad_s": base,
                        "rows": rows}, f, indent=1)
+        write_manifest(args.out)
     return 0
 
 

@@ -27,8 +27,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from dimo.configs import default
-    from dimo.meta import meta_train
     from dimo.infra import runtime
+    from dimo.meta import meta_train
 
     runtime.enable_compilation_cache()
     config = default.get_config()

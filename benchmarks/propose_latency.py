@@ -20,8 +20,7 @@ from benchmarks.common import point_main
 
 def measure(workdir: str, dataset: str, data_dir: str | None = None, reps: int = 5) -> dict:
     start = time.perf_counter()
-    from dimo.meta import propose
-    from dimo.meta import trained
+    from dimo.meta import propose, trained
 
     imported = time.perf_counter()
     system = trained.load(workdir)

@@ -1,7 +1,7 @@
 """Every DiMO benchmark in one run: a table on stdout and a flat JSON file.
 
-    python -m benchmarks.run --quick --out benchmarks/results.json
-    python -m benchmarks.run --out benchmarks/results_full.json      # full; documents its duration
+    python -m benchmarks.run --quick --out results/benchmarks/results.json
+    python -m benchmarks.run --out results/benchmarks/results_full.json      # full; documents its duration
 
 Figures (issue #7): meta-gradient over plain training for K in {10, 20, 40} with and
 without remat; the learned optimizer's step over SGD's and Adam's; peak memory; proposal
@@ -45,6 +45,7 @@ from benchmarks.common import (
     machine,
     run_point,
 )
+from dimo.infra.manifest import write_manifest
 
 KS = (10, 20, 40)
 # The meta-gradient points (K, remat): the full run measures every one; quick mode the
@@ -270,6 +271,7 @@ def main(argv=None) -> int:
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+        write_manifest(args.out)
         _log(f"wrote {args.out}")
     return 0
 

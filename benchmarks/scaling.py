@@ -20,13 +20,13 @@ from benchmarks.common import compile_timed, median_seconds, phase, point_main
 def measure(num_devices: int, reps: int = 3, tasks: int = 4, datasets: str = "digits") -> dict:
     import jax
 
-    from dimo.configs import default
     from datasets_meta import load
-    from dimo.meta import state as meta_state
+    from dimo.configs import default
     from dimo.meta import meta_train
-    from dimo.meta import tasks as task_sampler
+    from dimo.meta import state as meta_state
     from dimo.meta import system as system_lib
-    from dimo.inner.unroll import meta_optimizer
+    from dimo.meta import tasks as task_sampler
+    from dimo.meta.outer_optimizer import meta_optimizer
 
     with phase("compile"):
         config = default.get_config()

@@ -19,9 +19,9 @@ from pathlib import Path
 def main() -> None:
     scratch = tempfile.mkdtemp()
     os.environ["DIMO_CACHE_DIR"] = str(Path(scratch) / "cache")
-    from dimo.meta import meta_train
-    from dimo.infra import runtime
     from dimo.configs import smoke
+    from dimo.infra import runtime
+    from dimo.meta import meta_train
 
     runtime.enable_compilation_cache()
     for seed in (0, 1):

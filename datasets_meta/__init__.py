@@ -12,8 +12,7 @@ minibatches, support sets and class-subset tasks, and ``python -m datasets_meta.
 from datasets_meta.base import DatasetError
 from datasets_meta.dataset import Dataset
 from datasets_meta.registry import display_name, known_names, load
-from datasets_meta.samplers import (Split, normalize, sample_batch, sample_classes,
-                                    sample_task_batch, support_set)
+from datasets_meta.samplers import Split, normalize, sample_batch, sample_classes, sample_task_batch, support_set
 
 __all__ = ["Dataset", "DatasetError", "Split", "display_name", "known_names", "load", "normalize",
            "sample_batch", "sample_classes", "sample_task_batch", "support_set"]

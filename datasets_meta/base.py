@@ -1,12 +1,18 @@
-"""Types shared by the readers: the error users see, and a decoded dataset before preparation."""
+"""Shared by the readers: the error users see, a decoded dataset before preparation, the cache root."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
 import numpy as np
+
+
+def cache_dir() -> Path:
+    """Where DiMO keeps derived files (decoded datasets, compiled programs); never the repo."""
+    return Path(os.environ.get("DIMO_CACHE_DIR", Path.home() / ".cache" / "dimo"))
 
 
 class DatasetError(ValueError):

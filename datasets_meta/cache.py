@@ -20,8 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from datasets_meta.base import RawDataset
-from dimo.infra.runtime import cache_dir
+from datasets_meta.base import RawDataset, cache_dir
 
 FORMAT_VERSION = 1  # bump when decoding changes, so old entries are not reused
 

@@ -7,7 +7,7 @@ import os
 # scheduler off, compiles faster still and runs no slower: the smoke meta-training run from
 # an empty compilation cache had `timing.compile_s` 39.5 and 41.6 s with these flags against
 # 47.1 and 45.0 s without the last two, median step 0.50 s against 0.60 s (2026-11-30, JAX
-# 0.10.2; `bash benchmarks/xla_flags_for_tests.sh`). Production runs keep XLA's defaults.
+# 0.10.2; `bash tools/xla_flags_for_tests.sh`). Production runs keep XLA's defaults.
 _flags = os.environ.get("XLA_FLAGS", "")
 _test_flags = {
     "xla_force_host_platform_device_count": "4",

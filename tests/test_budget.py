@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from dimo.search import discrete as baselines
+from dimo.search import discrete
 
 from dimo.space import search_space
 from dimo.search.budget import Budget, Curve, run_units
@@ -68,8 +68,8 @@ def test_a_search_curve_is_the_best_so_far():
 
 
 def test_random_search_draws_distinct_connected_cells_reproducibly():
-    first = [str(g) for g in itertools.islice(baselines.random_cells(3), 50)]
-    assert first == [str(g) for g in itertools.islice(baselines.random_cells(3), 50)]
+    first = [str(g) for g in itertools.islice(discrete.random_cells(3), 50)]
+    assert first == [str(g) for g in itertools.islice(discrete.random_cells(3), 50)]
     assert len(set(first)) == 50
     assert all(search_space.Genotype.from_string(g).connected for g in first)
-    assert first != [str(g) for g in itertools.islice(baselines.random_cells(4), 50)]
+    assert first != [str(g) for g in itertools.islice(discrete.random_cells(4), 50)]

@@ -1,52 +1,22 @@
-"""The cell table's file, its percentiles, and the runner's resume bookkeeping."""
+"""The cell table DiMO ships (package data) and how it judges an accuracy."""
 
 import dataclasses
 
-from benchmarks import cell_table as runner
-from dimo.evaluation import cell_table
-from dimo.evaluation import evaluate as ev
-from dimo.space import search_space as ss
+from dimo.evaluation import cell_table, evaluate
 
 
-def test_the_sample_is_fixed_distinct_connected_and_ends_with_the_uniform_cells():
-    cells = runner.sample_cells(20)
-    assert cells == runner.sample_cells(20) and len(set(cells)) == 24
-    assert all(c.connected for c in cells)
-    assert [c.ops[0] for c in cells[-4:]] == list(runner.UNIFORM_OPS)
+def test_the_shipped_table_is_read_from_the_package_and_judges_under_its_protocol_only():
+    header, table = cell_table.read()
+    assert cell_table.default_path().name == "cell_table.csv" and "spearman_seed0_vs_seed1_cifar10" in header
+    assert {"cifar10", "fashion_mnist"} <= set(table) and len(table["cifar10"]) == 100
+    setup = evaluate.TrainSetup(**{k: cell_table.PROTOCOL[k] for k in cell_table.MATCHED_KEYS})
+    best = max(table["cifar10"].values())
+    verdict = cell_table.judge("cifar10", best, setup, cell_table.PROTOCOL["image_size"])
+    assert verdict["table_cells"] == 100 and verdict["table_max"] == best and verdict["table_percentile"] > 99
+    assert cell_table.judge("cifar10", best, dataclasses.replace(setup, steps=500), 16) is None
+    assert cell_table.judge("no_such_dataset", best, setup, 16) is None
 
 
-def test_runs_resume_past_a_line_cut_by_a_kill_and_summarize_into_the_table(tmp_path):
-    runs = tmp_path / "runs.csv"
-    cells = [str(c) for c in runner.sample_cells(4)[:4]]
-    for i, g in enumerate(cells):
-        for seed in (0, 1):
-            acc = 0.1 * (i + 1) + 0.01 * seed
-            runner.append_run(runs, {"dataset": "d", "genotype": g, "seed": seed, "val_accuracy": acc,
-                                     "test_accuracy": acc, "final_train_loss": 1.0, "params": 10, "train_s": 1.0})
-    with runs.open("a") as f:
-        f.write("d,|half a line")  # a kill in the middle of a write
-    assert len(runner.read_runs(runs)) == 8
-    runner.append_run(runs, {"dataset": "e", "genotype": cells[0], "seed": 0, "val_accuracy": 0.5,
-                             "test_accuracy": 0.5, "final_train_loss": 1.0, "params": 10, "train_s": 1.0})
-    assert [r["dataset"] for r in runner.read_runs(runs)][-1] == "e"  # on a line of its own
-    out = tmp_path / "table.csv"
-    header = runner.summarize(runner.read_runs(runs), ["d"], 2, out)
-    assert header["spearman_seed0_vs_seed1_d"] == "1.000" and header["cells_d"] == "4"
-    read_header, table = cell_table.read(out)
-    assert read_header["steps"] == str(cell_table.PROTOCOL["steps"])
-    assert sorted(table["d"].values()) == [0.105, 0.205, 0.305, 0.405]
-
-
-def test_percentile_and_judge_only_under_the_protocol(tmp_path):
+def test_percentile_counts_ties_half():
     assert cell_table.percentile([0.1, 0.2, 0.3, 0.4], 0.35) == 75.0
-    assert cell_table.percentile([0.1, 0.2, 0.3, 0.4], 0.3) == 62.5  # a tie counts half
-    out = tmp_path / "table.csv"
-    runs = [{"dataset": "d", "genotype": str(ss.Genotype.from_index(i)), "seed": s,
-             "val_accuracy": 0.1 * i, "test_accuracy": 0.1 * i, "params": 1} for i in (1, 2, 3) for s in (0, 1)]
-    runner.summarize(runs, ["d"], 2, out)
-    keys = {k: cell_table.PROTOCOL[k] for k in cell_table.MATCHED_KEYS}
-    setup = ev.TrainSetup(**keys)
-    verdict = cell_table.judge("d", 0.25, setup, cell_table.PROTOCOL["image_size"], out)
-    assert verdict["table_percentile"] == 200 / 3 and verdict["table_cells"] == 3
-    assert cell_table.judge("d", 0.25, dataclasses.replace(setup, steps=500), 16, out) is None
-    assert cell_table.judge("other", 0.25, setup, 16, out) is None
+    assert cell_table.percentile([0.1, 0.2, 0.3, 0.4], 0.3) == 62.5

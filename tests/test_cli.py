@@ -169,7 +169,7 @@ def test_accuracy_does_not_depend_on_how_a_split_is_ordered(capsys, tmp_path):
     members = files.image_tree_members(classes=("a", "b", "c", "d"), per_class=40, test_per_class=30)
     dataset = load(f"folder:{files.write_image_tree(tmp_path / 't', members)}", image_size=8)
     assert list(dataset.test_labels) == sorted(dataset.test_labels)  # class-sorted, as stored
-    chunks = []  # on_chunk sees every unrolled chunk: the hook benchmarks/teacher_phi.py reads
+    chunks = []  # on_chunk sees every unrolled chunk: the hook research/lopt/teacher_phi.py reads
     result = evaluate.train_genotype(search_space.Genotype.from_string(GENOTYPE), dataset,
                                      evaluate.TrainSetup(steps=60, batch_size=32, channels=4,
                                                          chunk=30, eval_batch=30), progress=False,
@@ -177,26 +177,6 @@ def test_accuracy_does_not_depend_on_how_a_split_is_ordered(capsys, tmp_path):
                                          (step, int(state.step), metrics["train_loss"].shape)))
     assert result["test_accuracy"] > 0.9  # solid-colour classes are trivially separable
     assert chunks == [(30, 30, (30,)), (60, 60, (30,))]
-
-
-def test_judge_proposals_rows_and_the_mean_mixture_of_several_runs(smoke_workdir, monkeypatch, tmp_path):
-    # The judge's bookkeeping, with the cell table's training replaced by a stand-in.
-    from benchmarks import judge_proposals as jp
-
-    monkeypatch.setattr(jp, "judge_cell", lambda genotype, dataset, table: {
-        "test_accuracy_per_seed": [0.5, 0.7], "test_accuracy_mean": 0.6, "table_percentile": None,
-        "table_cells": 0})
-    one = jp.judge(str(smoke_workdir), ["digits"])
-    both = jp.judge(f"{smoke_workdir},{smoke_workdir}", ["digits"])
-    # The mean of two identical mixtures is that mixture: the same cell, the runs named.
-    assert both["proposals"]["digits"]["genotype"] == one["proposals"]["digits"]["genotype"]
-    assert "mean mixture of 2 runs" in both["variant"] and "mean mixture" not in one["variant"]
-    assert both["seed"] == "0,0" and both["proposals"]["digits"]["seen_in_meta_training"] is True
-    out = tmp_path / "rows.jsonl"
-    out.write_text(json.dumps(one) + "\n" + json.dumps(both) + "\n")
-    lines = jp.report(str(out)).splitlines()
-    assert len(lines) == 4 and f"{smoke_workdir.name}+{smoke_workdir.name}" in lines[3]
-    assert "0.6000 (0.5000, 0.7000) | n/a" in lines[2]
 
 
 def test_propose_from_several_seeds_of_one_config(smoke_workdir, capsys, tmp_path):

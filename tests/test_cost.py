@@ -3,14 +3,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dimo.space import search_space as ss
+from dimo.space import search_space
 from dimo.space.cost import network_cost
 from dimo.space.supernet import Supernet
 
-ALL_NONE = ss.Genotype(("none",) * 6)
-ALL_CONV3 = ss.Genotype(("nor_conv_3x3",) * 6)
+ALL_NONE = search_space.Genotype(("none",) * 6)
+ALL_CONV3 = search_space.Genotype(("nor_conv_3x3",) * 6)
 # 3x3 conv on edge 1<-0, 1x1 conv on edge 3<-2, the rest skip or none.
-SMALL = ss.Genotype(("nor_conv_3x3", "skip_connect", "none", "avg_pool_3x3", "none", "nor_conv_1x1"))
+SMALL = search_space.Genotype(("nor_conv_3x3", "skip_connect", "none", "avg_pool_3x3", "none", "nor_conv_1x1"))
 
 
 def _flax_param_count(net, input_shape):
@@ -39,7 +39,7 @@ def test_hand_counted_small_network(affine, params):
     assert _flax_param_count(net, (4, 4, 1)) == params
 
 
-@pytest.mark.parametrize("genotype", [ALL_NONE, ALL_CONV3, SMALL, ss.Genotype.from_index(4321)])
+@pytest.mark.parametrize("genotype", [ALL_NONE, ALL_CONV3, SMALL, search_space.Genotype.from_index(4321)])
 def test_count_matches_the_parameters_flax_creates(genotype):
     net = Supernet(num_classes=10, channels=4, cells_per_stage=2, affine=True, genotype=genotype)
     assert network_cost(net, genotype, (16, 16, 3)).params == _flax_param_count(net, (16, 16, 3))
@@ -48,7 +48,7 @@ def test_count_matches_the_parameters_flax_creates(genotype):
 def test_matches_nas_bench_201_published_cifar10_sizes():
     # NAS-Bench-201 (C=16, N=5, 32x32 CIFAR-10, affine BN) reports 1.531546 M parameters
     # for the all-3x3 cell and 1.073466 M for its best CIFAR-10 cell.
-    best = ss.Genotype.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+    best = search_space.Genotype.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
                                    "+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|")
     net = Supernet(num_classes=10, channels=16, cells_per_stage=5, affine=True)
     assert network_cost(net, ALL_CONV3, (32, 32, 3)).params == 1_531_546
@@ -59,7 +59,7 @@ def test_all_none_and_all_conv3x3_bound_every_cell():
     net = Supernet(num_classes=10, channels=16, cells_per_stage=5, affine=True)
     low = network_cost(net, ALL_NONE, (32, 32, 3))
     high = network_cost(net, ALL_CONV3, (32, 32, 3))
-    for index in range(ss.NUM_CELLS):
-        cost = network_cost(net, ss.Genotype.from_index(index), (32, 32, 3))
+    for index in range(search_space.NUM_CELLS):
+        cost = network_cost(net, search_space.Genotype.from_index(index), (32, 32, 3))
         assert low.params <= cost.params <= high.params
         assert low.flops <= cost.flops <= high.flops

@@ -11,11 +11,12 @@ import data_files as files
 from datasets_meta import load
 from datasets_meta.registry import CIFAR10_NAMES
 from dimo.evaluation import evaluate
-from dimo.space import search_space as ss
+from dimo.space import search_space
 from dimo.space.supernet import Supernet
-from dimo.inner.unroll import InnerConfig, InnerLoop, Recipe, make_task
+from dimo.inner.unroll import InnerConfig, InnerLoop
+from dimo.inner.types import Recipe, make_task
 
-GENOTYPE = ss.Genotype.from_string(
+GENOTYPE = search_space.Genotype.from_string(
     "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|")
 
 
@@ -93,7 +94,7 @@ def test_the_lossy_cifar10_copy_is_announced_once(tmp_path, capsys):
 
 def test_without_faults_configured_the_fault_hook_is_not_in_the_program(digits):
     task = make_task(digits, classes=[0, 1, 2])
-    recipe = Recipe(jnp.asarray(ss.uniform_arch_weights()), jnp.ones([]), jnp.zeros([]))
+    recipe = Recipe(jnp.asarray(search_space.uniform_arch_weights()), jnp.ones([]), jnp.zeros([]))
     meta = {"optimizer": None, "teacher": None}
 
     def fault_uses(inject_faults: bool) -> int:
@@ -128,10 +129,11 @@ def test_configs_are_not_installed_as_a_top_level_package():
 def test_evaluation_scales_the_teachers_progress_as_meta_training_did():
     # With persistent inner states the teacher saw progress = step / lifetime in meta-training;
     # evaluation once used step / K, telling it training was over 20x too early.
-    from dimo.evaluation import evaluate as ev
-    from dimo.configs import propose
+    from dimo.evaluation import evaluate as evaluate_lib
+    from dimo.configs import default
 
-    config = propose.get_config()
-    setup = ev.setup_for(config, steps=400, optimizer="learned", loss="teacher")
-    inner = ev.inner_config(setup, *ev.learned_configs(config))
+    config = default.get_config()
+    config.inner.lifetime = 200  # persistent states, as research/proposals/configs/propose.py has them
+    setup = evaluate_lib.setup_for(config, steps=400, optimizer="learned", loss="teacher")
+    inner = evaluate_lib.inner_config(setup, *evaluate_lib.learned_configs(config))
     assert (inner.steps, inner.lifetime) == (config.inner.steps, config.inner.lifetime) == (10, 200)

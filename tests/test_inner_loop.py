@@ -14,15 +14,9 @@ from toy_models import MLP, MixedLogReg
 
 from datasets_meta import load
 from dimo.space.supernet import Supernet
-from dimo.inner.unroll import (
-    InnerConfig,
-    InnerLoop,
-    Recipe,
-    default_recipe,
-    init_meta_params,
-    make_task,
-    meta_optimizer,
-)
+from dimo.inner.types import Recipe, default_recipe, make_task
+from dimo.inner.unroll import InnerConfig, InnerLoop, init_meta_params
+from dimo.meta.outer_optimizer import meta_optimizer
 
 DATA_DIR = os.environ.get("DIMO_DATA_DIR")
 

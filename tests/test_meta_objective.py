@@ -7,8 +7,9 @@ import pytest
 from toy_models import MixedLogReg
 
 from datasets_meta import load
-from dimo.inner import meta_objective as mo
-from dimo.inner.unroll import InnerConfig, InnerLoop, Recipe, init_meta_params, make_task
+from dimo.inner import meta_objective
+from dimo.inner.unroll import InnerConfig, InnerLoop, init_meta_params
+from dimo.inner.types import Recipe, make_task
 
 
 def _batch(seed=0, n=100, classes=5):
@@ -20,19 +21,19 @@ def _batch(seed=0, n=100, classes=5):
 
 def test_calibrated_cross_entropy_is_the_minimum_over_temperatures():
     logits, labels = _batch()
-    grid = np.linspace(mo.MIN_INVERSE_TEMPERATURE, 3.0, 3000)
-    brute = min(float(mo.cross_entropy(b * logits, labels)) for b in grid)
-    got = float(mo.calibrated_cross_entropy(logits, labels))
+    grid = np.linspace(meta_objective.MIN_INVERSE_TEMPERATURE, 3.0, 3000)
+    brute = min(float(meta_objective.cross_entropy(b * logits, labels)) for b in grid)
+    got = float(meta_objective.calibrated_cross_entropy(logits, labels))
     assert got == pytest.approx(brute, abs=1e-5)
-    assert got < float(mo.cross_entropy(logits, labels))
+    assert got < float(meta_objective.cross_entropy(logits, labels))
 
 
 def test_rescaled_logits_score_the_same():
     # What the objective is for: a network cannot lower it by rescaling its logits.
     logits, labels = _batch(1)
     for scale in (0.3, 3.0):
-        np.testing.assert_allclose(mo.calibrated_cross_entropy(scale * logits, labels),
-                                   mo.calibrated_cross_entropy(logits, labels), rtol=1e-5)
+        np.testing.assert_allclose(meta_objective.calibrated_cross_entropy(scale * logits, labels),
+                                   meta_objective.calibrated_cross_entropy(logits, labels), rtol=1e-5)
 
 
 def test_gradient_with_the_temperature_held_fixed_matches_finite_differences():
@@ -41,7 +42,7 @@ def test_gradient_with_the_temperature_held_fixed_matches_finite_differences():
     weights = jnp.ones(logits.shape[1])
 
     def loss(w):
-        return mo.calibrated_cross_entropy(logits * w, labels)
+        return meta_objective.calibrated_cross_entropy(logits * w, labels)
 
     grad = jax.grad(loss)(weights)
     eps = 1e-3
@@ -51,11 +52,11 @@ def test_gradient_with_the_temperature_held_fixed_matches_finite_differences():
 
 def test_each_name_scores_with_its_function():
     logits, labels = _batch(3)
-    plain, calibrated = mo.cross_entropy(logits, labels), mo.calibrated_cross_entropy(logits, labels)
+    plain, calibrated = meta_objective.cross_entropy(logits, labels), meta_objective.calibrated_cross_entropy(logits, labels)
     expected = {"ce": plain, "calibrated_ce": calibrated, "ce_and_calibrated_ce": 0.5 * (plain + calibrated)}
-    assert set(expected) == set(mo.META_LOSSES)
+    assert set(expected) == set(meta_objective.META_LOSSES)
     for name, value in expected.items():
-        np.testing.assert_allclose(mo.meta_loss_fn(name)(logits, labels), value, rtol=1e-6)
+        np.testing.assert_allclose(meta_objective.meta_loss_fn(name)(logits, labels), value, rtol=1e-6)
 
 
 def test_unknown_meta_loss_is_refused():

@@ -19,8 +19,9 @@ from dimo.space import search_space
 from dimo.meta import support_sets
 from dimo.meta import tasks as task_sampler
 from dimo.meta import system as system_lib
-from dimo.infra import workdir as wd
-from dimo.inner.unroll import InnerLoop, meta_optimizer
+from dimo.infra import workdir as workdirs
+from dimo.inner.unroll import InnerLoop
+from dimo.meta.outer_optimizer import OuterSettings
 
 DATA_DIR = os.environ.get("DIMO_DATA_DIR")
 
@@ -30,7 +31,7 @@ def setup():
     config = smoke.get_config()
     digits = load("digits", image_size=config.data.image_size)
     system = system_lib.from_config(config)
-    outer = meta_optimizer(config.meta.learning_rate, config.meta.clip_norm)
+    outer = OuterSettings.from_config(config).build()
     weights = task_sampler.parse_weights("", ["digits"])
     batches = [task_sampler.sample_tasks([digits], weights, step=s, seed=0, tasks_per_step=4,
                                          classes_per_task=config.task.classes_per_task,
@@ -46,8 +47,7 @@ def _steps(setup, num_devices, count, system=None, ema_decay=0.0):
     mesh = meta_train.make_mesh(num_devices)
     # The program meta_train.run memoises: this worker's in-process smoke runs (same system,
     # rates, four devices) reuse its trace instead of tracing the meta-step again.
-    step_fn = meta_train.cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
-                                          ema_decay)
+    _, step_fn = meta_train.cached_meta_step(system, OuterSettings.from_config(config), mesh, ema_decay)
     state = jax.device_put(meta_state.init_state(system, outer, 0, ema=ema_decay > 0),
                            jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
     states, out = [state], []
@@ -153,7 +153,7 @@ def _lines(workdir):
 
 
 def _comparable(record):
-    return {k: v for k, v in record.items() if k not in wd.TIMING_KEYS}
+    return {k: v for k, v in record.items() if k not in workdirs.TIMING_KEYS}
 
 
 def test_run_writes_its_workdir_and_resume_continues_exactly(tmp_path, smoke_workdir):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dimo.space import relaxations
-from dimo.space import search_space as ss
+from dimo.space import search_space
 from dimo.space.supernet import Cell
 
 
@@ -34,8 +34,8 @@ def test_free_ops_enter_the_relaxed_mixture_at_unit_scale():
     x = 5.0 + 3.0 * jax.random.normal(jax.random.key(0), (8, 6, 6, 4))
     weights = np.zeros((6, 5), np.float32)
     weights[:, 0] = 1.0  # none everywhere ...
-    for edge in (ss.EDGES.index((1, 0)), ss.EDGES.index((3, 1))):  # ... but in -> 1 -> out by skips
-        weights[edge] = np.eye(5)[ss.OPS.index("skip_connect")]
+    for edge in (search_space.EDGES.index((1, 0)), search_space.EDGES.index((3, 1))):  # ... but in -> 1 -> out by skips
+        weights[edge] = np.eye(5)[search_space.OPS.index("skip_connect")]
     cell = Cell(4, normalize_free_ops=True)
     params = cell.init(jax.random.key(1), x, jnp.asarray(weights))
     y = cell.apply(params, x, jnp.asarray(weights))

@@ -7,14 +7,14 @@ import numpy as np
 import optuna
 import pytest
 
-from dimo.search import discrete as baselines
+from dimo.search import discrete as discrete_search
 
 from dimo.search import evolution
 
 from dimo.search import hyperband
 
 from dimo.search import tpe
-from dimo.space import search_space as ss
+from dimo.space import search_space
 from dimo.search.budget import Budget, BudgetedScorer, OutOfBudget
 
 
@@ -34,7 +34,7 @@ def test_the_scorer_stops_a_search_before_an_evaluation_would_pass_the_budget():
         return steps / 1000
 
     scorer = BudgetedScorer(score, Budget(10.0, clock=clock))
-    cell = ss.Genotype.from_string("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|")
+    cell = search_space.Genotype.from_string("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|")
     assert [scorer(cell, 300) for _ in range(3)] == [0.3, 0.3, 0.3]  # 9 s spent
     with pytest.raises(OutOfBudget):
         scorer(cell, 300)  # estimated 3 s, 1 s left
@@ -46,14 +46,14 @@ def test_the_scorer_stops_a_search_before_an_evaluation_would_pass_the_budget():
 
 def test_mutation_changes_exactly_one_edge_and_keeps_the_cell_connected():
     rng = np.random.default_rng(0)
-    parent = ss.Genotype.from_string("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|")
+    parent = search_space.Genotype.from_string("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|")
     for _ in range(200):
         child = evolution.mutate(parent, rng)
         assert child.connected and sum(a != b for a, b in zip(child.ops, parent.ops)) == 1
 
 
 def test_aging_evolution_removes_the_oldest_not_the_worst():
-    cells = baselines.random_cells(0)
+    cells = discrete_search.random_cells(0)
     first = next(cells)
     scores, calls = {first: 1.0}, []
 
@@ -83,16 +83,16 @@ def test_hyperband_runs_its_brackets_of_successive_halving():
 
     def score(g, steps):
         evaluations.append(steps)
-        return g.index / ss.NUM_CELLS
+        return g.index / search_space.NUM_CELLS
 
-    done = hyperband.hyperband(score, baselines.random_cells(0), max_steps=900, min_steps=100, sweeps=1)
+    done = hyperband.hyperband(score, discrete_search.random_cells(0), max_steps=900, min_steps=100, sweeps=1)
     # Bracket 1: 9 x 100, then 3 x 300; bracket 2: 5 x 300, then 1 kept; bracket 3: 3 x 900.
     assert done == 3
     assert evaluations == [100] * 9 + [300] * 3 + [300] * 5 + [900] * 3
 
 
 def test_tpe_runs_through_optunas_study_api_and_records_a_failed_trial_at_the_budget():
-    convs = lambda g: sum(op.startswith("nor_conv") for op in g.ops) / ss.NUM_EDGES  # noqa: E731
+    convs = lambda g: sum(op.startswith("nor_conv") for op in g.ops) / search_space.NUM_EDGES  # noqa: E731
     calls = []
 
     def score(g):
@@ -104,7 +104,7 @@ def test_tpe_runs_through_optunas_study_api_and_records_a_failed_trial_at_the_bu
     study = tpe.tpe(score, num_classes=10, seed=0, startup_trials=10)
     states = [t.state for t in study.trials]
     assert states[-1] == optuna.trial.TrialState.FAIL and states.count(optuna.trial.TrialState.COMPLETE) >= 30
-    assert all(len(t.params) == ss.NUM_EDGES for t in study.trials)
+    assert all(len(t.params) == search_space.NUM_EDGES for t in study.trials)
     # Disconnected cells were told chance accuracy without a call to the scorer.
     told = [t.value for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(told) - len(calls) == sum(v == 0.1 for v in told) - sum(convs(g) == 0.1 for g in calls)

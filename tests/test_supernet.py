@@ -3,10 +3,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dimo.space import search_space as ss
+from dimo.space import search_space
 from dimo.space.supernet import Supernet
 
-BEST = ss.Genotype.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+BEST = search_space.Genotype.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
                                "+|skip_connect~0|avg_pool_3x3~1|nor_conv_1x1~2|")
 
 
@@ -20,7 +20,7 @@ def _init(net, x, w=None):
 def test_output_shape(size, cells):
     net = Supernet(num_classes=10, channels=4, cells_per_stage=cells)
     x = jnp.ones((8, size, size, 3))
-    w = jnp.asarray(ss.uniform_arch_weights())
+    w = jnp.asarray(search_space.uniform_arch_weights())
     params = jax.eval_shape(lambda: _init(net, x, w))
     out = jax.eval_shape(lambda p: net.apply({"params": p}, x, w), params)
     assert out.shape == (8, 10)
@@ -29,7 +29,7 @@ def test_output_shape(size, cells):
 def test_output_shape_concrete_and_finite():
     net = Supernet(num_classes=7, channels=4, cells_per_stage=1)
     x = jax.random.normal(jax.random.key(1), (8, 16, 16, 3))
-    w = jnp.asarray(ss.uniform_arch_weights())
+    w = jnp.asarray(search_space.uniform_arch_weights())
     logits = jax.jit(lambda x, w: net.apply({"params": _init(net, x, w)}, x, w))(x, w)
     assert logits.shape == (8, 7) and bool(jnp.all(jnp.isfinite(logits)))
 
@@ -42,12 +42,12 @@ def two_cell_supernets():
     nets = {}
     for affine in (False, True):
         net = Supernet(num_classes=10, channels=4, cells_per_stage=2, affine=affine)
-        nets[affine] = _init(net, x, jnp.asarray(ss.uniform_arch_weights())), jax.jit(net.apply)
+        nets[affine] = _init(net, x, jnp.asarray(search_space.uniform_arch_weights())), jax.jit(net.apply)
     return x, nets
 
 
 @pytest.mark.parametrize("genotype", [
-    BEST, ss.Genotype(("none",) * 6), ss.Genotype(("skip_connect", "none", "avg_pool_3x3",
+    BEST, search_space.Genotype(("none",) * 6), search_space.Genotype(("skip_connect", "none", "avg_pool_3x3",
                                                    "none", "nor_conv_1x1", "none"))])
 @pytest.mark.parametrize("affine", [False, True])
 def test_one_hot_supernet_equals_discrete_network(two_cell_supernets, genotype, affine):
@@ -69,7 +69,7 @@ def test_arch_weight_gradient_is_finite_and_nonzero():
     net = Supernet(num_classes=10, channels=4, cells_per_stage=1)
     x = jax.random.normal(jax.random.key(1), (8, 16, 16, 3))
     y = jnp.arange(8) % 10
-    w = jnp.asarray(ss.uniform_arch_weights())
+    w = jnp.asarray(search_space.uniform_arch_weights())
     params = _init(net, x, w)
 
     def loss(w):

@@ -9,7 +9,7 @@ from persistent_smoke import persistent_smoke
 from dimo.meta import meta_train
 
 from dimo.inner import truncation
-from dimo.infra import workdir as wd
+from dimo.infra import workdir as workdirs
 
 
 def test_slots_restart_staggered_and_keep_their_task_until_then():
@@ -45,5 +45,5 @@ def test_persistent_meta_training_carries_networks_and_resumes_exactly(tmp_path)
     meta_train.run(config, tmp_path / "split", progress=False)
     config.meta.steps = 4
     meta_train.run(config, tmp_path / "split", resume=True, progress=False)
-    comparable = lambda r: {k: v for k, v in r.items() if k not in wd.TIMING_KEYS}
+    comparable = lambda r: {k: v for k, v in r.items() if k not in workdirs.TIMING_KEYS}
     assert [comparable(r) for r in _records(tmp_path / "split")] == [comparable(r) for r in whole]

@@ -1,7 +1,7 @@
 """Default, CPU-sized meta-training on scikit-learn's bundled digits (no download).
 
     python train_meta.py
-    python train_meta.py --config configs/default.py --config.meta.steps=50
+    python train_meta.py --config configs/default.py --config.meta.steps=200   # longer
     DIMO_DATA_DIR=../shared/data python train_meta.py --datasets mnist,fashion_mnist,cifar10
 
 Class-subset tasks (5 of a dataset's classes), a C=8, one-cell-per-stage supernet on
@@ -20,16 +20,14 @@ def get_config() -> ml_collections.ConfigDict:
     # Each task: `classes_per_task` classes, `per_class` train and val examples of each,
     # the first `support_shots` of each class as the support set the embedding reads.
     config.task = dict(classes_per_task=5, per_class=40, support_shots=5)
-    # normalize_free_ops: unit-scale skip/pool outputs in the relaxed supernet (dimo.space.supernet).
-    config.model = dict(channels=8, cells_per_stage=1, affine=False, normalize_free_ops=False)
+    config.model = dict(channels=8, cells_per_stage=1, affine=False)
     # lifetime: inner steps a task slot's network persists across meta-steps, K more each
     # meta-step, staggered restarts (dimo.inner.truncation); 0: a fresh network every meta-step.
     config.inner = dict(steps=10, lifetime=0, batch_size=32, val_batch_size=100, optimizer="learned",
-                        loss="teacher", learning_rate=0.1, momentum=0.9, remat=True, meta_loss="ce")
+                        loss="teacher", learning_rate=0.1, momentum=0.9, remat=True)
     # base: the direction the learned optimizer corrects, "momentum" or "adam" (dimo.inner.learned_optimizer).
-    config.lopt = dict(hidden_size=8, init_lr=1.0, base="momentum", max_step=0.3, progress_horizon=0,
-                       fixed_rate=False)
-    config.teacher = dict(hidden_size=16, learn_temperature=True)
+    config.lopt = dict(hidden_size=8, init_lr=1.0, base="momentum", max_step=0.3)
+    config.teacher = dict(hidden_size=16)
     config.embedding = dict(feature_size=32, code_size=32, num_heads=4)
     # lr_scale is bounded: past ~3x the K-step unroll turns chaotic and meta-gradients explode.
     # relaxation: how meta-training runs the supernet on the decoded logits: "softmax" (the
@@ -47,15 +45,12 @@ def get_config() -> ml_collections.ConfigDict:
         clip_norm=1.0,
         # Meta-steps over which every rate decays to 0 along a cosine; 0: constant rates.
         lr_decay_steps=0,
-        dataset_weights="",  # e.g. "mnist:2,cifar10:1"; empty = uniform
         num_devices=0,  # 0 = all available
         checkpoint_every=20,
-        # Proposals read a moving average of the meta-parameters with this decay (0: the
-        # last iterate); dimo.meta.state.
-        ema_decay=0.0,
         max_consecutive_bad=10,
     )
     # Test-only: NaN/Inf injected at given meta-steps, e.g. "2:batch,5-7:inner_gradient"
     # (sites: inner_gradient, batch, optimizer_output; see dimo/infra/faults.py).
     config.debug = dict(inject_faults="")
+    # Experiment switches (their off values, and what each does): dimo.meta.config.SWITCHES_OFF.
     return config

@@ -4,8 +4,8 @@ A fixed, seeded sample of NAS-Bench-201 cells, each trained from scratch under o
 written protocol (``PROTOCOL``: what ``dimo evaluate --steps 1000`` does at the default
 config's sizes) on a few datasets with two seeds, and its test accuracies. It *judges*
 proposals (a measured accuracy's percentile among the table's cells of the same dataset
-and protocol); nothing that trains DiMO reads it. ``python -m benchmarks.cell_table``
-builds it into ``benchmarks/cell_table.csv``.
+and protocol); nothing that trains DiMO reads it. ``python -m research.cell_table.build``
+builds it into ``dimo/evaluation/data/cell_table.csv``.
 
 The CSV starts with ``# key: value`` lines (the protocol, the seed-to-seed and
 between-dataset Spearman correlations), then one row per (dataset, cell).
@@ -14,6 +14,7 @@ between-dataset Spearman correlations), then one row per (dataset, cell).
 from __future__ import annotations
 
 import csv
+import importlib.resources
 import io
 from pathlib import Path
 
@@ -32,8 +33,8 @@ MATCHED_KEYS = ("optimizer", "loss", "learning_rate", "weight_decay", "batch_siz
 
 
 def default_path() -> Path:
-    """``benchmarks/cell_table.csv`` of the repository this package is imported from."""
-    return Path(__file__).resolve().parents[1] / "benchmarks" / "cell_table.csv"
+    """The table shipped with DiMO: package data, so an installed DiMO judges as a checkout does."""
+    return Path(str(importlib.resources.files("dimo.evaluation") / "data" / "cell_table.csv"))
 
 
 def read(path=None) -> tuple[dict, dict[str, dict[str, float]]]:
@@ -85,12 +86,12 @@ def train_and_judge(genotype: str, dataset, table: dict | None = None) -> dict:
     """``genotype`` trained under ``PROTOCOL`` with its seeds on ``dataset`` (loaded at the
     protocol's image size): test accuracies, their mean and its percentile among ``table``'s
     cells of the dataset (default: the table on disk)."""
-    from dimo.evaluation import evaluate as ev
-    from dimo.space import search_space as ss
+    from dimo.evaluation import evaluate as evaluate_lib
+    from dimo.space import search_space
 
     table = read()[1] if table is None else table
     keys = {k: PROTOCOL[k] for k in MATCHED_KEYS}
-    tests = [ev.train_genotype(ss.Genotype.from_string(genotype), dataset, ev.TrainSetup(seed=s, **keys),
+    tests = [evaluate_lib.train_genotype(search_space.Genotype.from_string(genotype), dataset, evaluate_lib.TrainSetup(seed=s, **keys),
                                progress=False)["test_accuracy"] for s in range(PROTOCOL["seeds"])]
     mean = float(np.mean(tests))
     cells = table.get(dataset.name, {})

@@ -21,12 +21,13 @@ import optax
 
 from datasets_meta import Dataset
 from datasets_meta.samplers import normalize
-from dimo.space import search_space as ss
-from dimo.space.cost import network_cost
 from dimo.inner.learned_optimizer import LOptConfig
-from dimo.space.supernet import Supernet
 from dimo.inner.teacher_loss import TeacherConfig
-from dimo.inner.unroll import InnerConfig, InnerLoop, Recipe, all_finite, init_inner_state, make_task
+from dimo.inner.types import Recipe, make_task
+from dimo.inner.unroll import InnerConfig, InnerLoop, all_finite, init_inner_state
+from dimo.space import search_space
+from dimo.space.cost import network_cost
+from dimo.space.supernet import Supernet
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,7 +160,7 @@ def inner_config(setup: TrainSetup, lopt_cfg: LOptConfig, teacher_cfg: TeacherCo
                        lopt=lopt_cfg, teacher=teacher_cfg, remat=False)
 
 
-def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, meta=None,
+def train_genotype(genotype: search_space.Genotype, dataset: Dataset, setup: TrainSetup, meta=None,
                    lopt_cfg: LOptConfig = LOptConfig(), teacher_cfg: TeacherConfig = TeacherConfig(),
                    lr_scale: float = 1.0, weight_decay: float | None = None, progress: bool = True,
                    measure_at: tuple[int, ...] = (), on_chunk=None) -> dict:
@@ -169,7 +170,7 @@ def train_genotype(genotype: ss.Genotype, dataset: Dataset, setup: TrainSetup, m
     sgd/adam with ``learning_rate=1``); ``weight_decay`` defaults to ``setup.weight_decay``.
     At each step of ``measure_at`` the network is measured (``measure``) into ``measured``.
     ``on_chunk(step, state, metrics)``, if given, sees the inner state after every unrolled
-    chunk (diagnostics such as ``benchmarks/teacher_phi.py`` read the teacher's input there).
+    chunk (diagnostics such as ``research/lopt/teacher_phi.py`` read the teacher's input there).
     """
     from tqdm.auto import tqdm
 
@@ -222,7 +223,7 @@ def setup_for(config, **overrides) -> TrainSetup:
     """A TrainSetup sized like a meta-training config (C, N, batch, horizon)."""
     base = dict(channels=config.model.channels, cells_per_stage=config.model.cells_per_stage,
                 batch_size=config.inner.batch_size, horizon=config.inner.steps,
-                lifetime=config.inner.get("lifetime", 0))
+                lifetime=config.inner.lifetime)
     base.update({k: v for k, v in overrides.items() if v is not None})
     return TrainSetup(**base)
 

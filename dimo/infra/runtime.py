@@ -7,14 +7,11 @@ from pathlib import Path
 
 import jax
 
+from datasets_meta.base import cache_dir  # the one definition: the data package's
+
 
 class CacheDirError(ValueError):
     """DiMO's cache directory cannot be created; the message names the fix."""
-
-
-def cache_dir() -> Path:
-    """Where DiMO keeps derived files (decoded datasets, compiled programs); never the repo."""
-    return Path(os.environ.get("DIMO_CACHE_DIR", Path.home() / ".cache" / "dimo"))
 
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path | None:

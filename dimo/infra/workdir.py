@@ -15,6 +15,7 @@ import errno
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -22,7 +23,6 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from dimo.infra import integrity
-from dimo.space import search_space as ss
 from dimo.infra.lock import LOCK_NAME, WorkdirLock
 
 # Keys that may change on resume: run length, bookkeeping, step sizes, device count, the
@@ -31,11 +31,6 @@ from dimo.infra.lock import LOCK_NAME, WorkdirLock
 RESUMABLE_KEYS = ("meta.steps", "meta.checkpoint_every", "meta.max_consecutive_bad",
                   "meta.learning_rate", "meta.clip_norm", "meta.num_devices", "inner.learning_rate",
                   "debug.inject_faults")
-# Keys added after runs were written, with the value that means what those runs did: a config
-# written before a key existed resumes, and loads (dimo.meta.state's ``*_of``), as if it held it.
-ADDED_KEYS = {"meta.ema_decay": 0.0, "meta.group_learning_rates": "", "meta.lr_decay_steps": 0,
-              "lopt.progress_horizon": 0, "inner.meta_loss": "ce", "lopt.fixed_rate": False,
-              "teacher.learn_temperature": True}
 
 
 class WorkdirError(ValueError):
@@ -63,10 +58,13 @@ def claim(workdir: Path) -> WorkdirLock:
                            f"writable --workdir") from None
 
 
-def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> dict:
+def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool,
+            migrate: Callable[[dict], dict] = lambda saved: saved) -> dict:
     """Checks the workdir against the run that is asked for, then writes config.json.
 
-    Returns the resumable keys a resume changes, {key: (old, new)}.
+    ``migrate`` brings the saved config of an older run up to date before the comparison
+    (``dimo.meta.config.migrate``). Returns the resumable keys a resume changes,
+    {key: (old, new)}.
     """
     changed = {}
     workdir.mkdir(parents=True, exist_ok=True)
@@ -75,8 +73,7 @@ def prepare(workdir: Path, config_dict: dict, resume: bool, overwrite: bool) -> 
     if resume:
         if not saved.is_file():
             raise WorkdirError(f"{workdir} has no config.json to resume; start without --resume")
-        old, new = flatten(json.loads(saved.read_text())), flatten(json.loads(json.dumps(config_dict)))
-        old = {**{k: v for k, v in ADDED_KEYS.items() if k in new}, **old}
+        old, new = flatten(migrate(json.loads(saved.read_text()))), flatten(json.loads(json.dumps(config_dict)))
         differ = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         changed = {k: (old.get(k), new.get(k)) for k in differ if k in RESUMABLE_KEYS}
         differ = [k for k in differ if k not in RESUMABLE_KEYS]
@@ -214,56 +211,3 @@ def restore_checkpoint(manager: ocp.CheckpointManager, abstract_state, step: int
     if step is None:
         return None
     return manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
-
-
-def arch_summary(arch_weights: np.ndarray, lr_scale: float, weight_decay: float) -> dict:
-    weights = np.asarray(arch_weights)
-    return {"genotype": str(ss.discretize(weights)),
-            "edge_op_probabilities": {f"{t}<-{s}": dict(zip(ss.OPS, np.round(row, 4).tolist()))
-                                      for (t, s), row in zip(ss.EDGES, weights)},
-            "lr_scale": float(lr_scale), "weight_decay": float(weight_decay)}
-
-
-def plot_meta_loss(records: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps = [r["step"] for r in records]
-    losses = [r["meta_loss"] for r in records]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(steps, losses, lw=0.8, alpha=0.5, label="meta-loss")
-    if len(losses) >= 10:
-        width = max(len(losses) // 20, 2)
-        smooth = np.convolve(losses, np.ones(width) / width, mode="valid")
-        ax.plot(steps[width - 1:], smooth, lw=2, label=f"moving mean ({width})")
-    ax.set_xlabel("meta-step")
-    ax.set_ylabel("validation loss after K inner steps")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def plot_arch_heatmap(arch_weights: np.ndarray, title: str, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    weights = np.asarray(arch_weights)
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    image = ax.imshow(weights, cmap="viridis", vmin=0, vmax=max(float(weights.max()), 1e-6))
-    ax.set_xticks(range(ss.NUM_OPS))
-    ax.set_xticklabels(ss.OPS, rotation=25, ha="right", fontsize=8)
-    ax.set_yticks(range(ss.NUM_EDGES))
-    ax.set_yticklabels([f"{s}->{t}" for t, s in ss.EDGES], fontsize=8)
-    for (i, j), value in np.ndenumerate(weights):
-        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                color="white" if value < 0.6 * weights.max() else "black")
-    ax.set_title(title, fontsize=9)
-    fig.colorbar(image, ax=ax, fraction=0.04)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

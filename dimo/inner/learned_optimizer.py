@@ -65,7 +65,7 @@ class LOptConfig:
     # progress = min(step / H, 1), says how far training is: past H the optimizer acts as it
     # learned to at the end of a life instead of extrapolating tanh(step / 1000) to values
     # meta-training never showed it (the teacher's progress is clipped the same way). Off by
-    # default: on cifar10 it did worse than without (RESULTS.md, 2026-12-01).
+    # default: on cifar10 it did worse than without (docs/results.md, 2026-12-01).
     progress_horizon: int = 0
     # True: the optimizer learns no global rate. ``log_lr`` stays at ``init_lr`` (a rate tuned
     # over the whole horizon, as Adam's is), and the learned log step size is centred on
@@ -115,7 +115,7 @@ def _coordinate_net_apply(net_params, hidden, coordinate_features, shared_featur
     (the same for every coordinate: the network sees ``[coordinate, shared]`` features).
     Coordinates on the minor axis make each gate a contiguous row block; two
     ``[k, F] @ [F, P]`` products replace the seven ``[P, F] @ [F, k]`` of flax's GRUCell
-    (``lopt_over_sgd`` inside a scan 1.12 -> 0.99, BENCHMARKS.md); the shared features fold
+    (``lopt_over_sgd`` inside a scan 1.12 -> 0.99, docs/benchmarks.md); the shared features fold
     into the biases.
     """
     gru, head = net_params["gru"], net_params["head"]

@@ -3,7 +3,7 @@
 ``"ce"``: the validation cross-entropy. It falls when the network ranks the right class
 higher *and* when it merely rescales its logits toward calibration, and an inner loop can
 learn the second cheaply: on cifar10 the learned optimizer reached a lower validation loss
-than Adam at the same test accuracy (RESULTS.md, issue #15).
+than Adam at the same test accuracy (docs/results.md, issue #15).
 
 ``"calibrated_ce"``: the cross-entropy at the temperature that minimises it on the batch,
 ``min_b CE(b * logits)`` (temperature scaling, Guo et al. 2017, folded into the loss). A
@@ -16,7 +16,7 @@ classes pays. ``b`` is found by Newton's method on the convex one-dimensional
 ``"ce_and_calibrated_ce"``: their mean. The calibrated score leaves the logits' scale to
 whatever the inner loop makes of it, and a teacher loss with a temperature of its own can
 then train networks whose plain validation loss is worse than Adam's at better accuracy
-(RESULTS.md); the plain half keeps the scale anchored.
+(docs/results.md); the plain half keeps the scale anchored.
 """
 
 from __future__ import annotations

@@ -20,8 +20,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dimo.inner.unroll import Recipe, Task, all_finite, default_recipe
 from datasets_meta.samplers import make_split
+from dimo.inner.types import Recipe, Task, default_recipe
+from dimo.inner.unroll import all_finite
 
 
 def meta_steps_per_life(lifetime: int, steps: int) -> int:

@@ -21,22 +21,21 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, NamedTuple
+from typing import Any
 
 import chex
 import flax.linen as nn
 import flax.struct
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
-from datasets_meta.samplers import Split, fixed_size_split, normalize, sample_task_batch
+from datasets_meta.samplers import Split, normalize, sample_task_batch
 from dimo.infra import faults
 from dimo.inner import learned_optimizer as lopt
-from dimo.inner import meta_objective as mo
-from dimo.space import search_space as ss
-from dimo.inner import teacher_loss as tl
+from dimo.inner import meta_objective, teacher_loss
+from dimo.inner.types import Recipe, Task
+from dimo.space import search_space
 
 OPTIMIZERS = ("learned", "sgd", "adam")
 LOSSES = ("teacher", "ce")
@@ -60,7 +59,7 @@ class InnerConfig:
     # Test-only NaN/Inf injection (dimo.infra.faults). Static: off, the hook is not in the program.
     inject_faults: bool = False
     lopt: lopt.LOptConfig = lopt.LOptConfig()
-    teacher: tl.TeacherConfig = tl.TeacherConfig()
+    teacher: teacher_loss.TeacherConfig = teacher_loss.TeacherConfig()
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -73,55 +72,9 @@ class InnerConfig:
         if self.lifetime and (self.lifetime < self.steps or self.lifetime % self.steps):
             raise ValueError(f"inner.lifetime must be 0 or a multiple of inner.steps={self.steps}, "
                              f"got {self.lifetime}")
-        mo.meta_loss_fn(self.meta_loss)  # a clear error for an unknown name
+        meta_objective.meta_loss_fn(self.meta_loss)  # a clear error for an unknown name
         if self.learning_rate <= 0:
             raise ValueError(f"inner.learning_rate must be positive, got {self.learning_rate}")
-
-
-class Recipe(NamedTuple):
-    """What a decoder proposes: the architecture and how to train it."""
-
-    arch_weights: jax.Array  # [6, 5], rows on the simplex
-    lr_scale: jax.Array  # multiplies the optimizer's learning rate
-    weight_decay: jax.Array  # L2 coefficient added to the gradient
-
-
-def default_recipe(dtype=jnp.float32) -> Recipe:
-    return Recipe(jnp.asarray(ss.uniform_arch_weights(), dtype), jnp.ones([], dtype), jnp.zeros([], dtype))
-
-
-@flax.struct.dataclass
-class Task:
-    """A classification task: a dataset's train/val splits restricted to ``classes``."""
-
-    train: Split
-    val: Split
-    classes: jax.Array  # [k] original labels; the position is the task label
-    mean: jax.Array
-    std: jax.Array
-    fault: jax.Array  # int32 code of a test-injected numerical fault (dimo.infra.faults); 0 = none
-
-    @property
-    def num_classes(self) -> int:
-        return self.classes.shape[0]
-
-
-def make_task(dataset, classes=None, per_class: int | None = None, seed: int = 0) -> Task:
-    """The task of ``dataset`` (a ``datasets_meta.Dataset``) on ``classes`` (default: all).
-
-    With ``per_class``, each split keeps that many examples of each class, relabelled
-    0..k-1: the task's shapes then depend only on (k, per_class, image shape), and a
-    jitted meta-gradient compiled for one such task serves all of them. Without it, the
-    whole splits are used (shapes follow the dataset).
-    """
-    classes = np.arange(dataset.num_classes) if classes is None else np.asarray(classes)
-    if per_class is None:
-        return Task(dataset.split("train"), dataset.split("val"), jnp.asarray(classes, jnp.int32),
-                    jnp.asarray(dataset.mean), jnp.asarray(dataset.std), jnp.int32(faults.NONE))
-    rng = np.random.default_rng(seed)
-    train, val = (fixed_size_split(*dataset.arrays(s), classes, per_class, rng) for s in ("train", "val"))
-    return Task(train, val, jnp.arange(len(classes), dtype=jnp.int32),
-                jnp.asarray(dataset.mean), jnp.asarray(dataset.std), jnp.int32(faults.NONE))
 
 
 @flax.struct.dataclass
@@ -129,7 +82,7 @@ class InnerState:
     params: Any
     opt_state: Any
     step: jax.Array
-    student: tl.StudentState  # what the teacher reads
+    student: teacher_loss.StudentState  # what the teacher reads
     key: jax.Array
 
 
@@ -146,7 +99,7 @@ def all_finite(tree) -> jax.Array:
 def init_meta_params(key, cfg: InnerConfig) -> dict[str, Any]:
     opt_key, teacher_key = jax.random.split(key)
     return {"optimizer": lopt.init_theta(opt_key, cfg.lopt),
-            "teacher": tl.init_teacher(teacher_key, cfg.teacher)}
+            "teacher": teacher_loss.init_teacher(teacher_key, cfg.teacher)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,12 +129,12 @@ class InnerLoop:
         return normalize(images, task.mean, task.std), labels
 
     def init(self, key, meta, recipe: Recipe, task: Task) -> InnerState:
-        chex.assert_shape(recipe.arch_weights, (ss.NUM_EDGES, ss.NUM_OPS))
+        chex.assert_shape(recipe.arch_weights, (search_space.NUM_EDGES, search_space.NUM_OPS))
         param_key, data_key = jax.random.split(key)
         example = jnp.zeros((1,) + task.train.images.shape[1:], recipe.arch_weights.dtype)
         params = self.model.init(param_key, example, recipe.arch_weights)["params"]
         params = jax.tree.map(lambda p: p.astype(recipe.arch_weights.dtype), params)
-        student = tl.initial_student_state(task.num_classes, recipe.arch_weights.dtype)
+        student = teacher_loss.initial_student_state(task.num_classes, recipe.arch_weights.dtype)
         return InnerState(params, self.optimizer(meta, recipe).init(params), jnp.zeros([], jnp.int32),
                           student, data_key)
 
@@ -193,12 +146,12 @@ class InnerLoop:
         inject = faults.inject if cfg.inject_faults else (lambda tree, site, code: tree)
         x = inject(x, "batch", task.fault)
 
-        phi = tl.teacher_phi(meta["teacher"], cfg.teacher, state.student) if cfg.loss == "teacher" else None
+        phi = teacher_loss.teacher_phi(meta["teacher"], cfg.teacher, state.student) if cfg.loss == "teacher" else None
 
         def loss_fn(params):
             logits = self.model.apply({"params": params}, x, recipe.arch_weights)
-            ce = tl.cross_entropy(logits, y)
-            return (ce if phi is None else tl.teacher_loss(phi, logits, y)), (ce, logits)
+            ce = teacher_loss.cross_entropy(logits, y)
+            return (ce if phi is None else teacher_loss.teacher_loss(phi, logits, y)), (ce, logits)
 
         (_, (ce, logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
         # Trace-time checks (free at run time): one logit row per example, a rank-0 loss.
@@ -210,7 +163,7 @@ class InnerLoop:
         chex.assert_trees_all_equal_shapes_and_dtypes(updates, state.params)
         updates = inject(updates, "optimizer_output", task.fault)
         params = optax.apply_updates(state.params, updates)
-        student = tl.observe(state.student, logits, y, ce, (state.step + 1) / (cfg.lifetime or cfg.steps))
+        student = teacher_loss.observe(state.student, logits, y, ce, (state.step + 1) / (cfg.lifetime or cfg.steps))
         new_state = InnerState(params, opt_state, state.step + 1, student, key)
         return new_state, {"train_loss": ce, "train_accuracy": student.batch_accuracy}
 
@@ -227,7 +180,7 @@ class InnerLoop:
         x, y = self.batch(key, getattr(task, split), task, self.cfg.val_batch_size)
         logits = self.model.apply({"params": params}, x.astype(recipe.arch_weights.dtype),
                                   recipe.arch_weights)
-        return mo.meta_loss_fn(self.cfg.meta_loss)(logits, y), jnp.mean(jnp.argmax(logits, -1) == y)
+        return meta_objective.meta_loss_fn(self.cfg.meta_loss)(logits, y), jnp.mean(jnp.argmax(logits, -1) == y)
 
     def segment_loss(self, meta, recipe: Recipe, task: Task, state: InnerState, num_steps: int, key):
         """Validation loss after ``num_steps`` more steps from ``state`` (a truncation).

@@ -31,9 +31,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from dimo.space import relaxations
-from dimo.space import search_space as ss
-from dimo.inner.unroll import Recipe
+from dimo.inner.types import Recipe
+from dimo.space import relaxations, search_space
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,8 +50,8 @@ class Decoder(nn.Module):
     @nn.compact
     def __call__(self, code):
         h = nn.relu(nn.Dense(self.hidden_size, name="hidden")(code))
-        out = nn.Dense(ss.NUM_EDGES * ss.NUM_OPS + 2, kernel_init=nn.initializers.zeros, name="out")(h)
-        return out[:-2].reshape(ss.NUM_EDGES, ss.NUM_OPS), out[-2], out[-1]
+        out = nn.Dense(search_space.NUM_EDGES * search_space.NUM_OPS + 2, kernel_init=nn.initializers.zeros, name="out")(h)
+        return out[:-2].reshape(search_space.NUM_EDGES, search_space.NUM_OPS), out[-2], out[-1]
 
 
 def init_decoder(key, cfg: DecoderConfig, code_size: int):

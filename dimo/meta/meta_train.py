@@ -28,18 +28,17 @@ import optax
 from jax.sharding import PartitionSpec as P
 
 from datasets_meta import load
-from dimo.infra import integrity
-from dimo.infra import faults
+from dimo.infra import faults, integrity
 from dimo.infra import guards as run_guards
-from dimo.meta import tasks as task_sampler
+from dimo.infra import workdir as workdirs
 from dimo.inner import truncation
+from dimo.meta import report
 from dimo.meta import system as system_lib
-from dimo.infra import workdir as wd
-from dimo.meta.config_checks import ConfigError, validate
-from dimo.meta.state import (AXIS, MetaState, checkpoint_tree, ema_decay_of, from_checkpoint_tree, group_rates_of,
-                             lr_decay_steps_of, init_state, outer_optimizer, place, population_size)
+from dimo.meta import tasks as task_sampler
+from dimo.meta.config import ConfigError, migrate, validate, validate_for_run
+from dimo.meta.outer_optimizer import OuterSettings
+from dimo.meta.state import AXIS, MetaState, checkpoint_tree, from_checkpoint_tree, init_state, place, population_size
 from dimo.meta.support_sets import PROPOSAL_SHOTS, propose_for
-from dimo.inner.unroll import meta_optimizer
 
 
 class TrainingError(RuntimeError):
@@ -118,13 +117,13 @@ def seed_key_data(seed: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
-def cached_meta_step(system: system_lib.System, learning_rate: float, clip_norm: float,
-                     mesh: jax.sharding.Mesh, ema_decay: float = 0.0, group_rates: tuple = (),
-                     decay_steps: int = 0):
-    """``make_meta_step`` memoised on its static inputs: a second run in the same process
-    (a resume, a test) reuses the traced and compiled program instead of tracing again."""
-    outer = meta_optimizer(learning_rate, clip_norm, group_rates=group_rates, decay_steps=decay_steps)
-    return make_meta_step(system, outer, mesh, ema_decay)
+def cached_meta_step(system: system_lib.System, outer: OuterSettings, mesh: jax.sharding.Mesh,
+                     ema_decay: float = 0.0):
+    """The outer optimizer and ``make_meta_step`` with it, memoised on their static inputs: a
+    second run in the same process (a resume, a test) reuses the traced and compiled program
+    instead of tracing again. Returns ``(outer_optimizer, meta_step)``."""
+    optimizer = outer.build()
+    return optimizer, make_meta_step(system, optimizer, mesh, ema_decay)
 
 
 def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwrite: bool = False,
@@ -134,10 +133,11 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
     The workdir is locked for the run (one live run each, ``dimo.infra.lock``), and a full
     disk ends it with one line (``run_guards.DiskFull``). A workdir this call created is
     removed again if the run fails before its config.json is written."""
+    config = migrate(config)
     validate(config)
     workdir = Path(workdir)
     created = not workdir.exists()
-    lock = wd.claim(workdir)
+    lock = workdirs.claim(workdir)
     try:
         with run_guards.disk_full_stops(workdir):
             return _run(config, workdir, resume, overwrite, data_dir, progress)
@@ -157,31 +157,25 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
     datasets = [load(n, data_dir, image_size=config.data.image_size, channels=config.data.channels,
                      val_fraction=config.data.val_fraction, seed=config.seed) for n in names]
     load_seconds = time.perf_counter() - started
-    smallest = min(d.num_classes for d in datasets)
-    if config.task.classes_per_task > smallest:
-        raise ConfigError(f"task.classes_per_task={config.task.classes_per_task} exceeds the "
-                          f"{smallest} classes of the smallest dataset; lower it")
     weights = task_sampler.parse_weights(config.meta.dataset_weights, [d.name for d in datasets])
     fault_schedule = faults.parse_schedule(config.debug.inject_faults)
     mesh = make_mesh(config.meta.num_devices)
-    if config.meta.tasks_per_step % mesh.size:
-        raise ConfigError(f"meta.tasks_per_step={config.meta.tasks_per_step} must be a multiple of "
-                          f"the {mesh.size} devices in use (or set meta.num_devices)")
+    validate_for_run(config, mesh.size, min(d.num_classes for d in datasets))
 
     system = system_lib.from_config(config)
-    outer = outer_optimizer(config)
+    outer, meta_step = cached_meta_step(system, OuterSettings.from_config(config), mesh, config.meta.ema_decay)
     tick = time.perf_counter()
-    state = init_state(system, outer, config.seed, population_size(config), ema=ema_decay_of(config) > 0)
+    state = init_state(system, outer, config.seed, population_size(config), ema=config.meta.ema_decay > 0)
     timing = {"data_load_s": load_seconds, "init_s": time.perf_counter() - tick}
-    changed = wd.prepare(workdir, config.to_dict(), resume, overwrite)
+    changed = workdirs.prepare(workdir, config.to_dict(), resume, overwrite, lambda saved: migrate(saved).to_dict())
     for key, (old, new) in changed.items():
         print(f"resuming with {key} changed: {old!r} -> {new!r}", file=sys.stderr)
     if resume:  # damaged checkpoints are moved aside, so the newest intact one is restored
         for line in integrity.set_aside_damaged(workdir / "checkpoints"):
             print(line, file=sys.stderr)
-    manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every)
+    manager = workdirs.checkpoint_manager(workdir, config.meta.checkpoint_every)
     if resume:
-        restored = wd.restore_checkpoint(manager, checkpoint_tree(state))
+        restored = workdirs.restore_checkpoint(manager, checkpoint_tree(state))
         if restored is not None:
             state = from_checkpoint_tree(restored)
     # On the mesh from the start, as meta_step returns it: otherwise the first
@@ -189,9 +183,7 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
     state = place(state, mesh)
     seed_key = seed_key_data(config.seed)
     start = int(state.step)
-    log = wd.MetricsLog(workdir / "metrics.jsonl", keep_through_step=start if resume else None)
-    meta_step = cached_meta_step(system, config.meta.learning_rate, config.meta.clip_norm, mesh,
-                                 ema_decay_of(config), group_rates_of(config), lr_decay_steps_of(config))
+    log = workdirs.MetricsLog(workdir / "metrics.jsonl", keep_through_step=start if resume else None)
     task_args = dict(seed=config.seed, tasks_per_step=config.meta.tasks_per_step,
                      classes_per_task=config.task.classes_per_task, per_class=config.task.per_class,
                      support_shots=config.task.support_shots)
@@ -216,25 +208,25 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
             metrics = jax.device_get({k: v for k, v in metrics.items() if k != "grads"})
             step_seconds.append(time.perf_counter() - tick)
             record = _record(step + 1, time.perf_counter() - started, metrics, batch, datasets)
-            record["step_s"] = round(step_seconds[-1], 4)  # one of wd.TIMING_KEYS
+            record["step_s"] = round(step_seconds[-1], 4)  # one of workdirs.TIMING_KEYS
             log.write(record)
             bar.set_postfix(meta_loss=f"{record['meta_loss']:.4f}", skipped=record["skipped_total"])
             if int(metrics["bad_in_a_row"]) >= config.meta.max_consecutive_bad:
-                wd.save_checkpoint(manager, step + 1, checkpoint_tree(state), force=True)
+                workdirs.save_checkpoint(manager, step + 1, checkpoint_tree(state), force=True)
                 log.close()
                 raise TrainingError(
                     f"{config.meta.max_consecutive_bad} non-finite meta-gradients in a row at step "
                     f"{step + 1}; stopped with the last good parameters checkpointed in {workdir}. "
                     f"Lower meta.learning_rate or inner.learning_rate, then --resume")
-            wd.save_checkpoint(manager, step + 1, checkpoint_tree(state))
+            workdirs.save_checkpoint(manager, step + 1, checkpoint_tree(state))
             if stop.signal:
-                wd.save_checkpoint(manager, step + 1, checkpoint_tree(state), force=True)
+                workdirs.save_checkpoint(manager, step + 1, checkpoint_tree(state), force=True)
                 bar.write(f"{stop.signal}: stopped after step {step + 1}, checkpoint saved; "
                           f"continue with --resume", file=sys.stderr)
                 break
     bar.close()
     if int(state.step) == config.meta.steps:
-        wd.save_checkpoint(manager, int(state.step), checkpoint_tree(state), force=True)
+        workdirs.save_checkpoint(manager, int(state.step), checkpoint_tree(state), force=True)
     manager.wait_until_finished()
     log.close()
     tick = time.perf_counter()
@@ -244,7 +236,7 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
                   median_step_s=float(np.median(step_seconds)) if step_seconds else None,
                   total_s=time.perf_counter() - started)
     summary["timing"] = timing
-    wd.write_json_atomic(workdir / "summary.json", summary)
+    workdirs.write_json_atomic(workdir / "summary.json", summary)
     return summary
 
 
@@ -259,7 +251,7 @@ def _record(step, elapsed, metrics, batch, datasets) -> dict:
                          "age": int(tasks["age"][i]),  # inner steps the network had before
                          "lr_scale": float(tasks["lr_scale"][i]),
                          "weight_decay": float(tasks["weight_decay"][i])})
-        genotypes.setdefault(name, wd.arch_summary(tasks["arch_weights"][i], 0, 0)["genotype"])
+        genotypes.setdefault(name, report.arch_summary(tasks["arch_weights"][i], 0, 0)["genotype"])
     # Does the decoder tell datasets apart? The spread, across the step's datasets, of each
     # dataset's mean proposal (largest over edges x ops; 0 when the decoder ignores the code).
     by_dataset = [np.mean(tasks["arch_weights"][batch.dataset_index == d], axis=0)
@@ -274,19 +266,19 @@ def _record(step, elapsed, metrics, batch, datasets) -> dict:
 
 
 def write_summary(system, params, datasets, config, workdir: Path) -> dict:
-    records = wd.read_metrics(workdir)
+    records = workdirs.read_metrics(workdir)
     summary = {"datasets": {}, "steps": len(records)}
     for dataset in datasets:
         recipe = propose_for(system, params, dataset, PROPOSAL_SHOTS, config.seed)
-        summary["datasets"][dataset.name] = wd.arch_summary(
+        summary["datasets"][dataset.name] = report.arch_summary(
             recipe.arch_weights, recipe.lr_scale, recipe.weight_decay)
-        wd.plot_arch_heatmap(recipe.arch_weights, f"{dataset.name}: {summary['datasets'][dataset.name]['genotype']}",
+        report.plot_arch_heatmap(recipe.arch_weights, f"{dataset.name}: {summary['datasets'][dataset.name]['genotype']}",
                              workdir / f"arch_{dataset.name}.png")
     if records:
-        wd.plot_meta_loss(records, workdir / "meta_loss.png")
+        report.plot_meta_loss(records, workdir / "meta_loss.png")
         n = max(len(records) // 10, 1)
         first = float(np.mean([r["meta_loss"] for r in records[:n]]))
         last = float(np.mean([r["meta_loss"] for r in records[-n:]]))
         summary["meta_loss_first_10pct"], summary["meta_loss_last_10pct"] = first, last
-    wd.write_json_atomic(workdir / "summary.json", summary)
+    workdirs.write_json_atomic(workdir / "summary.json", summary)
     return summary

@@ -12,13 +12,13 @@ import jax
 import numpy as np
 
 from datasets_meta import load as load_dataset
-from dimo.space import search_space as ss
 from dimo.meta import system as system_lib
-from dimo.space.cost import network_cost
+from dimo.meta.report import arch_summary
 from dimo.meta.support_sets import PROPOSAL_SHOTS, reference_support
-from dimo.space.supernet import Supernet
 from dimo.meta.trained import Trained
-from dimo.infra.workdir import arch_summary
+from dimo.space import search_space
+from dimo.space.cost import network_cost
+from dimo.space.supernet import Supernet
 
 
 def propose(trained: Trained, dataset_name: str, data_dir=None, seed: int = 0) -> dict:
@@ -34,7 +34,7 @@ def propose(trained: Trained, dataset_name: str, data_dir=None, seed: int = 0) -
                                                dataset.mean, dataset.std, dataset.num_classes))
     done = time.perf_counter()
     summary = arch_summary(recipe.arch_weights, recipe.lr_scale, recipe.weight_decay)
-    genotype = ss.Genotype.from_string(summary["genotype"])
+    genotype = search_space.Genotype.from_string(summary["genotype"])
     net = Supernet(dataset.num_classes, config.model.channels, config.model.cells_per_stage,
                    affine=True, genotype=genotype)
     cost = network_cost(net, genotype, dataset.image_shape)
@@ -53,7 +53,7 @@ def propose_from_runs(runs: list[Trained], dataset_name: str, data_dir=None, see
     """The proposal of several meta-training runs of one recipe (its seeds): the most probable
     connected cell of their mean decoded mixture, with their mean learning-rate scale and
     weight decay. Meta-training is chaotic at this scale (a rounding difference moves the
-    proposed cell as a new seed does; RESULTS.md), and averaging the runs' mixtures is the
+    proposed cell as a new seed does; docs/results.md), and averaging the runs' mixtures is the
     plain way to answer with less of that noise. One run: ``propose``."""
     results = [propose(t, dataset_name, data_dir, seed) for t in runs]
     if len(results) == 1:
@@ -61,7 +61,7 @@ def propose_from_runs(runs: list[Trained], dataset_name: str, data_dir=None, see
     weights = np.mean([r["arch_weights"] for r in results], axis=0)
     summary = arch_summary(weights, np.mean([r["lr_scale"] for r in results]),
                            np.mean([r["weight_decay"] for r in results]))
-    genotype = ss.Genotype.from_string(summary["genotype"])
+    genotype = search_space.Genotype.from_string(summary["genotype"])
     config = runs[0].config
     net = Supernet(results[0]["num_classes"], config.model.channels, config.model.cells_per_stage,
                    affine=True, genotype=genotype)
@@ -73,7 +73,7 @@ def propose_from_runs(runs: list[Trained], dataset_name: str, data_dir=None, see
             **{k: float(sum(r[k] for r in results)) for k in ("load_s", "embed_decode_s", "wall_s")}}
 
 
-def draw_cell(genotype: ss.Genotype, path: Path, title: str = "") -> Path:
+def draw_cell(genotype: search_space.Genotype, path: Path, title: str = "") -> Path:
     """A PNG of the cell: 4 nodes on a line, one labelled arc per non-``none`` edge."""
     import matplotlib
 
@@ -82,10 +82,10 @@ def draw_cell(genotype: ss.Genotype, path: Path, title: str = "") -> Path:
     from matplotlib.patches import FancyArrowPatch
 
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    xs = np.arange(ss.NUM_NODES) * 2.0
+    xs = np.arange(search_space.NUM_NODES) * 2.0
     colours = {"skip_connect": "tab:gray", "nor_conv_1x1": "tab:blue", "nor_conv_3x3": "tab:red",
                "avg_pool_3x3": "tab:green"}
-    for (target, source), op in zip(ss.EDGES, genotype.ops):
+    for (target, source), op in zip(search_space.EDGES, genotype.ops):
         if op == "none":
             continue
         bend = 0.25 + 0.18 * (target - source - 1)
@@ -97,7 +97,7 @@ def draw_cell(genotype: ss.Genotype, path: Path, title: str = "") -> Path:
                 color=colours[op])
     for i, x in enumerate(xs):
         ax.add_patch(plt.Circle((x, 0), 0.28, color="white", ec="black", zorder=3))
-        ax.text(x, 0, "in" if i == 0 else ("out" if i == ss.NUM_NODES - 1 else str(i)),
+        ax.text(x, 0, "in" if i == 0 else ("out" if i == search_space.NUM_NODES - 1 else str(i)),
                 ha="center", va="center", zorder=4, fontsize=9)
     ax.set_xlim(-0.6, xs[-1] + 0.6)
     ax.set_ylim(-0.6, 2.4)

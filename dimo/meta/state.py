@@ -19,9 +19,8 @@ import ml_collections
 import optax
 from jax.sharding import PartitionSpec as P
 
-from dimo.meta import system as system_lib
 from dimo.inner import truncation
-from dimo.infra.workdir import ADDED_KEYS
+from dimo.meta import system as system_lib
 
 AXIS = "tasks"  # the mesh axis tasks are spread over
 
@@ -60,46 +59,7 @@ def from_checkpoint_tree(tree: dict) -> MetaState:
 
 def population_size(config: ml_collections.ConfigDict) -> int:
     """Persistent inner states a run carries: one per task slot, or none."""
-    return config.meta.tasks_per_step if config.inner.get("lifetime", 0) else 0
-
-
-def ema_decay_of(config: ml_collections.ConfigDict) -> float:
-    """The run's ``meta.ema_decay``; 0 (no average) for configs written before it existed."""
-    return float(config.meta.get("ema_decay", ADDED_KEYS["meta.ema_decay"]))
-
-
-META_GROUPS = ("decoder", "embedding", "optimizer", "teacher")
-
-
-def group_rates_of(config: ml_collections.ConfigDict) -> tuple[tuple[str, float], ...]:
-    """``meta.group_learning_rates`` ("optimizer:1e-2,teacher:1e-2") as sorted pairs; empty
-    (one rate for all) for configs written before it existed."""
-    spec = config.meta.get("group_learning_rates", ADDED_KEYS["meta.group_learning_rates"])
-    pairs = {}
-    for item in filter(None, (x.strip() for x in spec.split(","))):
-        group, _, rate = item.partition(":")
-        try:
-            value = float(rate)
-        except ValueError:
-            value = -1.0
-        if group.strip() not in META_GROUPS or value <= 0:
-            raise ValueError(f"meta.group_learning_rates: {item!r} is not GROUP:RATE with GROUP one of "
-                             f"{', '.join(META_GROUPS)} and a positive RATE")
-        pairs[group.strip()] = value
-    return tuple(sorted(pairs.items()))
-
-
-def outer_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
-    """The run's meta-optimizer, from its config (``dimo.inner.unroll.meta_optimizer``)."""
-    from dimo.inner.unroll import meta_optimizer
-
-    return meta_optimizer(config.meta.learning_rate, config.meta.clip_norm, group_rates=group_rates_of(config),
-                          decay_steps=lr_decay_steps_of(config))
-
-
-def lr_decay_steps_of(config: ml_collections.ConfigDict) -> int:
-    """The run's ``meta.lr_decay_steps``; 0 (constant rates) for configs written before it existed."""
-    return int(config.meta.get("lr_decay_steps", ADDED_KEYS["meta.lr_decay_steps"]))
+    return config.meta.tasks_per_step if config.inner.lifetime else 0
 
 
 def init_state(system: system_lib.System, outer: optax.GradientTransformation, seed: int,

@@ -16,13 +16,14 @@ import jax
 import ml_collections
 
 from datasets_meta.samplers import normalize
-from dimo.meta import dataset_embedding as emb
-from dimo.meta import decoder as dec
 from dimo.inner import truncation
 from dimo.inner.learned_optimizer import LOptConfig
-from dimo.space.supernet import Supernet
 from dimo.inner.teacher_loss import TeacherConfig
-from dimo.inner.unroll import InnerConfig, InnerLoop, Recipe, Task, init_meta_params
+from dimo.inner.types import Recipe, Task
+from dimo.inner.unroll import InnerConfig, InnerLoop, init_meta_params
+from dimo.meta import dataset_embedding
+from dimo.meta import decoder as decoder_lib
+from dimo.space.supernet import Supernet
 
 META_GROUPS = ("embedding", "decoder", "optimizer", "teacher")
 
@@ -30,8 +31,8 @@ META_GROUPS = ("embedding", "decoder", "optimizer", "teacher")
 @dataclasses.dataclass(frozen=True)
 class System:
     loop: InnerLoop
-    embedding: emb.EmbeddingConfig
-    decoder: dec.DecoderConfig
+    embedding: dataset_embedding.EmbeddingConfig
+    decoder: decoder_lib.DecoderConfig
     image_shape: tuple[int, int, int]
 
     @property
@@ -41,18 +42,18 @@ class System:
     def init(self, key) -> dict:
         emb_key, dec_key, inner_key = jax.random.split(key, 3)
         inner = init_meta_params(inner_key, self.loop.cfg)
-        return {"embedding": emb.init_embedding(emb_key, self.embedding, self.image_shape, self.num_classes),
-                "decoder": dec.init_decoder(dec_key, self.decoder, self.embedding.code_size),
+        return {"embedding": dataset_embedding.init_embedding(emb_key, self.embedding, self.image_shape, self.num_classes),
+                "decoder": decoder_lib.init_decoder(dec_key, self.decoder, self.embedding.code_size),
                 "optimizer": inner["optimizer"], "teacher": inner["teacher"]}
 
     def code(self, params, support_images, support_labels, mean, std, num_classes: int):
         x = normalize(support_images, mean, std)
-        return emb.embed(params["embedding"], self.embedding, x, support_labels, num_classes)
+        return dataset_embedding.embed(params["embedding"], self.embedding, x, support_labels, num_classes)
 
     def propose(self, params, support_images, support_labels, mean, std, num_classes: int) -> Recipe:
         """Recipe for a dataset from its support set (any number of classes)."""
         code = self.code(params, support_images, support_labels, mean, std, num_classes)
-        return dec.decode(params["decoder"], self.decoder, code)
+        return decoder_lib.decode(params["decoder"], self.decoder, code)
 
     def task_loss(self, params, task: Task, support_images, support_labels, key, carried=None,
                   restart=None):
@@ -66,10 +67,10 @@ class System:
         state before them if they went non-finite: ``truncation.keep_if_finite``).
         """
         code = self.code(params, support_images, support_labels, task.mean, task.std, self.num_classes)
-        recipe = dec.decode(params["decoder"], self.decoder, code)
+        recipe = decoder_lib.decode(params["decoder"], self.decoder, code)
         relax_key, init_key, val_key = jax.random.split(key, 3)
         trained_with = recipe._replace(
-            arch_weights=dec.sample_arch_weights(params["decoder"], self.decoder, code, relax_key))
+            arch_weights=decoder_lib.sample_arch_weights(params["decoder"], self.decoder, code, relax_key))
         inner = {"optimizer": params["optimizer"], "teacher": params["teacher"]}
         if carried is None:
             start = self.loop.init(init_key, inner, trained_with, task)
@@ -102,9 +103,7 @@ def from_config(config: ml_collections.ConfigDict) -> System:
     lopt_cfg = LOptConfig(**config.lopt.to_dict())
     inner_cfg = InnerConfig(lopt=lopt_cfg, teacher=TeacherConfig(**config.teacher.to_dict()),
                             inject_faults=bool(config.debug.inject_faults), **config.inner.to_dict())
-    model = Supernet(num_classes=config.task.classes_per_task, channels=config.model.channels,
-                     cells_per_stage=config.model.cells_per_stage, affine=config.model.affine,
-                     normalize_free_ops=config.model.get("normalize_free_ops", False))
+    model = Supernet(num_classes=config.task.classes_per_task, **config.model.to_dict())
     size = config.data.image_size
-    return System(InnerLoop(model, inner_cfg), emb.EmbeddingConfig(**config.embedding.to_dict()),
-                  dec.DecoderConfig(**config.decoder.to_dict()), (size, size, config.data.channels))
+    return System(InnerLoop(model, inner_cfg), dataset_embedding.EmbeddingConfig(**config.embedding.to_dict()),
+                  decoder_lib.DecoderConfig(**config.decoder.to_dict()), (size, size, config.data.channels))

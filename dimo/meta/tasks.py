@@ -23,7 +23,7 @@ import jax
 import numpy as np
 
 from datasets_meta import Dataset
-from dimo.inner.unroll import Task, make_task
+from dimo.inner.types import Task, make_task
 
 
 class TaskBatch(NamedTuple):

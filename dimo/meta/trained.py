@@ -12,9 +12,11 @@ import ml_collections
 
 from datasets_meta import display_name
 from dimo.infra import integrity
+from dimo.infra import workdir as workdirs
 from dimo.meta import state as meta_state
 from dimo.meta import system as system_lib
-from dimo.infra import workdir as wd
+from dimo.meta.config import migrate
+from dimo.meta.outer_optimizer import OuterSettings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,15 +50,15 @@ def read_config(workdir) -> dict:
     """A run's ``config.json``, with one-line ``WorkdirError``s for a missing workdir or file."""
     workdir = Path(workdir)
     if not workdir.is_dir():
-        raise wd.WorkdirError(f"workdir {workdir} does not exist; pass the --workdir of a "
+        raise workdirs.WorkdirError(f"workdir {workdir} does not exist; pass the --workdir of a "
                               f"train_meta.py run")
     config_path = workdir / "config.json"
     if not config_path.is_file():
-        raise wd.WorkdirError(f"{workdir} has no config.json: it is not a train_meta.py workdir")
+        raise workdirs.WorkdirError(f"{workdir} has no config.json: it is not a train_meta.py workdir")
     try:
         return json.loads(config_path.read_text())
     except ValueError as e:
-        raise wd.WorkdirError(f"{config_path} is not valid JSON ({e}); restore it from the run") from None
+        raise workdirs.WorkdirError(f"{config_path} is not valid JSON ({e}); restore it from the run") from None
 
 
 def load(workdir, last_iterate: bool = False) -> Trained:
@@ -67,12 +69,12 @@ def load(workdir, last_iterate: bool = False) -> Trained:
     config_path = workdir / "config.json"
     raw = read_config(workdir)
     try:
-        config = ml_collections.ConfigDict(raw)
+        config = migrate(raw)
         system = system_lib.from_config(config)
     except (ValueError, TypeError, KeyError, AttributeError) as e:
-        raise wd.WorkdirError(f"{config_path} does not describe a DiMO system ({e}); it comes "
+        raise workdirs.WorkdirError(f"{config_path} does not describe a DiMO system ({e}); it comes "
                               f"from another version or was edited") from None
-    outer = meta_state.outer_optimizer(config)
+    outer = OuterSettings.from_config(config).build()
     # Only the tree structure and shapes are needed: nothing is computed. Each leaf is placed
     # on this process's first device: without a target sharding orbax reuses the saved one,
     # and a run meta-trained on 4 devices then fails to load on 1 ("topology mismatch").
@@ -81,7 +83,7 @@ def load(workdir, last_iterate: bool = False) -> Trained:
         lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=here),
         jax.eval_shape(lambda: meta_state.checkpoint_tree(meta_state.init_state(
             system, outer, config.seed, meta_state.population_size(config),
-            ema=meta_state.ema_decay_of(config) > 0))))
+            ema=config.meta.ema_decay > 0))))
     # The newest checkpoint whose bytes match their checksums; a reader moves nothing.
     step, damaged = integrity.latest_intact(workdir / "checkpoints")
     for bad, why in sorted(damaged.items(), reverse=True):
@@ -89,18 +91,29 @@ def load(workdir, last_iterate: bool = False) -> Trained:
               + (f"checkpoint {step}" if step is not None else "none"), file=sys.stderr)
     if step is None:
         if damaged:
-            raise wd.WorkdirError(f"{workdir} has no intact checkpoint (all are damaged); --resume the "
+            raise workdirs.WorkdirError(f"{workdir} has no intact checkpoint (all are damaged); --resume the "
                                   f"run to set them aside and train again")
-        raise wd.WorkdirError(f"{workdir} has no checkpoint yet; let train_meta.py run past its "
+        raise workdirs.WorkdirError(f"{workdir} has no checkpoint yet; let train_meta.py run past its "
                               f"first checkpoint (meta.checkpoint_every={config.meta.checkpoint_every})")
-    manager = wd.checkpoint_manager(workdir, config.meta.checkpoint_every, read_only=True)
-    mismatch = wd.WorkdirError(f"the checkpoint in {workdir} does not fit its config.json; it was "
+    manager = workdirs.checkpoint_manager(workdir, config.meta.checkpoint_every, read_only=True)
+    mismatch = workdirs.WorkdirError(f"the checkpoint in {workdir} does not fit its config.json; it was "
                                f"written by another config (restore the matching config.json)")
-    if not wd.checkpoint_shapes_match(manager, template, step):
+    if not workdirs.checkpoint_shapes_match(manager, template, step):
         raise mismatch
     try:
-        state = meta_state.from_checkpoint_tree(wd.restore_checkpoint(manager, template, step))
+        state = meta_state.from_checkpoint_tree(workdirs.restore_checkpoint(manager, template, step))
     except Exception:  # orbax raises many types on a mismatched tree
         raise mismatch from None
     params = state.params if last_iterate else state.answer_params
     return Trained(config, system, params, int(state.step), workdir)
+
+
+def load_runs(workdirs) -> list[Trained]:
+    """Several runs that answer together: seeds of one config (others are refused)."""
+    runs = [load(w) for w in workdirs]
+    beyond_seed = lambda t: {k: v for k, v in t.config.to_dict().items() if k != "seed"}  # noqa: E731
+    differ = [t for t in runs[1:] if beyond_seed(t) != beyond_seed(runs[0])]
+    if differ:
+        raise ValueError(f"--workdir runs must be seeds of one config: {differ[0].workdir}'s config.json "
+                         f"differs from {runs[0].workdir}'s beyond its seed")
+    return runs

@@ -131,11 +131,11 @@ class BudgetedScorer:
 
     def result(self, method: str, **extra) -> dict:
         """``dimo search``'s result dict for a search that evaluated through this scorer."""
-        from dimo.space import search_space as ss
+        from dimo.space import search_space
 
         best = self.best()
         return {"method": method, "genotype": best["genotype"],
-                "arch_weights": ss.Genotype.from_string(best["genotype"]).one_hot().tolist(),
+                "arch_weights": search_space.Genotype.from_string(best["genotype"]).one_hot().tolist(),
                 "candidates": self.history, "steps": sum(h["steps"] for h in self.history),
                 "budget_s": self.budget.seconds, "search_s": self.budget.elapsed(),
                 "curve": self.curve.to_dict(), **extra}

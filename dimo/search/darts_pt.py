@@ -26,12 +26,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dimo.search import darts
-
-from dimo.search import gradient_search
-from dimo.space import search_space as ss
-from dimo.search.budget import Budget, run_units
 from dimo.inner.teacher_loss import cross_entropy
+from dimo.search import darts, gradient_search
+from dimo.search.budget import Budget, run_units
+from dimo.space import search_space
 
 SUPERNET_SHARE = 0.7
 FINETUNE_STEPS = gradient_search.DARTS_CHUNK
@@ -101,20 +99,20 @@ def search(dataset, setup) -> dict:
             finetuned += steps
 
         if not budget.limited:
-            return chunk(max(setup.steps // (2 * ss.NUM_EDGES), 1))
+            return chunk(max(setup.steps // (2 * search_space.NUM_EDGES), 1))
         # This decision's share of what is left (the next decisions' evaluations included).
         share = Budget(budget.left() / (edges_left + 1), clock=budget.clock)
         run_units(share, lambda _: chunk(FINETUNE_STEPS), max_units=None)
 
     softmax = jax.nn.softmax(state.alpha, axis=-1)
-    edges = np.random.default_rng(setup.seed).permutation(ss.NUM_EDGES)
+    edges = np.random.default_rng(setup.seed).permutation(search_space.NUM_EDGES)
     _, decided = select(lambda w: float(accuracy(params, w)), finetune, softmax, edges, budget)
     scores = np.array(softmax)
     for edge, (op, _) in decided.items():
-        scores[edge] = (1 - _TIE_BREAK) * np.eye(ss.NUM_OPS)[op] + _TIE_BREAK * scores[edge]
-    result.update(method="darts-pt", genotype=str(ss.discretize(scores)), search_s=budget.elapsed(),
+        scores[edge] = (1 - _TIE_BREAK) * np.eye(search_space.NUM_OPS)[op] + _TIE_BREAK * scores[edge]
+    result.update(method="darts-pt", genotype=str(search_space.discretize(scores)), search_s=budget.elapsed(),
                   budget_s=setup.budget_s, steps=state.steps + finetuned,
                   supernet_genotype=result["genotype"], decided=len(decided),
-                  # {"target<-source": accuracy drop of removing each op, in ss.OPS order}
-                  removal_drops={"{}<-{}".format(*ss.EDGES[e]): d.tolist() for e, (_, d) in decided.items()})
+                  # {"target<-source": accuracy drop of removing each op, in search_space.OPS order}
+                  removal_drops={"{}<-{}".format(*search_space.EDGES[e]): d.tolist() for e, (_, d) in decided.items()})
     return result

@@ -29,10 +29,11 @@ import numpy as np
 
 from datasets_meta import Dataset
 from dimo.evaluation import evaluate
+from dimo.inner.types import Recipe, make_task
+from dimo.inner.unroll import InnerConfig, InnerLoop
 from dimo.search.budget import Budget, BudgetedScorer, OutOfBudget
-from dimo.space import search_space as ss
+from dimo.space import search_space
 from dimo.space.supernet import Supernet
-from dimo.inner.unroll import InnerConfig, InnerLoop, Recipe, make_task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,11 +72,11 @@ def random_cells(seed: int):
     """Distinct connected cells in a seeded random order (a cell whose output cannot be
     reached from its input is never worth a candidate's training)."""
     rng, seen = np.random.default_rng(seed), set()
-    while len(seen) < ss.NUM_CELLS:
-        index = int(rng.integers(0, ss.NUM_CELLS))
+    while len(seen) < search_space.NUM_CELLS:
+        index = int(rng.integers(0, search_space.NUM_CELLS))
         if index not in seen:
             seen.add(index)
-            genotype = ss.Genotype.from_index(index)
+            genotype = search_space.Genotype.from_index(index)
             if genotype.connected:
                 yield genotype
 
@@ -106,7 +107,7 @@ def candidate_scorer(dataset: Dataset, setup: SearchSetup):
             programs[steps] = loop, train
         return programs[steps]
 
-    def score(genotype: ss.Genotype, steps: int, seed_offset: int = 0) -> float:
+    def score(genotype: search_space.Genotype, steps: int, seed_offset: int = 0) -> float:
         loop, train = program(steps)
         recipe = Recipe(jnp.asarray(genotype.one_hot()), jnp.ones([]), jnp.asarray(5e-4))
         params = train(recipe.arch_weights, jax.random.key(setup.seed * 1000 + seed_offset))

@@ -14,7 +14,6 @@ import jax.numpy as jnp
 from jax.scipy.special import digamma, gammaln
 
 from dimo.search import gradient_search
-
 from dimo.space import relaxations
 
 ANCHOR_SCALE = 1e-3

@@ -15,18 +15,18 @@ import collections
 import numpy as np
 
 from datasets_meta import Dataset
-from dimo.search import discrete as baselines
-from dimo.space import search_space as ss
+from dimo.search import discrete
 from dimo.search.budget import OutOfBudget
+from dimo.space import search_space
 
 
-def mutate(genotype: ss.Genotype, rng: np.random.Generator) -> ss.Genotype:
+def mutate(genotype: search_space.Genotype, rng: np.random.Generator) -> search_space.Genotype:
     """One edge's op replaced by a different op; redrawn until the cell is connected."""
     while True:
         ops = list(genotype.ops)
-        edge = int(rng.integers(ss.NUM_EDGES))
-        ops[edge] = ss.OPS[int(rng.choice([i for i in range(ss.NUM_OPS) if ss.OPS[i] != ops[edge]]))]
-        child = ss.Genotype(tuple(ops))
+        edge = int(rng.integers(search_space.NUM_EDGES))
+        ops[edge] = search_space.OPS[int(rng.choice([i for i in range(search_space.NUM_OPS) if search_space.OPS[i] != ops[edge]]))]
+        child = search_space.Genotype(tuple(ops))
         if child.connected:
             return child
 
@@ -51,10 +51,10 @@ def aging_evolution(score, rng: np.random.Generator, population_size: int, sampl
         return population
 
 
-def search(dataset: Dataset, setup: baselines.SearchSetup, population_size: int = 8,
+def search(dataset: Dataset, setup: discrete.SearchSetup, population_size: int = 8,
            sample_size: int = 3) -> dict:
-    scorer = baselines.budgeted_scorer(dataset, setup, setup.evaluations_without_budget)
+    scorer = discrete.budgeted_scorer(dataset, setup, setup.evaluations_without_budget)
     rng = np.random.default_rng(setup.seed)
     aging_evolution(lambda g: scorer(g, setup.steps_per_candidate), rng, population_size, sample_size,
-                    baselines.random_cells(setup.seed))
+                    discrete.random_cells(setup.seed))
     return scorer.result("evolution", population_size=population_size, sample_size=sample_size)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import jax
 
 from dimo.search import gradient_search
-
 from dimo.space import relaxations
 
 TAU_MAX, TAU_MIN = 10.0, 0.1

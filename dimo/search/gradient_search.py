@@ -39,11 +39,12 @@ import numpy as np
 import optax
 
 from datasets_meta import Dataset
-from dimo.space import search_space as ss
-from dimo.search.budget import Budget
-from dimo.space.supernet import Supernet
 from dimo.inner.teacher_loss import cross_entropy
-from dimo.inner.unroll import InnerConfig, InnerLoop, make_task
+from dimo.inner.types import make_task
+from dimo.inner.unroll import InnerConfig, InnerLoop
+from dimo.search.budget import Budget
+from dimo.space import search_space
+from dimo.space.supernet import Supernet
 
 # How far Adam may move each architecture logit over DARTS's own schedule: 3e-4 x 50 x 391.
 ARCH_TRAVEL = 3e-4 * 50 * 391
@@ -104,7 +105,7 @@ def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budg
                               normalize_free_ops=setup.normalize_free_ops),
                      InnerConfig(batch_size=setup.batch_size, loss="ce", optimizer="sgd"))
     init_key, alpha_key, data_key = jax.random.split(jax.random.key(setup.seed), 3)
-    alpha = 1e-3 * jax.random.normal(alpha_key, (ss.NUM_EDGES, ss.NUM_OPS))
+    alpha = 1e-3 * jax.random.normal(alpha_key, (search_space.NUM_EDGES, search_space.NUM_OPS))
     example = jnp.zeros((1,) + dataset.image_shape)
     # Jitted: run eagerly, the init compiles ~100 one-op programs (~6 s here); bit-identical.
     params = jax.jit(loop.model.init)(init_key, example, jax.nn.softmax(alpha))["params"]
@@ -203,7 +204,7 @@ def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budg
     selected = np.asarray(rule.selection(alpha))
     selections = np.concatenate([np.asarray(o[1]) for o in outputs])
     losses = np.concatenate([np.asarray(o[0]) for o in outputs])
-    result = {"method": rule.name, "genotype": str(ss.discretize(selected)),
+    result = {"method": rule.name, "genotype": str(search_space.discretize(selected)),
               "arch_weights": selected.tolist(), "initial_arch_weights": initial.tolist(),
               "arch_lr": float(carry[4]["arch_lr"]), "final_train_loss": float(losses[-1]),
               "steps": done, "budget_s": budget.seconds, "search_s": budget.elapsed(),

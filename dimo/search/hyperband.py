@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from datasets_meta import Dataset
-from dimo.search import discrete as baselines
+from dimo.search import discrete
 from dimo.search.budget import OutOfBudget
 from dimo.search.successive_halving import successive_halving
 
@@ -45,11 +45,11 @@ def hyperband(score, cells, max_steps: int, min_steps: int, eta: int = 3, sweeps
     return done
 
 
-def search(dataset: Dataset, setup: baselines.SearchSetup, eta: int = 3) -> dict:
+def search(dataset: Dataset, setup: discrete.SearchSetup, eta: int = 3) -> dict:
     """Hyperband with the longest training ``setup.steps_per_candidate`` and the shortest
     a ninth of it (three brackets at eta 3)."""
-    scorer = baselines.budgeted_scorer(dataset, setup)  # without a budget: one sweep of brackets
+    scorer = discrete.budgeted_scorer(dataset, setup)  # without a budget: one sweep of brackets
     longest = setup.steps_per_candidate
-    completed = hyperband(scorer, baselines.random_cells(setup.seed), longest, max(longest // eta ** 2, 1), eta,
+    completed = hyperband(scorer, discrete.random_cells(setup.seed), longest, max(longest // eta ** 2, 1), eta,
                           sweeps=None if setup.budget_s else 1)
     return scorer.result("hyperband", brackets_completed=completed, eta=eta)

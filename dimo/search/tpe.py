@@ -11,9 +11,9 @@ from __future__ import annotations
 import optuna
 
 from datasets_meta import Dataset
-from dimo.search import discrete as baselines
-from dimo.space import search_space as ss
+from dimo.search import discrete
 from dimo.search.budget import OutOfBudget
+from dimo.space import search_space
 
 
 def tpe(score, num_classes: int, seed: int, startup_trials: int = 10) -> optuna.Study:
@@ -23,7 +23,7 @@ def tpe(score, num_classes: int, seed: int, startup_trials: int = 10) -> optuna.
     study = optuna.create_study(direction="maximize", sampler=sampler)
     while True:
         trial = study.ask()
-        genotype = ss.Genotype(tuple(trial.suggest_categorical(f"edge_{t}_{s}", ss.OPS) for t, s in ss.EDGES))
+        genotype = search_space.Genotype(tuple(trial.suggest_categorical(f"edge_{t}_{s}", search_space.OPS) for t, s in search_space.EDGES))
         try:
             value = score(genotype) if genotype.connected else 1.0 / num_classes
         except OutOfBudget:
@@ -32,7 +32,7 @@ def tpe(score, num_classes: int, seed: int, startup_trials: int = 10) -> optuna.
         study.tell(trial, value)
 
 
-def search(dataset: Dataset, setup: baselines.SearchSetup) -> dict:
-    scorer = baselines.budgeted_scorer(dataset, setup, setup.evaluations_without_budget)
+def search(dataset: Dataset, setup: discrete.SearchSetup) -> dict:
+    scorer = discrete.budgeted_scorer(dataset, setup, setup.evaluations_without_budget)
     study = tpe(lambda g: scorer(g, setup.steps_per_candidate), dataset.num_classes, setup.seed)
     return scorer.result("tpe", trials=len(study.trials))

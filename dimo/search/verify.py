@@ -13,20 +13,20 @@ from __future__ import annotations
 import time
 
 from datasets_meta import Dataset
-from dimo.search import discrete as baselines
-from dimo.space import search_space as ss
+from dimo.search import discrete
 from dimo.search.successive_halving import successive_halving
+from dimo.space import search_space
 
 
-def verify(arch_weights, dataset: Dataset, n: int, setup: baselines.SearchSetup, min_steps: int = 100,
+def verify(arch_weights, dataset: Dataset, n: int, setup: discrete.SearchSetup, min_steps: int = 100,
            eta: int = 3) -> dict:
     """The best of the ``n`` most probable cells by successive halving; with its rungs."""
     if n < 1 or min_steps < 1:
         raise ValueError(f"--verify needs at least 1 cell and 1 step, got {n} cells, {min_steps} steps")
     start = time.perf_counter()
-    cells = ss.most_probable(arch_weights, n)
+    cells = search_space.most_probable(arch_weights, n)
     order = {c: i for i, c in enumerate(cells)}
-    score = baselines.candidate_scorer(dataset, setup)
+    score = discrete.candidate_scorer(dataset, setup)
     winner, rungs = successive_halving(cells, lambda c, steps, rung: score(c, steps, order[c]), min_steps, eta)
     return {"genotype": str(winner), "rank_in_distribution": order[winner] + 1,
             "candidates": [str(c) for c in cells], "steps": sum(r["steps"] * len(r["candidates"]) for r in rungs),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from dimo.space import search_space as ss
+from dimo.space import search_space
 from dimo.space.supernet import Supernet
 
 _KERNEL = {"nor_conv_1x1": 1, "nor_conv_3x3": 3}
@@ -23,7 +23,7 @@ class NetworkCost:
     flops: int  # multiply-accumulates of convolutions and the linear head
 
 
-def network_cost(net: Supernet, genotype: ss.Genotype, input_shape) -> NetworkCost:
+def network_cost(net: Supernet, genotype: search_space.Genotype, input_shape) -> NetworkCost:
     """Cost of ``net`` with every cell fixed to ``genotype``, on inputs of shape (H, W, C_in)."""
     height, width, in_channels = input_shape
     bn = (lambda c: 2 * c) if net.affine else (lambda c: 0)

@@ -28,12 +28,12 @@ from typing import Optional
 import flax.linen as nn
 import jax.numpy as jnp
 
-from dimo.space import search_space as ss
+from dimo.space import search_space
 from dimo.space.operations import BatchNorm, Conv, ResidualReduction, batch_norm, make_op
 
 
 def _op_module_name(edge: int, op: str) -> str:
-    target, source = ss.EDGES[edge]
+    target, source = search_space.EDGES[edge]
     return f"edge{target}{source}_{op}"
 
 
@@ -42,16 +42,16 @@ class Cell(nn.Module):
 
     channels: int
     affine: bool = False
-    genotype: Optional[ss.Genotype] = None
+    genotype: Optional[search_space.Genotype] = None
     normalize_free_ops: bool = False
 
     @nn.compact
     def __call__(self, x, arch_weights=None):
         nodes = [x]
-        for target in range(1, ss.NUM_NODES):
+        for target in range(1, search_space.NUM_NODES):
             terms = []
             for source in range(target):
-                edge = ss.EDGES.index((target, source))
+                edge = search_space.EDGES.index((target, source))
                 terms.extend(self._edge(edge, nodes[source], arch_weights))
             nodes.append(sum(terms) if terms else jnp.zeros_like(x))
         return nodes[-1]
@@ -64,7 +64,7 @@ class Cell(nn.Module):
                 return []
             return [make_op(op, self.channels, self.affine, _op_module_name(edge, op))(h)]
         terms = []
-        for o, op in enumerate(ss.OPS):
+        for o, op in enumerate(search_space.OPS):
             if op == "none":  # contributes w * 0: nothing to compute and a zero gradient
                 continue
             y = make_op(op, self.channels, self.affine, _op_module_name(edge, op))(h)
@@ -95,7 +95,7 @@ class Supernet(nn.Module):
     channels: int = 16
     cells_per_stage: int = 5
     affine: bool = False
-    genotype: Optional[ss.Genotype] = None
+    genotype: Optional[search_space.Genotype] = None
     normalize_free_ops: bool = False
 
     @nn.compact
@@ -103,8 +103,8 @@ class Supernet(nn.Module):
         if self.genotype is None:
             if arch_weights is None:
                 raise ValueError("the relaxed supernet needs arch_weights of shape [6, 5]")
-            if arch_weights.shape != (ss.NUM_EDGES, ss.NUM_OPS):
-                raise ValueError(f"arch_weights must have shape {(ss.NUM_EDGES, ss.NUM_OPS)}, "
+            if arch_weights.shape != (search_space.NUM_EDGES, search_space.NUM_OPS):
+                raise ValueError(f"arch_weights must have shape {(search_space.NUM_EDGES, search_space.NUM_OPS)}, "
                                  f"got {arch_weights.shape}")
         if x.shape[1] % 4 or x.shape[2] % 4:
             raise ValueError(f"input height and width must be multiples of 4 (two stride-2 "

@@ -29,13 +29,13 @@ import numpy as np
 
 from datasets_meta import Dataset
 from datasets_meta import load as load_dataset
-from dimo.meta import decoder as dec
-from dimo.evaluation import evaluate as ev
-from dimo.space import search_space as ss
+from dimo.evaluation import evaluate
+from dimo.inner.types import Recipe
+from dimo.meta import decoder as decoder_lib
 from dimo.meta import system as system_lib
 from dimo.meta.support_sets import PROPOSAL_SHOTS, reference_support
 from dimo.meta.trained import Trained
-from dimo.inner.unroll import Recipe
+from dimo.space import search_space
 
 LR_GRID = {"sgd": (0.03, 0.1, 0.3), "adam": (1e-3, 3e-3, 1e-2)}
 COMBOS = (("learned", "teacher"), ("learned", "ce"), ("sgd", "teacher"), ("sgd", "ce"),
@@ -48,7 +48,7 @@ TARGET_TUNING_SEED = 1000  # tuning on the evaluated dataset trains with a seed 
 def horizons(config) -> dict[int, str]:
     """{steps: label} of the horizons reported: K, 4K, H (meta-trained) and 2H, merged where equal."""
     k = config.inner.steps
-    h = config.inner.get("lifetime", 0) or k
+    h = config.inner.lifetime or k
     labels: dict[int, str] = {}
     for steps, label in ((k, "K"), (4 * k, "4K"), (h, "H"), (2 * h, "2H")):
         labels[steps] = f"{labels[steps]}={label}" if steps in labels else label
@@ -70,17 +70,17 @@ def dataset_code(trained: Trained, dataset: Dataset):
 
 
 def recipe_from_code(trained: Trained, code) -> Recipe:
-    return jax.device_get(dec.decode(trained.params["decoder"], trained.system.decoder, code))
+    return jax.device_get(decoder_lib.decode(trained.params["decoder"], trained.system.decoder, code))
 
 
 def _train(trained, genotype, dataset, optimizer, loss, recipe, steps, seed, lr=1.0, measure_at=()):
     # The tuned rate travels in the recipe's (traced) lr_scale: one compile for the grid.
-    setup = ev.setup_for(trained.config, steps=steps, optimizer=optimizer, loss=loss,
+    setup = evaluate.setup_for(trained.config, steps=steps, optimizer=optimizer, loss=loss,
                          learning_rate=1.0, seed=seed, chunk=trained.config.inner.steps,
                          affine=trained.config.model.affine)
-    lopt_cfg, teacher_cfg = ev.learned_configs(trained.config)
+    lopt_cfg, teacher_cfg = evaluate.learned_configs(trained.config)
     lr_scale = float(recipe.lr_scale) if optimizer == "learned" else lr
-    return ev.train_genotype(genotype, dataset, setup, trained.params, lopt_cfg, teacher_cfg,
+    return evaluate.train_genotype(genotype, dataset, setup, trained.params, lopt_cfg, teacher_cfg,
                              lr_scale, float(recipe.weight_decay), progress=False, measure_at=measure_at)
 
 
@@ -105,28 +105,28 @@ def _row(optimizer, loss, tuned_on, lr, runs, labels) -> dict:
         at = {"steps": steps}
         for metric in METRICS:
             values = [next(m[metric] for m in r["measured"] if m["step"] == steps) for r in runs]
-            at[metric], at[metric + "_std"] = ev.mean_std(values)
+            at[metric], at[metric + "_std"] = evaluate.mean_std(values)
         row["at"][label] = at
     return row
 
 
 def ablate(trained: Trained, dataset_name: str, data_dir=None, seeds: int = 3,
-           combos=COMBOS, embedding: bool = True, genotype: ss.Genotype | None = None,
+           combos=COMBOS, embedding: bool = True, genotype: search_space.Genotype | None = None,
            first_seed: int = 0, tune_on_target: bool = True, tuning_seeds: int = 2) -> dict:
     """Runs the ablations on ``dataset_name`` with training seeds ``first_seed ...
     first_seed + seeds - 1``; ``genotype`` replaces the proposed cell (the proposed
     learning-rate scale and weight decay are kept). Each rate is tuned on the mean over
     ``tuning_seeds`` training seeds: one seed's validation accuracy is too noisy to rank
-    rates a factor of 3 apart (RESULTS.md)."""
+    rates a factor of 3 apart (docs/results.md)."""
     labels = horizons(trained.config)
-    h = trained.config.inner.get("lifetime", 0) or trained.config.inner.steps
+    h = trained.config.inner.lifetime or trained.config.inner.steps
     longest = max(labels)
     target = load_for(trained, dataset_name, data_dir)
     meta_names = [n.strip() for n in trained.config.datasets.split(",") if n.strip()]
     meta_datasets = [load_for(trained, n, data_dir) for n in meta_names]
     own_code = dataset_code(trained, target)
     recipe = recipe_from_code(trained, own_code)
-    proposed = ss.discretize(recipe.arch_weights)
+    proposed = search_space.discretize(recipe.arch_weights)
     genotype = genotype or proposed
     hand_written = [(o, l) for o, l in combos if o != "learned"]
     tuned = {TUNED_ON[0]: tune_learning_rates(trained, genotype, meta_datasets, recipe, h, hand_written,
@@ -175,7 +175,7 @@ def _embedding_ablation(trained, target, meta_datasets, own_code, steps, seed) -
     out = []
     for label, code in codes.items():
         recipe = recipe_from_code(trained, code)
-        genotype = ss.discretize(recipe.arch_weights)
+        genotype = search_space.discretize(recipe.arch_weights)
         run = _train(trained, genotype, target, "learned", "teacher", recipe, steps, seed)
         out.append({"code": label, "genotype": str(genotype), "lr_scale": float(recipe.lr_scale),
                     "val_accuracy": run["val_accuracy"], "test_accuracy": run["test_accuracy"]})

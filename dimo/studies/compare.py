@@ -2,12 +2,14 @@
 
 Entries (each with ``seeds`` repetitions where it has a seed):
 
-* ``dimo propose``: the decoded cell of the meta-trained run(s) (no search; its seconds are
-  the proposal's own wall time);
-* ``dimo propose --verify N``: the N most probable cells under the decoded distribution,
-  by successive halving on the target's validation split (seeded);
-* every search method of ``dimo.search.registry`` with ``budget_s`` seconds of wall clock,
-  compile included (seeded).
+* DiMO's methods (``dimo.search.dimo_method``): ``propose``, the decoded cell of the
+  meta-trained run(s) (no search; its seconds are the proposal's own wall time), and
+  ``propose-verify``, the N most probable cells under the decoded distribution by successive
+  halving on the target's validation split (seeded);
+* every other search method of ``dimo.search.registry`` with ``budget_s`` seconds of wall
+  clock, compile included (seeded).
+
+All of them are reached through ``dimo.search.registry.run``.
 
 Every chosen cell is then trained under the cell table's protocol with the table's seeds
 (``dimo.evaluation.cell_table.train_and_judge``; a cell chosen twice is trained once) and its mean
@@ -18,8 +20,6 @@ Run it on an otherwise idle machine: budgets are wall clock.
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
@@ -36,42 +36,29 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
     allowed)."""
     from tqdm.auto import tqdm
 
-    from dimo.search import discrete as baselines
-
     from dimo.evaluation import cell_table
-
-    from dimo.meta import propose
-
-    from dimo.search import verify as verify_lib
+    from dimo.search import discrete
 
     config = runs[0].config
     _, table = cell_table.read()
     units = [("propose", 0)] + [("propose-verify", s) for s in range(seeds) if verify]
     units += [(m, s) for m in methods for s in range(seeds)]
-    rows, judged, proposal = [], {}, None
+    rows, judged = [], {}
     bar = tqdm(units, desc="compare", unit="run", disable=not progress)
     for method, seed in bar:
         bar.set_postfix_str(f"{method} seed {seed}")
-        setup = baselines.SearchSetup.from_config(config, seed=seed, budget_s=budget_s,
-                                                  candidate_steps=candidate_steps)
-        if method == "propose":
-            start = time.perf_counter()
-            proposal = propose.propose_from_runs(runs, dataset.name, data_dir)
-            genotype, seconds = proposal["genotype"], time.perf_counter() - start
-        elif method == "propose-verify":
-            checked = verify_lib.verify(proposal["arch_weights"], dataset, verify, setup, min_steps=verify_steps)
-            genotype, seconds = checked["genotype"], proposal["wall_s"] + checked["verify_s"]
-        else:
-            result = search_methods.run(method, dataset, setup)
-            genotype, seconds = result["genotype"], result["search_s"]
+        setup = discrete.SearchSetup.from_config(config, seed=seed, budget_s=budget_s,
+                                                 candidate_steps=candidate_steps)
+        result = search_methods.run(method, dataset, setup, runs=runs, data_dir=data_dir, verify=verify,
+                                    verify_steps=verify_steps)
         bar.set_postfix_str(f"{method} seed {seed}: training its cell")
-        if genotype not in judged:
-            judged[genotype] = cell_table.train_and_judge(genotype, dataset, table)
-        row = {"method": method, "seed": seed, "genotype": genotype, "search_s": float(seconds),
-               **judged[genotype]}
+        if result.genotype not in judged:
+            judged[result.genotype] = cell_table.train_and_judge(result.genotype, dataset, table)
+        row = {"method": method, "seed": seed, "genotype": result.genotype, "search_s": float(result.search_s),
+               **judged[result.genotype]}
         if method in search_methods.GRADIENT_METHODS:  # the final mixture (discrete searches have none)
-            row["arch_weights"] = result["arch_weights"]
-            row["parameter_free_mass"] = parameter_free_mass(result["arch_weights"])
+            row["arch_weights"] = result.arch_weights
+            row["parameter_free_mass"] = parameter_free_mass(result.arch_weights)
         rows.append(row)
     return {"dataset": dataset.name, "budget_s": budget_s, "seeds": seeds, "verify": verify,
             "candidate_steps": candidate_steps, "workdirs": [str(r.workdir) for r in runs],
@@ -83,9 +70,9 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
 def parameter_free_mass(arch_weights) -> float:
     """Mean over edges of the weight on ops without parameters (none, skip, pooling): the
     collapse NAS-Bench-201 reports for DARTS shows as this mass growing."""
-    from dimo.space import search_space as ss
+    from dimo.space import search_space
 
-    free = [ss.OPS.index(op) for op in PARAMETER_FREE_OPS]
+    free = [search_space.OPS.index(op) for op in PARAMETER_FREE_OPS]
     return float(np.mean(np.sum(np.asarray(arch_weights)[:, free], -1)))
 
 

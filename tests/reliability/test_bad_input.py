@@ -9,7 +9,7 @@ import pytest
 from helpers import SMOKE, run_train_meta
 
 from dimo.cli import main as cli
-from dimo.infra import workdir as wd
+from dimo.infra import workdir as workdirs
 
 GENOTYPE = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
 
@@ -54,21 +54,27 @@ def test_a_finished_run_is_neither_clobbered_nor_resumed_with_other_shapes(smoke
 
 def test_resume_accepts_step_size_changes_but_not_shape_changes(tmp_path):
     config = {"meta": {"steps": 4, "learning_rate": 1e-3}, "model": {"channels": 4}}
-    wd.prepare(tmp_path, config, resume=False, overwrite=False)
+    workdirs.prepare(tmp_path, config, resume=False, overwrite=False)
     lower = {"meta": {"steps": 8, "learning_rate": 5e-4}, "model": {"channels": 4}}
-    assert wd.prepare(tmp_path, lower, resume=True, overwrite=False) == {
+    assert workdirs.prepare(tmp_path, lower, resume=True, overwrite=False) == {
         "meta.learning_rate": (1e-3, 5e-4), "meta.steps": (4, 8)}
-    with pytest.raises(wd.WorkdirError, match=r"model.channels: 4 -> 8"):
-        wd.prepare(tmp_path, {**lower, "model": {"channels": 8}}, resume=True, overwrite=False)
+    with pytest.raises(workdirs.WorkdirError, match=r"model.channels: 4 -> 8"):
+        workdirs.prepare(tmp_path, {**lower, "model": {"channels": 8}}, resume=True, overwrite=False)
 
 
 def test_a_run_written_before_a_key_existed_resumes_with_its_off_value_only(tmp_path):
+    from dimo.meta import config as config_lib
+
+    def migrate(config):  # what meta_train does to the saved config and to its own
+        return config_lib.migrate(config).to_dict()
+
     old = {"meta": {"steps": 4}, "model": {"channels": 4}}  # before meta.lr_decay_steps existed
-    wd.prepare(tmp_path, old, resume=False, overwrite=False)
-    with pytest.raises(wd.WorkdirError, match=r"meta.lr_decay_steps: 0 -> 100"):
-        wd.prepare(tmp_path, {**old, "meta": {"steps": 4, "lr_decay_steps": 100}}, resume=True, overwrite=False)
-    assert wd.prepare(tmp_path, {**old, "meta": {"steps": 4, "lr_decay_steps": 0}}, resume=True,
-                      overwrite=False) == {}
+    workdirs.prepare(tmp_path, old, resume=False, overwrite=False)
+    with pytest.raises(workdirs.WorkdirError, match=r"meta.lr_decay_steps: 0 -> 100"):
+        workdirs.prepare(tmp_path, migrate({**old, "meta": {"steps": 4, "lr_decay_steps": 100}}), resume=True,
+                         overwrite=False, migrate=migrate)
+    assert workdirs.prepare(tmp_path, migrate({**old, "meta": {"steps": 4, "lr_decay_steps": 0}}), resume=True,
+                            overwrite=False, migrate=migrate) == {}
 
 
 def _cli_error(capsys, argv) -> str:

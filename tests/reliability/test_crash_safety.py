@@ -17,7 +17,7 @@ from helpers import SMOKE, metrics_lines, train_meta, wait_for_lines
 from dimo.configs import smoke
 from dimo.infra import integrity
 from dimo.meta import meta_train
-from dimo.infra import workdir as wd
+from dimo.infra import workdir as workdirs
 
 # Every step checkpoints, so a kill lands in a checkpoint write about as often as not.
 EVERY_STEP = "--config.meta.checkpoint_every=1"
@@ -25,7 +25,7 @@ LONG = "--config.meta.steps=1000"  # killed long before the end; meta.steps may 
 
 
 def _comparable(lines):
-    return [{k: v for k, v in json.loads(line).items() if k not in wd.TIMING_KEYS} for line in lines]
+    return [{k: v for k, v in json.loads(line).items() if k not in workdirs.TIMING_KEYS} for line in lines]
 
 
 def _checkpoint_steps(workdir):

@@ -8,16 +8,12 @@ as a bad sector or a faulty copy would.
 import json
 import shutil
 
-import jax
-import numpy as np
 import pytest
 
 from dimo.infra import integrity
 from dimo.cli import main as cli
-from dimo.meta import state as meta_state
 from dimo.meta import meta_train
-from dimo.meta import trained
-from dimo.infra import workdir as wd
+from dimo.infra import workdir as workdirs
 from dimo.configs import smoke
 
 
@@ -31,7 +27,7 @@ def _flip_a_byte(step_dir):
 
 
 def _comparable(workdir):
-    return [{k: v for k, v in json.loads(line).items() if k not in wd.TIMING_KEYS}
+    return [{k: v for k, v in json.loads(line).items() if k not in workdirs.TIMING_KEYS}
             for line in (workdir / "metrics.jsonl").read_text().splitlines()]
 
 

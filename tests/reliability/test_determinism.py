@@ -4,11 +4,11 @@ import json
 
 from dimo.configs import smoke
 from dimo.meta import meta_train
-from dimo.infra import workdir as wd
+from dimo.infra import workdir as workdirs
 
 
 def _metrics(workdir):
-    return [{k: v for k, v in json.loads(line).items() if k not in wd.TIMING_KEYS}
+    return [{k: v for k, v in json.loads(line).items() if k not in workdirs.TIMING_KEYS}
             for line in (workdir / "metrics.jsonl").read_text().splitlines()]
 
 

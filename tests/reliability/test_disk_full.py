@@ -15,7 +15,7 @@ from mounts import remount, tmpfs
 from dimo.infra import integrity
 from dimo.meta import meta_train
 from dimo.infra import guards as run_guards
-from dimo.infra import workdir as wd
+from dimo.infra import workdir as workdirs
 from dimo.configs import smoke
 
 
@@ -29,7 +29,7 @@ def _array_bytes(checkpoint) -> int:
 
 
 def _comparable(lines):
-    return [{k: v for k, v in json.loads(line).items() if k not in wd.TIMING_KEYS} for line in lines]
+    return [{k: v for k, v in json.loads(line).items() if k not in workdirs.TIMING_KEYS} for line in lines]
 
 
 def test_a_full_disk_stops_with_one_line_and_resume_continues_exactly(smoke_workdir, tmp_path):
@@ -40,7 +40,7 @@ def test_a_full_disk_stops_with_one_line_and_resume_continues_exactly(smoke_work
     # both ways: a checkpoint's size varies by a quarter with how orbax batched its writes
     # (124-155 KiB for one smoke run), so 2.5 of them once refused the first save and 4 of
     # them once held a whole run.
-    first_need = wd.checkpoint_space_needed(tmp_path, _array_bytes(smoke_workdir / "checkpoints" / "2"))
+    first_need = workdirs.checkpoint_space_needed(tmp_path, _array_bytes(smoke_workdir / "checkpoints" / "2"))
     size_kib = first_need // 1024 + 64
     with tmpfs(tmp_path / "small", size_kib) as mount:
         workdir = mount / "run"

@@ -3,7 +3,7 @@
 The faults come from the test-only hook ``config.debug.inject_faults`` (``dimo/infra/faults.py``):
 a config with faults compiles the hook into its meta-step (one program for every faulty run
 here), a config without compiles it out. The runs carry persistent inner states (as
-``configs/propose.py`` does): a faulty step must not leave a non-finite network behind for
+``research/proposals/configs/propose.py`` does): a faulty step must not leave a non-finite network behind for
 the meta-steps after it.
 """
 

@@ -1,0 +1,67 @@
+"""``dimo propose``: propose an architecture and recipe for a dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dimo.cli import common
+
+HELP = "propose an architecture and recipe for a dataset"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--workdir", required=True,
+                        help="a train_meta.py workdir, or several seeds of one config (comma-separated): "
+                             "then the cell of their mean decoded mixture")
+    parser.add_argument("--out", default=None, help="PNG of the cell (default W/cell_<dataset>.png)")
+    parser.add_argument("--verify", type=int, default=0, metavar="N",
+                        help="also train the N most probable cells briefly on the dataset (successive "
+                             "halving on its validation split) and return the best")
+    parser.add_argument("--verify_steps", type=int, default=100, help="--verify: steps of the first rung")
+
+
+def run(args) -> dict:
+    from dimo.meta import propose
+    from dimo.space import search_space
+
+    runs = common.load_runs(args.workdir)
+    system = runs[0]
+    result = propose.propose_from_runs(runs, args.dataset, args.data_dir, args.seed)
+    system.warn_if_seen(result["dataset"])
+    out = Path(args.out or system.workdir / f"cell_{result['dataset']}.png")
+    propose.draw_cell(search_space.Genotype.from_string(result["genotype"]), out,
+                      f"{result['dataset']}: {result['genotype']}")
+    result["cell_png"] = str(out)
+    if not args.json:
+        print(common.table([("dataset", result["dataset"]), ("genotype", result["genotype"]),
+                      ("connected", "yes" if result["connected"] else
+                       "NO: no path of non-none edges from input to output; this cell outputs "
+                       "zeros (meta-train longer)"),
+                      ("checkpoint", "meta-step " + ", ".join(map(str, np.atleast_1d(result["meta_step"])))),
+                      ("lr scale", f"{result['lr_scale']:.4g}"),
+                      ("weight decay", f"{result['weight_decay']:.3g}"),
+                      ("parameters", f"{result['params']:,} ({result['network']})"),
+                      ("FLOPs (MACs)", f"{result['flops']:,}"),
+                      ("wall time", f"{result['wall_s']:.2f} s (data {result['load_s']:.2f} s, "
+                                    f"embed+decode {result['embed_decode_s']:.2f} s)"),
+                      ("cell drawing", result["cell_png"])]))
+        print(common.probabilities(result["edge_op_probabilities"]))
+    if args.verify:
+        from dimo.search import discrete, verify
+
+        config = system.config
+        setup = discrete.SearchSetup.from_config(config, seed=args.seed)
+        # The dataset as `dimo evaluate` and the cell table read it, not propose's view of it
+        # (meta-training's channels and split seed): the check trains the cells as they will be.
+        checked = verify.verify(result["arch_weights"], common.load_dataset(args, config.data.image_size), args.verify,
+                                setup, min_steps=args.verify_steps)
+        result["verified"] = checked
+        if not args.json:
+            print(common.table([("verified", checked["genotype"]),
+                          ("", f"the {checked['rank_in_distribution']}. most probable of {len(checked['candidates'])} "
+                               f"cells, by successive halving on the validation split ("
+                               + ", ".join(f"{len(r['candidates'])} x {r['steps']}" for r in checked["rungs"])
+                               + f" steps) in {checked['verify_s']:.1f} s")]))
+    return result

@@ -1,0 +1,94 @@
+"""Provenance for every result file: the command that wrote it, its config, the code's revision.
+
+A result ``X.json`` (or ``.jsonl``, ``.csv``, ``.md``) gets ``X.manifest.json`` beside it;
+``dimo ... --json`` objects carry the same fields under ``"manifest"``. A figure in a
+document is then traceable to a committed command at a known revision.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def git_revision(repo: Path = REPO) -> str | None:
+    """HEAD's hash, with ``-dirty`` when tracked files differ from it; None outside a checkout."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("-dirty" if dirty else "")
+
+
+def machine() -> str:
+    devices = ""
+    if "jax" in sys.modules:  # only when the run used JAX: importing it here costs seconds
+        import jax
+
+        devices = f", JAX {jax.__version__} on {jax.device_count()} {jax.default_backend()} device(s)"
+    return f"{platform.node()} ({platform.machine()}, {os.cpu_count()} CPU cores{devices})"
+
+
+def this_command() -> str:
+    """This process's command line as a user would type it."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if spec is not None:  # python -m package.module
+        argv = ["python", "-m", spec.name.removesuffix(".__main__")]
+    elif sys.argv[0].endswith(".py"):
+        argv = ["python", os.path.relpath(sys.argv[0])]
+    else:  # a console script such as dimo
+        argv = [Path(sys.argv[0]).name]
+    return shlex.join(argv + sys.argv[1:])
+
+
+def manifest(command: str | None = None, config=None, **extra) -> dict:
+    """The fields every result carries; ``command`` defaults to this process's command line."""
+    if config is not None and hasattr(config, "to_dict"):
+        config = config.to_dict()
+    return {"command": command or this_command(),
+            "config": config, "git_revision": git_revision(),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine(), **extra}
+
+
+def manifest_path(result: str | os.PathLike) -> Path:
+    result = Path(result)
+    return result.with_name(result.name.split(".")[0] + ".manifest.json")
+
+
+def uncommitted_paths(text: str) -> list[str]:
+    """Paths under ``runs/`` (the ignored folder of workdirs) that a result's text names."""
+    found = {p for word in text.split('"') for p in word.split(",") if p.startswith("runs/")}
+    return sorted(found)
+
+
+def write_manifest(result: str | os.PathLike, command: str | None = None, config=None, append: bool = False,
+                   **extra) -> Path:
+    """Writes ``result``'s manifest beside it; returns its path.
+
+    Paths under ``runs/`` that the result names are listed as ``uncommitted_inputs``. With
+    ``append`` (a log that grows by rows), an existing manifest is kept and this command is
+    added to its ``appended`` list instead of replacing it.
+    """
+    path, result = manifest_path(result), Path(result)
+    record = manifest(command, config, result=result.name, **extra)
+    inputs = uncommitted_paths(result.read_text()) if result.is_file() else []
+    if append and path.is_file():
+        previous = json.loads(path.read_text())
+        record = {**previous, "appended": previous.get("appended", []) + [record]}
+        inputs = sorted(set(inputs) | set(previous.get("uncommitted_inputs", [])))
+    if inputs:
+        record["uncommitted_inputs"] = inputs
+    path.write_text(json.dumps(record, indent=1, default=str) + "\n")
+    return path

@@ -1,0 +1,48 @@
+"""Every committed result has a manifest: the command that wrote it and the revision it ran at."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dimo.infra import manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = sorted(p for folder in (ROOT / "results", ROOT / "dimo" / "evaluation" / "data")
+                 for p in folder.rglob("*") if p.suffix in (".json", ".jsonl", ".csv", ".md")
+                 and not p.name.endswith(".manifest.json") and p.name != "README.md")
+
+
+def test_there_are_results_to_check():
+    assert len(RESULTS) > 80
+
+
+@pytest.mark.parametrize("result", RESULTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_result_names_its_command_and_revision_and_its_uncommitted_inputs(result):
+    path = manifest.manifest_path(result)
+    data = json.loads(result.read_text()) if result.suffix == ".json" else None
+    embedded = data.get("manifest") if isinstance(data, dict) else None
+    assert path.is_file() or embedded, f"{result.relative_to(ROOT)} has no {path.name} and no 'manifest' key"
+    record = json.loads(path.read_text()) if path.is_file() else embedded
+    assert record["command"].strip() and len(record["git_revision"]) >= 7 and record["date"]
+    # A path into the ignored runs/ is never the result itself: the manifest declares it.
+    mentioned = {p for w in result.read_text().split('"') for p in w.split(",") if p.startswith("runs/")}
+    assert mentioned <= set(record.get("uncommitted_inputs", [])), mentioned - set(record.get("uncommitted_inputs", []))
+
+
+def test_a_written_manifest_names_this_command_and_revision(tmp_path):
+    result = tmp_path / "x.json"
+    result.write_text("{}")
+    record = json.loads(manifest.write_manifest(result, config={"a": 1}, note="n").read_text())
+    assert record["result"] == "x.json" and record["config"] == {"a": 1} and record["note"] == "n"
+    assert record["command"] and "git_revision" in record and record["machine"]
+
+
+def test_an_appended_log_keeps_its_manifest_and_adds_the_command(tmp_path):
+    log = tmp_path / "rows.jsonl"
+    log.write_text('{"workdir": "runs/a"}\n')
+    manifest.write_manifest(log, command="first")
+    log.write_text(log.read_text() + '{"workdir": "runs/b"}\n')
+    record = json.loads(manifest.write_manifest(log, command="second", append=True).read_text())
+    assert record["command"] == "first" and [a["command"] for a in record["appended"]] == ["second"]
+    assert record["uncommitted_inputs"] == ["runs/a", "runs/b"]
