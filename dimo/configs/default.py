@@ -36,7 +36,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.decoder = dict(hidden_size=64, temperature=1.0, max_lr_scale=3.0, max_weight_decay=1e-3,
                           relaxation="softmax")
     config.meta = dict(
-        steps=100,
+        steps=50,  # a first look; research configs run longer
         tasks_per_step=2,  # a multiple of the number of devices
         learning_rate=1e-3,
         # Rates of their own for some groups, e.g. "optimizer:1e-2,teacher:1e-2" (the others:
