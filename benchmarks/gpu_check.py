@@ -14,7 +14,7 @@ In order, each part timed and kept even if a later one fails (the JSON is rewrit
    the device machine has no network and no dataset files), its compile and median meta-step
    seconds and every meta-step's meta-loss.
 
-Writes ``benchmarks/gpu_check_<platform>.json`` (``--out`` to change). Compiles are cold: the
+Writes ``results/benchmarks/gpu_check_<platform>.json`` (``--out`` to change). Compiles are cold: the
 persistent compilation cache is off for the measurements.
 """
 
@@ -104,7 +104,7 @@ def main(argv=None) -> int:
     parser.add_argument("--meta_steps", type=int, default=4, help="meta-steps of each train_meta.py run")
     parser.add_argument("--reps", type=int, default=3, help="timed repetitions of each step")
     parser.add_argument("--skip_tests", action="store_true")
-    parser.add_argument("--out", help="JSON path (default: benchmarks/gpu_check_<platform>.json)")
+    parser.add_argument("--out", help="JSON path (default: results/benchmarks/gpu_check_<platform>.json)")
     args = parser.parse_args(argv)
     os.environ["DIMO_COMPILATION_CACHE"] = "off"  # before JAX is configured: cold compiles
 
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     import jax
 
     device = jax.devices()[0]
-    out = Path(args.out or ROOT / "benchmarks" / f"gpu_check_{device.platform}.json")
+    out = Path(args.out or ROOT / "results" / "benchmarks" / f"gpu_check_{device.platform}.json")
     result = {"device": str(getattr(device, "device_kind", device)), "platform": device.platform,
               "device_count": jax.device_count(), "jax": jax.__version__, "configs": {}}
 

@@ -34,17 +34,16 @@ import pytest  # noqa: E402
 # pytest-xdist hands a free worker the next test file in collection order (`--dist loadfile
 # --no-loadscope-reorder`, pyproject.toml), so files are collected slowest first: greedy
 # longest-first scheduling keeps the two workers' ends close. Slowest first by
-# `--durations=0` from an empty cache on the 2-core development machine (2026-11-30); an
+# `--durations` from an empty cache on the 2-core development machine (2026-12-02); an
 # unlisted file runs after these, and a wrong guess costs balance, not correctness.
 # test_truncation shares the numerical-fault tests' program and comes late so as to find it
 # in the persistent cache rather than compile it beside them.
 SLOWEST_FIRST = [
-    "test_cli.py", "test_cli_search.py", "test_inner_loop.py", "test_meta_train.py",
-    "reliability/test_numerical_faults.py", "reliability/test_crash_safety.py", "test_supernet.py",
-    "reliability/test_shared_workdir.py", "reliability/test_disk_full.py", "test_gradient_search.py",
-    "test_datasets_real.py", "reliability/test_bad_input.py", "test_truncation.py",
-    "reliability/test_unwritable_places.py", "test_relaxations.py", "test_honest_evaluation.py",
-    "test_learned_optimizer.py",
+    "test_cli_search.py", "test_cli.py", "test_inner_loop.py", "reliability/test_numerical_faults.py",
+    "test_cli_studies.py", "test_meta_train.py", "test_supernet.py", "test_gradient_search.py",
+    "test_datasets_real.py", "test_meta_objective.py", "test_api.py", "test_truncation.py",
+    "test_relaxations.py", "reliability/test_bad_input.py", "reliability/test_unwritable_places.py",
+    "test_honest_evaluation.py", "test_learned_optimizer.py",
 ]
 
 
@@ -75,3 +74,13 @@ def smoke_workdir(tmp_path_factory, worker_id):
         if not (shared / "summary.json").is_file():
             meta_train.run(smoke.get_config(), shared, overwrite=True, progress=False)
     return shared
+
+
+@pytest.fixture
+def short_darts_chunks(monkeypatch):
+    """DARTS's budgeted chunks of 10 steps instead of 50: a budget's first unit is a whole
+    chunk, and a search step takes ~0.4 s at the tests' optimisation level."""
+    from dimo.search import gradient_search
+
+    monkeypatch.setattr(gradient_search, "DARTS_CHUNK", 10)
+    return 10

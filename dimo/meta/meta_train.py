@@ -150,8 +150,6 @@ def run(config: ml_collections.ConfigDict, workdir, resume: bool = False, overwr
 
 
 def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progress: bool) -> dict:
-    from tqdm.auto import tqdm
-
     names = [n.strip() for n in config.datasets.split(",") if n.strip()]
     started = time.perf_counter()
     datasets = [load(n, data_dir, image_size=config.data.image_size, channels=config.data.channels,
@@ -167,6 +165,31 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
     tick = time.perf_counter()
     state = init_state(system, outer, config.seed, population_size(config), ema=config.meta.ema_decay > 0)
     timing = {"data_load_s": load_seconds, "init_s": time.perf_counter() - tick}
+    state, manager = _open_workdir(config, workdir, resume, overwrite, state)
+    # On the mesh from the start, as meta_step returns it: otherwise the first
+    # call (single-device input) and the second (mesh-replicated input) compile twice.
+    state = place(state, mesh)
+    log = workdirs.MetricsLog(workdir / "metrics.jsonl", keep_through_step=int(state.step) if resume else None)
+    state, step_seconds = _meta_steps(config, workdir, system, meta_step, state, datasets, weights, fault_schedule,
+                                      manager, log, timing, started, progress)
+    if int(state.step) == config.meta.steps:
+        workdirs.save_checkpoint(manager, int(state.step), checkpoint_tree(state), force=True)
+    manager.wait_until_finished()
+    log.close()
+    tick = time.perf_counter()
+    summary = write_summary(system, state.answer_params, datasets, config, workdir)
+    timing.update(summary_s=time.perf_counter() - tick, steps_run=len(step_seconds),
+                  steps_s=float(np.sum(step_seconds)),
+                  median_step_s=float(np.median(step_seconds)) if step_seconds else None,
+                  total_s=time.perf_counter() - started)
+    summary["timing"] = timing
+    workdirs.write_json_atomic(workdir / "summary.json", summary)
+    return summary
+
+
+def _open_workdir(config, workdir: Path, resume: bool, overwrite: bool, state: MetaState):
+    """Checks and writes the workdir's config; on resume, the newest intact checkpoint's state.
+    Returns (state, checkpoint manager)."""
     changed = workdirs.prepare(workdir, config.to_dict(), resume, overwrite, lambda saved: migrate(saved).to_dict())
     for key, (old, new) in changed.items():
         print(f"resuming with {key} changed: {old!r} -> {new!r}", file=sys.stderr)
@@ -178,12 +201,17 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
         restored = workdirs.restore_checkpoint(manager, checkpoint_tree(state))
         if restored is not None:
             state = from_checkpoint_tree(restored)
-    # On the mesh from the start, as meta_step returns it: otherwise the first
-    # call (single-device input) and the second (mesh-replicated input) compile twice.
-    state = place(state, mesh)
+    return state, manager
+
+
+def _meta_steps(config, workdir: Path, system, meta_step, state: MetaState, datasets, weights, fault_schedule,
+                manager, log, timing: dict, started: float, progress: bool):
+    """The meta-steps from ``state.step`` to ``meta.steps``: a metrics line and a checkpoint
+    each, a stop on a signal or a run of non-finite steps. Returns (state, step seconds)."""
+    from tqdm.auto import tqdm
+
     seed_key = seed_key_data(config.seed)
     start = int(state.step)
-    log = workdirs.MetricsLog(workdir / "metrics.jsonl", keep_through_step=start if resume else None)
     task_args = dict(seed=config.seed, tasks_per_step=config.meta.tasks_per_step,
                      classes_per_task=config.task.classes_per_task, per_class=config.task.per_class,
                      support_shots=config.task.support_shots)
@@ -225,19 +253,7 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
                           f"continue with --resume", file=sys.stderr)
                 break
     bar.close()
-    if int(state.step) == config.meta.steps:
-        workdirs.save_checkpoint(manager, int(state.step), checkpoint_tree(state), force=True)
-    manager.wait_until_finished()
-    log.close()
-    tick = time.perf_counter()
-    summary = write_summary(system, state.answer_params, datasets, config, workdir)
-    timing.update(summary_s=time.perf_counter() - tick, steps_run=len(step_seconds),
-                  steps_s=float(np.sum(step_seconds)),
-                  median_step_s=float(np.median(step_seconds)) if step_seconds else None,
-                  total_s=time.perf_counter() - started)
-    summary["timing"] = timing
-    workdirs.write_json_atomic(workdir / "summary.json", summary)
-    return summary
+    return state, step_seconds
 
 
 def _record(step, elapsed, metrics, batch, datasets) -> dict:

@@ -81,38 +81,46 @@ def random_cells(seed: int):
                 yield genotype
 
 
+# Candidates train in chunks of this many steps, one compiled program for every rung length.
+SCORE_CHUNK = 50
+
+
 def candidate_scorer(dataset: Dataset, setup: SearchSetup):
     """``score(genotype, steps, seed_offset)``: the validation accuracy (whole split,
     training statistics) of ``genotype`` trained from scratch for ``steps`` SGD steps.
 
     Cells train as supernets with one-hot weights (equal to the discrete network, see
-    tests/test_supernet.py), so all cells share one compiled program per step count.
+    tests/test_supernet.py), in chunks of ``SCORE_CHUNK`` steps whose last one may stop early,
+    so all cells and all step counts (successive halving's rungs) share one compiled program.
     """
     task = make_task(dataset)
-    programs = {}
+    no_meta = {"optimizer": None, "teacher": None}
+    loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage),
+                     InnerConfig(steps=SCORE_CHUNK, batch_size=setup.batch_size, val_batch_size=500,
+                                 optimizer="sgd", loss="ce", learning_rate=setup.weight_lr * 2, remat=False))
 
-    def program(steps: int):
-        if steps not in programs:
-            loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage),
-                             InnerConfig(steps=steps, batch_size=setup.batch_size, val_batch_size=500,
-                                         optimizer="sgd", loss="ce", learning_rate=setup.weight_lr * 2,
-                                         remat=False))
+    def recipe_of(arch_weights) -> Recipe:
+        return Recipe(arch_weights, jnp.ones([]), jnp.asarray(5e-4))
 
-            @jax.jit
-            def train(arch_weights, key):
-                recipe = Recipe(arch_weights, jnp.ones([]), jnp.asarray(5e-4))
-                state = loop.init(key, {"optimizer": None, "teacher": None}, recipe, task)
-                return loop.unroll({"optimizer": None, "teacher": None}, recipe, task, state, steps)[0].params
+    @jax.jit
+    def init(arch_weights, key):
+        return loop.init(key, no_meta, recipe_of(arch_weights), task)
 
-            programs[steps] = loop, train
-        return programs[steps]
+    @jax.jit
+    def chunk(arch_weights, state, active):
+        def step(state, i):  # steps past `active` leave the state as it is
+            return jax.lax.cond(i < active, lambda s: loop.step(no_meta, recipe_of(arch_weights), task, s)[0],
+                                lambda s: s, state), None
+
+        return jax.lax.scan(step, state, jnp.arange(SCORE_CHUNK))[0]
 
     def score(genotype: search_space.Genotype, steps: int, seed_offset: int = 0) -> float:
-        loop, train = program(steps)
-        recipe = Recipe(jnp.asarray(genotype.one_hot()), jnp.ones([]), jnp.asarray(5e-4))
-        params = train(recipe.arch_weights, jax.random.key(setup.seed * 1000 + seed_offset))
+        arch_weights = jnp.asarray(genotype.one_hot())
+        state = init(arch_weights, jax.random.key(setup.seed * 1000 + seed_offset))
+        for done in range(0, steps, SCORE_CHUNK):
+            state = chunk(arch_weights, state, jnp.int32(min(SCORE_CHUNK, steps - done)))
         # Selection only: the whole validation split, normalised with training statistics.
-        return evaluate.accuracy_on(loop, params, recipe, dataset, "val")
+        return evaluate.accuracy_on(loop, state.params, recipe_of(arch_weights), dataset, "val")
 
     return score
 

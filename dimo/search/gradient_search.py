@@ -113,6 +113,46 @@ def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budg
     # architecture) are applied per step, since with a budget the total is known late.
     w_opt = optax.chain(optax.add_decayed_weights(3e-4), optax.trace(decay=0.9))
     a_opt = optax.chain(optax.add_decayed_weights(1e-3), optax.scale_by_adam(b1=0.5, b2=0.999))
+    run = _chunk_program(loop, task, setup, rule, order, data_key, w_opt, a_opt)
+
+    initial = np.asarray(rule.selection(alpha))
+    carry = (params, alpha, w_opt.init(params), a_opt.init(alpha), _schedule(setup, setup.steps))
+    if budget.limited:
+        carry, outputs, done, warmup_s = _run_on_budget(run, carry, setup, budget)
+    else:
+        outputs, warmup_s = [], []
+        if warmup_steps:
+            carry, chunk_out = run(carry[:4] + (_schedule(setup, np.inf, arch_steps=0),), jnp.arange(warmup_steps))
+            outputs.append(chunk_out)
+            carry = carry[:4] + (_schedule(setup, setup.steps, arch_steps=setup.steps - warmup_steps),)
+        carry, chunk_out = run(carry, jnp.arange(warmup_steps, setup.steps))
+        outputs, done = outputs + [chunk_out], setup.steps
+    params, alpha = carry[0], carry[1]
+    selected = np.asarray(rule.selection(alpha))
+    selections = np.concatenate([np.asarray(o[1]) for o in outputs])
+    losses = np.concatenate([np.asarray(o[0]) for o in outputs])
+    result = {"method": rule.name, "genotype": str(search_space.discretize(selected)),
+              "arch_weights": selected.tolist(), "initial_arch_weights": initial.tolist(),
+              "arch_lr": float(carry[4]["arch_lr"]), "final_train_loss": float(losses[-1]),
+              "steps": done, "budget_s": budget.seconds, "search_s": budget.elapsed(),
+              "warmup_chunk_s": warmup_s}
+    return result, SearchState(loop, task, params, alpha, done, selections)
+
+
+def _schedule(setup, total, arch_steps=None) -> dict:
+    """Weight cosine over ``total`` steps; the architecture rate spreads ARCH_TRAVEL over its
+    last ``arch_steps`` (default all of them; 0 freezes the architecture)."""
+    arch_steps = total if arch_steps is None else arch_steps
+    rate = setup.arch_lr if setup.arch_lr is not None else ARCH_TRAVEL / max(arch_steps, 1)
+    return {"total": jnp.float32(total), "arch_lr": jnp.float32(rate if arch_steps else 0.0),
+            # progress stays 0 while the architecture is frozen (the warm-up)
+            "arch_start": jnp.float32(total - arch_steps if arch_steps else np.inf),
+            "arch_steps": jnp.float32(max(arch_steps, 1) if np.isfinite(arch_steps) else 1.0)}
+
+
+def _chunk_program(loop, task, setup, rule: ArchRule, order: int, data_key, w_opt, a_opt):
+    """The jitted scan over a chunk of search steps: per step, the training loss and the
+    selection distribution (how the mixture moves)."""
     weight_mixture = rule.weight_mixture or rule.mixture
 
     def loss(params, weights, batch):
@@ -151,62 +191,36 @@ def search(dataset: Dataset, setup, rule: ArchRule, order: int = 1, budget: Budg
         # the steps that fit, with the one compiled chunk program.
         return jax.lax.cond(step < carry[4]["total"], search_step, idle_step, carry, step)
 
-    # Per step: the training loss and the selection distribution (how the mixture moves).
-    run = jax.jit(lambda carry, steps: jax.lax.scan(planned_step, carry, steps))
+    return jax.jit(lambda carry, steps: jax.lax.scan(planned_step, carry, steps))
 
-    def schedule(total, arch_steps=None):
-        """Weight cosine over ``total`` steps; the architecture rate spreads ARCH_TRAVEL
-        over its last ``arch_steps`` (default all of them; 0 freezes the architecture)."""
-        arch_steps = total if arch_steps is None else arch_steps
-        rate = setup.arch_lr if setup.arch_lr is not None else ARCH_TRAVEL / max(arch_steps, 1)
-        return {"total": jnp.float32(total), "arch_lr": jnp.float32(rate if arch_steps else 0.0),
-                # progress stays 0 while the architecture is frozen (the warm-up)
-                "arch_start": jnp.float32(total - arch_steps if arch_steps else np.inf),
-                "arch_steps": jnp.float32(max(arch_steps, 1) if np.isfinite(arch_steps) else 1.0)}
 
-    initial = np.asarray(rule.selection(alpha))
-    carry = (params, alpha, w_opt.init(params), a_opt.init(alpha), schedule(setup.steps))
+def _run_on_budget(run, carry, setup, budget: Budget):
+    """Chunks of ``DARTS_CHUNK`` steps while the budget allows: first the weights alone, then
+    every step that fits. Returns (carry, per-chunk outputs, steps done, warm-up chunk seconds)."""
     outputs, done, warmup_s = [], 0, []
-    if not budget.limited:
-        if warmup_steps:
-            carry, chunk_out = run(carry[:4] + (schedule(np.inf, arch_steps=0),), jnp.arange(warmup_steps))
-            outputs.append(chunk_out)
-            carry = carry[:4] + (schedule(setup.steps, arch_steps=setup.steps - warmup_steps),)
-        carry, chunk_out = run(carry, jnp.arange(warmup_steps, setup.steps))
-        outputs, done = outputs + [chunk_out], setup.steps
-    else:
-        steps = lambda n: jnp.arange(done, done + n)  # noqa: E731
-        # Warm-up: weights only, at the peak rate (an unbounded total keeps the cosine at its start).
-        carry = carry[:4] + (schedule(np.inf, arch_steps=0),)
-        run = run.lower(carry, steps(DARTS_CHUNK)).compile()
-        while len(warmup_s) < WARMUP_CHUNKS and (not warmup_s or budget.allows(warmup_s[-1])):
-            tick = time.perf_counter()
-            carry, chunk_out = run(carry, steps(DARTS_CHUNK))
-            jax.block_until_ready(chunk_out[0])
-            warmup_s.append(max(time.perf_counter() - tick, 1e-6))
-            outputs.append(chunk_out)
-            done += DARTS_CHUNK
-        # The last warm-up chunk times the rest: the first execution of a fresh program can run
-        # slower. Every step that fits is planned; the last chunk runs only those left.
-        step_s = warmup_s[-1] / DARTS_CHUNK
-        planned = max(int(budget.left() // step_s), 0)  # none when the warm-up spent the budget
-        end = done + planned
-        carry = carry[:4] + (schedule(end, arch_steps=planned),)
-        while done < end and budget.allows((active := min(DARTS_CHUNK, end - done)) * step_s):
-            tick = time.perf_counter()
-            carry, chunk_out = run(carry, steps(DARTS_CHUNK))
-            jax.block_until_ready(chunk_out[0])
-            if active == DARTS_CHUNK:  # the latest full chunk estimates the next
-                step_s = max(time.perf_counter() - tick, 1e-6) / DARTS_CHUNK
-            outputs.append(jax.tree.map(lambda a, n=active: a[:n], chunk_out))
-            done += active
-    params, alpha = carry[0], carry[1]
-    selected = np.asarray(rule.selection(alpha))
-    selections = np.concatenate([np.asarray(o[1]) for o in outputs])
-    losses = np.concatenate([np.asarray(o[0]) for o in outputs])
-    result = {"method": rule.name, "genotype": str(search_space.discretize(selected)),
-              "arch_weights": selected.tolist(), "initial_arch_weights": initial.tolist(),
-              "arch_lr": float(carry[4]["arch_lr"]), "final_train_loss": float(losses[-1]),
-              "steps": done, "budget_s": budget.seconds, "search_s": budget.elapsed(),
-              "warmup_chunk_s": warmup_s}
-    return result, SearchState(loop, task, params, alpha, done, selections)
+    steps = lambda n: jnp.arange(done, done + n)  # noqa: E731
+    # Warm-up: weights only, at the peak rate (an unbounded total keeps the cosine at its start).
+    carry = carry[:4] + (_schedule(setup, np.inf, arch_steps=0),)
+    run = run.lower(carry, steps(DARTS_CHUNK)).compile()
+    while len(warmup_s) < WARMUP_CHUNKS and (not warmup_s or budget.allows(warmup_s[-1])):
+        tick = time.perf_counter()
+        carry, chunk_out = run(carry, steps(DARTS_CHUNK))
+        jax.block_until_ready(chunk_out[0])
+        warmup_s.append(max(time.perf_counter() - tick, 1e-6))
+        outputs.append(chunk_out)
+        done += DARTS_CHUNK
+    # The last warm-up chunk times the rest: the first execution of a fresh program can run
+    # slower. Every step that fits is planned; the last chunk runs only those left.
+    step_s = warmup_s[-1] / DARTS_CHUNK
+    planned = max(int(budget.left() // step_s), 0)  # none when the warm-up spent the budget
+    end = done + planned
+    carry = carry[:4] + (_schedule(setup, end, arch_steps=planned),)
+    while done < end and budget.allows((active := min(DARTS_CHUNK, end - done)) * step_s):
+        tick = time.perf_counter()
+        carry, chunk_out = run(carry, steps(DARTS_CHUNK))
+        jax.block_until_ready(chunk_out[0])
+        if active == DARTS_CHUNK:  # the latest full chunk estimates the next
+            step_s = max(time.perf_counter() - tick, 1e-6) / DARTS_CHUNK
+        outputs.append(jax.tree.map(lambda a, n=active: a[:n], chunk_out))
+        done += active
+    return carry, outputs, done, warmup_s

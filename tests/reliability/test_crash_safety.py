@@ -4,6 +4,7 @@ The killed runs are real ``train_meta.py`` processes on the smoke config; the re
 is the session's uninterrupted smoke run (``smoke_workdir``), same seed and config.
 """
 
+import pytest
 import json
 import os
 import random
@@ -32,6 +33,7 @@ def _checkpoint_steps(workdir):
     return integrity.saved_steps(workdir / "checkpoints")
 
 
+@pytest.mark.e2e
 def test_sigkill_at_a_random_moment_then_resume_equals_an_uninterrupted_run(smoke_workdir, tmp_path):
     rng = random.Random()
     seed = rng.randrange(2 ** 32)
@@ -79,6 +81,7 @@ def _assert_stopped_cleanly(workdir, sig_name: str, err: str):
     assert (workdir / "summary.json").is_file()
 
 
+@pytest.mark.e2e
 def test_sigterm_stops_a_real_process_after_a_checkpoint(tmp_path):
     workdir = tmp_path / "stopped"
     proc = train_meta(*SMOKE, LONG, "--config.meta.checkpoint_every=1000", "--workdir", workdir)

@@ -32,6 +32,7 @@ def _comparable(lines):
     return [{k: v for k, v in json.loads(line).items() if k not in workdirs.TIMING_KEYS} for line in lines]
 
 
+@pytest.mark.e2e
 def test_a_full_disk_stops_with_one_line_and_resume_continues_exactly(smoke_workdir, tmp_path):
     # Room for the first save's space check (its need is fixed by the arrays' bytes) and
     # config.json, the lock and the metrics beside it, with 64 KiB to spare; the three

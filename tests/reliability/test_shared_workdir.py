@@ -4,6 +4,7 @@ Real ``train_meta.py`` processes on the smoke config; the lock is the kernel's (
 the test kills a real holder with SIGKILL rather than imitating a stale lock file.
 """
 
+import pytest
 import json
 import signal
 
@@ -15,6 +16,7 @@ from dimo.configs import smoke
 LONG = "--config.meta.steps=1000"
 
 
+@pytest.mark.e2e
 def test_a_live_run_refuses_a_second_and_a_killed_one_does_not_block_resume(tmp_path):
     workdir = tmp_path / "shared"
     holder = train_meta(*SMOKE, LONG, "--workdir", workdir)

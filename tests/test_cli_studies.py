@@ -1,0 +1,87 @@
+"""``dimo ablate`` and ``dimo compare`` end to end on the smoke run (a file of their own: with
+test_cli.py they would make one worker's longest file)."""
+
+import json
+
+import numpy as np
+
+from cli_calls import run_error, run_json
+from dimo.space import search_space
+
+GENOTYPE = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
+
+
+def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
+    out = tmp_path / "curves.png"
+    result = run_json(capsys, ["ablate", "--workdir", str(smoke_workdir), "--dataset", "digits",
+                               "--seeds", "2", "--combos", "learned/teacher,sgd/ce", "--out", str(out),
+                               "--genotype", GENOTYPE, "--seed", "5"])
+    assert result["first_seed"] == 5  # --seed is the first training seed
+    assert result["genotype"] == GENOTYPE and "proposed_genotype" in result
+    # The smoke config has K=3 and no persistent states, so H=K: horizons K=H, 2H and 4K.
+    assert result["horizons"] == {"3": "K=H", "6": "2H", "12": "4K"}
+    # The learned row once; SGD tuned on the meta-training datasets and on digits itself.
+    assert [(r["optimizer"], r["loss"], r["tuned_on"]) for r in result["table"]] == [
+        ("learned", "teacher", None), ("sgd", "ce", "meta-training datasets"), ("sgd", "ce", "evaluated dataset")]
+    for row in result["table"]:
+        assert list(row["at"]) == ["K=H", "2H", "4K"]
+        final = row["at"]["4K"]  # 12 steps on digits: above chance (0.1), seeds differ
+        assert final["val_accuracy"] > 0.15 and final["test_accuracy"] > 0.15, row
+        assert final["test_accuracy_std"] > 0.0, row
+        assert 0 < final["val_loss"] < np.log(10) + 1 and final["test_loss"] > 0, row
+        assert row["at"]["K=H"]["val_loss"] > final["val_loss"], row  # it trained on
+    # Tuned with the loss it is reported with, on each source; the shift is reported.
+    for source in ("meta-training datasets", "evaluated dataset"):
+        assert list(result["tuned_learning_rates"][source]) == ["sgd/ce"]
+        assert result["tuned_learning_rates"][source]["sgd/ce"]["lr"] in (0.03, 0.1, 0.3)
+        assert len(result["tuned_learning_rates"][source]["sgd/ce"]["seeds"]) == 2  # the default
+    assert result["tuned_learning_rates"]["evaluated dataset"]["sgd/ce"]["seeds"][0] >= 1000  # unreported
+    assert result["distribution_shift"]["classes"] == {"meta_training_tasks": 3, "evaluated": 10}
+    assert result["seen_in_meta_training"] is True
+    labels = [e["code"] for e in result["embedding_ablation"]]
+    assert labels[0].startswith("own") and labels[-1] == "mean meta-training code"
+    assert out.stat().st_size > 1000
+    assert "must be OPTIMIZER/LOSS" in run_error(capsys, ["ablate", "--workdir", str(smoke_workdir),
+                                                          "--dataset", "digits", "--combos", "rmsprop/ce"])
+    assert "--tuning_seeds must be at least 1" in run_error(capsys, ["ablate", "--workdir", str(smoke_workdir),
+                                                                     "--dataset", "digits", "--tuning_seeds", "0"])
+
+
+def test_compare_runs_every_entry_judges_each_cell_once_and_writes_its_files(smoke_workdir, capsys,
+                                                                             monkeypatch, tmp_path,
+                                                                             short_darts_chunks):
+    # The orchestration, with the cell table's 2 x 1000-step training replaced by a stand-in
+    # (the judge itself is what `dimo evaluate` and the table run).
+    from dimo.evaluation import cell_table
+
+    judged = []
+
+    def stand_in(genotype, dataset, table=None):
+        judged.append(genotype)
+        return {"test_accuracy_per_seed": [0.5, 0.7], "test_accuracy_mean": 0.6 + 0.01 * len(judged),
+                "table_percentile": None, "table_cells": 0}
+
+    monkeypatch.setattr(cell_table, "train_and_judge", stand_in)
+    out = tmp_path / "cmp"
+    # A 1 s budget: each search runs its first unit only (it carries the compile).
+    args = ["compare", "--workdir", str(smoke_workdir), "--dataset", "digits", "--budget", "1",
+            "--methods", "random,darts", "--seeds", "2", "--verify", "2", "--verify_steps", "3",
+            "--candidate_steps", "3", "--out", str(out)]
+    result = run_json(capsys, args)
+    assert [(r["method"], r["seed"]) for r in result["rows"]] == [
+        ("propose", 0), ("propose-verify", 0), ("propose-verify", 1), ("random", 0), ("random", 1),
+        ("darts", 0), ("darts", 1)]
+    assert sorted(judged) == sorted({r["genotype"] for r in result["rows"]})  # each cell trained once
+    assert all(search_space.Genotype.from_string(r["genotype"]).connected for r in result["rows"])
+    assert all(r["search_s"] > 0 for r in result["rows"])
+    summary = {s["method"]: s for s in result["summary"]}
+    assert list(summary) == ["propose", "propose-verify", "random", "darts"]
+    assert summary["random"]["runs"] == 2 and result["seen_in_meta_training"] is True
+    assert summary["random"]["parameter_free_mass"] is None and 0 < summary["darts"]["parameter_free_mass"] < 1
+    assert "| propose-verify | 2 |" in (out / "compare.md").read_text()
+    assert json.loads((out / "compare.json").read_text())["rows"] == result["rows"]
+    assert (out / "compare.png").stat().st_size > 1000
+    assert "already holds a comparison" in run_error(capsys, args)  # nothing overwritten
+    assert "unknown" in run_error(capsys, args[:-2] + ["--methods", "random,nas"])
+    assert "--budget must be positive" in run_error(capsys, ["compare", "--workdir", str(smoke_workdir),
+                                                             "--dataset", "digits", "--budget", "0"])
