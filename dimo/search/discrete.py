@@ -22,6 +22,7 @@ table's protocol and reports its test accuracy.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -83,6 +84,27 @@ def random_cells(seed: int):
 
 # Candidates train in chunks of this many steps, one compiled program for every rung length.
 SCORE_CHUNK = 50
+_NO_META = {"optimizer": None, "teacher": None}
+
+
+def _recipe(arch_weights) -> Recipe:
+    return Recipe(arch_weights, jnp.ones([]), jnp.asarray(5e-4))
+
+
+# Module-level programs with the loop static and the task an argument (not a constant baked
+# into the program): every search, seed and rung of one process shares them.
+@functools.partial(jax.jit, static_argnums=0)
+def _init_candidate(loop: InnerLoop, arch_weights, key, task):
+    return loop.init(key, _NO_META, _recipe(arch_weights), task)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _train_chunk(loop: InnerLoop, arch_weights, state, active, task):
+    def step(state, i):  # steps past `active` leave the state as it is
+        return jax.lax.cond(i < active, lambda s: loop.step(_NO_META, _recipe(arch_weights), task, s)[0],
+                            lambda s: s, state), None
+
+    return jax.lax.scan(step, state, jnp.arange(SCORE_CHUNK))[0]
 
 
 def candidate_scorer(dataset: Dataset, setup: SearchSetup):
@@ -94,33 +116,17 @@ def candidate_scorer(dataset: Dataset, setup: SearchSetup):
     so all cells and all step counts (successive halving's rungs) share one compiled program.
     """
     task = make_task(dataset)
-    no_meta = {"optimizer": None, "teacher": None}
     loop = InnerLoop(Supernet(dataset.num_classes, setup.channels, setup.cells_per_stage),
                      InnerConfig(steps=SCORE_CHUNK, batch_size=setup.batch_size, val_batch_size=500,
                                  optimizer="sgd", loss="ce", learning_rate=setup.weight_lr * 2, remat=False))
 
-    def recipe_of(arch_weights) -> Recipe:
-        return Recipe(arch_weights, jnp.ones([]), jnp.asarray(5e-4))
-
-    @jax.jit
-    def init(arch_weights, key):
-        return loop.init(key, no_meta, recipe_of(arch_weights), task)
-
-    @jax.jit
-    def chunk(arch_weights, state, active):
-        def step(state, i):  # steps past `active` leave the state as it is
-            return jax.lax.cond(i < active, lambda s: loop.step(no_meta, recipe_of(arch_weights), task, s)[0],
-                                lambda s: s, state), None
-
-        return jax.lax.scan(step, state, jnp.arange(SCORE_CHUNK))[0]
-
     def score(genotype: search_space.Genotype, steps: int, seed_offset: int = 0) -> float:
         arch_weights = jnp.asarray(genotype.one_hot())
-        state = init(arch_weights, jax.random.key(setup.seed * 1000 + seed_offset))
+        state = _init_candidate(loop, arch_weights, jax.random.key(setup.seed * 1000 + seed_offset), task)
         for done in range(0, steps, SCORE_CHUNK):
-            state = chunk(arch_weights, state, jnp.int32(min(SCORE_CHUNK, steps - done)))
+            state = _train_chunk(loop, arch_weights, state, jnp.int32(min(SCORE_CHUNK, steps - done)), task)
         # Selection only: the whole validation split, normalised with training statistics.
-        return evaluate.accuracy_on(loop, state.params, recipe_of(arch_weights), dataset, "val")
+        return evaluate.accuracy_on(loop, state.params, _recipe(arch_weights), dataset, "val")
 
     return score
 

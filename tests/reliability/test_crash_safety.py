@@ -4,7 +4,6 @@ The killed runs are real ``train_meta.py`` processes on the smoke config; the re
 is the session's uninterrupted smoke run (``smoke_workdir``), same seed and config.
 """
 
-import pytest
 import json
 import os
 import random
@@ -13,6 +12,7 @@ import signal
 import threading
 import time
 
+import pytest
 from helpers import SMOKE, metrics_lines, train_meta, wait_for_lines
 
 from dimo.configs import smoke
@@ -92,8 +92,10 @@ def test_sigterm_stops_a_real_process_after_a_checkpoint(tmp_path):
     _assert_stopped_cleanly(workdir, "SIGTERM", err)
 
 
-def test_sigint_stops_after_a_checkpoint(tmp_path, capsys):
+def test_sigint_stops_after_a_checkpoint(smoke_workdir, tmp_path, capsys):
     # In-process (the same handler as SIGTERM's; a second real process would cost a trace).
+    # After the session's smoke run (smoke_workdir), whose meta-step program this run shares:
+    # it is then loaded, not compiled a second time beside the first.
     workdir = tmp_path / "stopped"
 
     def interrupt_after_two_steps():

@@ -4,9 +4,10 @@ Real ``train_meta.py`` processes on the smoke config; the lock is the kernel's (
 the test kills a real holder with SIGKILL rather than imitating a stale lock file.
 """
 
-import pytest
 import json
 import signal
+
+import pytest
 
 from helpers import SMOKE, metrics_lines, run_train_meta, train_meta, wait_for_lines
 
