@@ -22,7 +22,12 @@ from benchmarks.common import ROOT
 
 
 def measure(workdir: Path, datasets: str | None = None, steps: int | None = None,
-            config_steps: int = 100, data_dir: str | None = None) -> dict:
+            config_steps: int | None = None, data_dir: str | None = None) -> dict:
+    """``config_steps``: the full run's meta-steps a projection is for (default: the default config's)."""
+    if config_steps is None:
+        from dimo.configs import default
+
+        config_steps = default.get_config().meta.steps
     command = [sys.executable, "train_meta.py", f"--workdir={workdir}", "--progress=false"]
     command += [f"--datasets={datasets}"] if datasets else []
     command += [f"--config.meta.steps={steps}"] if steps else []

@@ -36,21 +36,23 @@ import pytest  # noqa: E402
 # longest-first scheduling keeps the two workers' ends close. Slowest first by
 # `--durations` from an empty cache on the 2-core development machine (2026-12-02); an
 # unlisted file runs after these, and a wrong guess costs balance, not correctness.
-# test_truncation shares the numerical-fault tests' program and comes late so as to find it
-# in the persistent cache rather than compile it beside them.
 SLOWEST_FIRST = [
     "test_cli_search.py", "test_cli.py", "test_inner_loop.py", "reliability/test_numerical_faults.py",
     "test_cli_studies.py", "test_meta_train.py", "test_supernet.py", "test_gradient_search.py",
-    "test_datasets_real.py", "test_meta_objective.py", "test_api.py", "test_truncation.py",
-    "test_relaxations.py", "reliability/test_bad_input.py", "reliability/test_unwritable_places.py",
-    "test_honest_evaluation.py", "test_learned_optimizer.py",
+    "test_datasets_real.py", "test_meta_objective.py", "test_api.py", "test_relaxations.py",
+    "reliability/test_bad_input.py", "reliability/test_unwritable_places.py", "test_honest_evaluation.py",
+    "test_learned_optimizer.py",
 ]
+# After every other file: it loads the numerical-fault tests' program from the persistent cache
+# (compiled beside them it costs a second compile of ~40 s).
+LAST = ["test_truncation.py"]
 
 
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     rank = {str(here / name): i for i, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(str(item.path), len(rank)))  # stable: order within a file kept
+    rank.update({str(here / name): len(rank) + 1 + i for i, name in enumerate(LAST)})
+    items.sort(key=lambda item: rank.get(str(item.path), len(SLOWEST_FIRST)))  # stable: order within a file kept
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ test_cli.py they would make one worker's longest file)."""
 import json
 
 import numpy as np
+import pytest
 
 from cli_calls import run_error, run_json
 from dimo.space import search_space
@@ -47,6 +48,7 @@ def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
                                                                      "--dataset", "digits", "--tuning_seeds", "0"])
 
 
+@pytest.mark.e2e  # every search method's compile in one test; each is tested on its own elsewhere
 def test_compare_runs_every_entry_judges_each_cell_once_and_writes_its_files(smoke_workdir, capsys,
                                                                              monkeypatch, tmp_path,
                                                                              short_darts_chunks):
