@@ -21,7 +21,7 @@ The public API (each call imports JAX and the layers it needs only when made):
 >>> import dimo
 >>> system = dimo.load_system("runs/first")              # a train_meta.py workdir
 >>> proposal = system.propose("digits")                  # genotype + recipe, no training
->>> result = dimo.evaluate(proposal["genotype"], "digits", steps=200)
+>>> result = dimo.evaluate(proposal["genotype"], "digits", steps=100)
 >>> print(proposal["genotype"], result["test_accuracy"])
 """
 

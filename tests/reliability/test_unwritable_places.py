@@ -64,10 +64,10 @@ def test_a_cache_directory_that_cannot_be_created_is_one_line(tmp_path):
     assert "DIMO_CACHE_DIR" in line and not (tmp_path / "run").exists()
 
 
-def test_the_data_directory_vanishing_mid_run_changes_nothing(smoke_workdir, tmp_path, monkeypatch):
+@pytest.mark.e2e  # a meta-training run of its own: ~25 s of tracing or compiling on the worker
+def test_the_data_directory_vanishing_mid_run_changes_nothing(tmp_path, monkeypatch):
     # Every dataset is read into memory before the first meta-step, so a run goes on.
-    # (In this process, as the SIGINT test: a real process would add ~20 s of start-up; after
-    # the session's smoke run, whose meta-step program this run shares and then loads.)
+    # (In this process, as the SIGINT test: a real process would add ~20 s of start-up.)
     write_mnist_like(tmp_path / "data" / "mnist", n_train=600, n_test=100)
     monkeypatch.setenv("DIMO_CACHE_DIR", str(tmp_path / "cache"))  # decoded from the source
     workdir = tmp_path / "run"
