@@ -55,6 +55,30 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(str(item.path), len(SLOWEST_FIRST)))  # stable: order within a file kept
 
 
+
+# Files whose tests run one meta-step program in-process go to one worker together: the
+# program the first of them compiles is then reused from memory, where on the other worker it
+# would be traced and loaded from the persistent cache again (20-30 s for these programs).
+SHARED_PROGRAM = {"test_cli.py": "smoke", "test_meta_train.py": "smoke",
+                  "reliability/test_crash_safety.py": "smoke",
+                  "reliability/test_numerical_faults.py": "persistent_smoke", "test_truncation.py": "persistent_smoke"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, but the files of ``SHARED_PROGRAM`` that share a program are one unit."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    here = Path(__file__).parent.relative_to(config.rootpath).as_posix()
+    shared = {f"{here}/{name}": group for name, group in SHARED_PROGRAM.items()}
+
+    class SharedProgramScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return shared.get(path, path)
+
+    return SharedProgramScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def smoke_workdir(tmp_path_factory, worker_id):
     """A finished smoke-config meta-training run (digits), shared by the tests that use one.
