@@ -59,8 +59,8 @@ def pytest_collection_modifyitems(config, items):
 # Files whose tests run one meta-step program in-process go to one worker together: the
 # program the first of them compiles is then reused from memory, where on the other worker it
 # would be traced and loaded from the persistent cache again (20-30 s for these programs).
-SHARED_PROGRAM = {"test_cli.py": "smoke", "test_meta_train.py": "smoke",
-                  "reliability/test_crash_safety.py": "smoke",
+SHARED_PROGRAM = {"test_cli.py": "smoke", "test_meta_train.py": "smoke", "test_api.py": "smoke",
+                  "reliability/test_crash_safety.py": "smoke", "reliability/test_determinism.py": "smoke",
                   "reliability/test_numerical_faults.py": "persistent_smoke", "test_truncation.py": "persistent_smoke"}
 
 
