@@ -64,6 +64,7 @@ SHARED_PROGRAM = {"test_cli.py": "smoke", "test_meta_train.py": "smoke", "test_a
                   "reliability/test_numerical_faults.py": "persistent_smoke", "test_truncation.py": "persistent_smoke"}
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist (-p no:xdist) it is never called
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadfile``, but the files of ``SHARED_PROGRAM`` that share a program are one unit."""
     from xdist.scheduler import LoadScopeScheduling

@@ -26,7 +26,7 @@ from dimo.configs import default
 def get_config():
     config = default.get_config()
     config.datasets = "mnist,fashion_mnist"
-    config.meta.steps = 100  # the default's length when these results were measured (it is now 50)
+    config.meta.steps = 100  # the length its results were measured at (the default runs 50)
     config.inner.lifetime = 200
     config.decoder.relaxation = "dirichlet"
     config.meta.lr_decay_steps = config.meta.steps
