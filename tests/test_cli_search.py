@@ -12,10 +12,10 @@ from cli_calls import run_json
 
 
 # The gradient-based methods share one loop (dimo.search.gradient_search) and differ in small rules
-# tested on their own (tests/test_gradient_search.py); the suite runs the loop with the
-# second-order gradient, DrNAS's sampled mixtures and DARTS-PT's selection, and random search
-# (each costs a compile of its own).
-@pytest.mark.parametrize("method", ["darts2", "drnas", "darts-pt", "random"])
+# tested on their own (tests/test_gradient_search.py); the suite runs the loop with DrNAS's
+# sampled mixtures and DARTS-PT's selection, and random search (each costs a compile of its own);
+# the second-order gradient's compile (~35 s) puts darts2 among the e2e checks.
+@pytest.mark.parametrize("method", [pytest.param("darts2", marks=pytest.mark.e2e), "drnas", "darts-pt", "random"])
 def test_search_baselines_select_then_report_the_test_split(capsys, monkeypatch, method):
     # DARTS-PT's 36 accuracy evaluations (6 edges x (the mixture + 5 removals)) read 1,000
     # validation images each; 100 keep the test about its mechanics at a tenth of the cost.
