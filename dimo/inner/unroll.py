@@ -205,31 +205,3 @@ class InnerLoop:
 
 # ``InnerLoop.init`` for callers outside a trace: one compiled program per loop and shapes.
 init_inner_state = jax.jit(InnerLoop.init, static_argnums=0)
-
-
-def meta_optimizer(learning_rate: float = 1e-3, clip_norm: float = 1.0,
-                   max_consecutive_bad: int = 1_000_000, group_rates: tuple = (),
-                   decay_steps: int = 0) -> optax.GradientTransformation:
-    """The outer optimizer: Adam on meta-gradients clipped to ``clip_norm`` (global norm).
-
-    ``group_rates``, ``((group, rate), ...)``, gives top-level groups of the meta-parameters
-    (``decoder``, ``embedding``, ``optimizer``, ``teacher``) Adam rates of their own
-    (``optax.multi_transform``); the others use ``learning_rate``. With ``decay_steps`` every
-    rate follows a cosine from its value to 0 over that many meta-steps.
-
-    A meta-gradient with a NaN or Inf anywhere is not applied: ``optax.apply_if_finite``
-    skips the step and counts it (state ``.notfinite_count``, ``.total_notfinite``).
-    Callers that must stop after a run of bad steps check the count themselves, with a
-    limit below ``max_consecutive_bad`` (after which optax would apply the update anyway).
-    """
-    def rate(value):
-        return optax.cosine_decay_schedule(value, decay_steps) if decay_steps else value
-
-    adam = optax.adam(rate(learning_rate))
-    if group_rates:
-        rates = dict(group_rates)
-        adam = optax.multi_transform(
-            {"_rest": adam, **{group: optax.adam(rate(value)) for group, value in rates.items()}},
-            lambda params: {k: (k if k in rates else "_rest") for k in params})
-    return optax.apply_if_finite(optax.chain(optax.clip_by_global_norm(clip_norm), adam),
-                                 max_consecutive_errors=max_consecutive_bad)
