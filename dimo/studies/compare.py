@@ -21,6 +21,8 @@ Run it on an otherwise idle machine: budgets are wall clock.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from dimo.search import registry as search_methods
@@ -61,7 +63,9 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
             row["parameter_free_mass"] = parameter_free_mass(result.arch_weights)
         rows.append(row)
     return {"dataset": dataset.name, "budget_s": budget_s, "seeds": seeds, "verify": verify,
-            "candidate_steps": candidate_steps, "workdirs": [str(r.workdir) for r in runs],
+            "candidate_steps": candidate_steps,
+            # names, not paths: the command line (in the manifest) holds the paths
+            "meta_training_runs": [Path(r.workdir).name for r in runs],
             "seen_in_meta_training": any(r.seen(dataset.name) for r in runs),
             "protocol": cell_table.PROTOCOL, "rows": rows, "summary": summarize(rows),
             "table": sorted(table.get(dataset.name, {}).values())}

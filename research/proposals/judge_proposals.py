@@ -46,7 +46,8 @@ def judge(workdir: str, datasets: list[str], data_dir=None, verify: int = 0, ver
                + (", proposed from the last iterate" if last_iterate and config.meta.get("ema_decay") else "")
                + (f", mean mixture of {len(systems)} runs" if len(systems) > 1 else ""))
     walls = [s_.get("timing", {}).get("total_s") for s_ in summaries]
-    row = {"workdir": ",".join(workdirs), "meta_datasets": config.datasets,
+    # The runs' names, not their paths: the command line in the manifest holds the paths.
+    row = {"meta_training_run": ",".join(Path(w).name for w in workdirs), "meta_datasets": config.datasets,
            "seed": ",".join(str(s_.config.seed) for s_ in systems), "variant": variant,
            "meta_steps": systems[0].step, "horizon": config.inner.steps,
            "meta_train_s": sum(walls) if all(walls) else None, "proposals": {}}
@@ -122,7 +123,7 @@ def report(path: str) -> str:
             cells = table.get(name, {})
             seen = "seen" if p_["seen_in_meta_training"] else "unseen"
             wall = f"{row['meta_train_s']:.0f}" if row.get("meta_train_s") else "?"
-            runs = "+".join(Path(w).name for w in row["workdir"].split(","))
+            runs = row["meta_training_run"].replace(",", "+")
             run = f"| {runs} | {row['meta_datasets']} | {row['seed']} | {row.get('variant', '')} | "
             lines.append(f"{run}{name} ({seen}): {judged_columns(p_['genotype'], p_, cells)} | {len(cells)} | {wall} |")
             if "verified" in p_:
