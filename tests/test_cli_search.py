@@ -12,10 +12,12 @@ from cli_calls import run_json
 
 
 # The gradient-based methods share one loop (dimo.search.gradient_search) and differ in small rules
-# tested on their own (tests/test_gradient_search.py); the suite runs the loop with DrNAS's
-# sampled mixtures and DARTS-PT's selection, and random search (each costs a compile of its own);
-# the second-order gradient's compile (~35 s) puts darts2 among the e2e checks.
-@pytest.mark.parametrize("method", [pytest.param("darts2", marks=pytest.mark.e2e), "drnas", "darts-pt", "random"])
+# tested on their own (tests/test_gradient_search.py); through the command the suite runs random
+# search here and DARTS in test_cli.py. Each method costs a compile of its own (~17 s, darts2's
+# second-order one ~35 s), so DrNAS's sampled mixtures, DARTS-PT's selection and darts2 run
+# end to end among the e2e checks.
+@pytest.mark.parametrize("method", [pytest.param(m, marks=pytest.mark.e2e) for m in ("darts2", "drnas", "darts-pt")]
+                         + ["random"])
 def test_search_baselines_select_then_report_the_test_split(capsys, monkeypatch, method):
     # DARTS-PT's 36 accuracy evaluations (6 edges x (the mixture + 5 removals)) read 1,000
     # validation images each; 100 keep the test about its mechanics at a tenth of the cost.
