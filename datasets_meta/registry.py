@@ -35,6 +35,16 @@ CIFAR10_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
 FASHION_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 KMNIST_NAMES = ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")
+# Tiny ImageNet's 20-class subset in ../shared/data: every 10th of the 200 wnids in sorted
+# order. Its class folders are the wnids (sorted, so in this order); these are their words.
+TINY_IMAGENET20_WNIDS = (
+    "n01443537", "n01784675", "n02002724", "n02123045", "n02231487", "n02410509", "n02669723",
+    "n02814533", "n02909870", "n03026506", "n03255030", "n03584254", "n03770439", "n03937543",
+    "n04070727", "n04259630", "n04398044", "n04532670", "n07615774", "n07871810")
+TINY_IMAGENET20_NAMES = (
+    "goldfish", "centipede", "black stork", "tabby cat", "walking stick", "bison", "academic gown",
+    "station wagon", "bucket", "Christmas stocking", "dumbbell", "iPod", "miniskirt", "pill bottle",
+    "refrigerator", "sombrero", "teapot", "viaduct", "ice lolly", "meat loaf")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +81,8 @@ class Spec:
     raw: tuple[tuple[RawFormat, tuple[str, ...]], ...] = ()  # (format, folders) in order
     tfds_name: str | None = None
     bundled: Callable[[], RawDataset] | None = None
+    # An image-folder tree's class folders, in label order, where they are not the class names.
+    folders: tuple[str, ...] | None = None
 
     @property
     def num_classes(self) -> int:
@@ -88,7 +100,11 @@ def _sklearn_digits() -> RawDataset:
 _SPECS = (
     Spec("mnist", DIGIT_NAMES, ((IDX, ("mnist",)),), "mnist"),
     Spec("fashion_mnist", FASHION_NAMES, ((IDX, ("fashion_mnist", "fashion-mnist")),), "fashion_mnist"),
-    Spec("kmnist", KMNIST_NAMES, ((IDX, ("kmnist",)),), "kmnist"),
+    Spec("kmnist", KMNIST_NAMES,
+         ((IDX, ("kmnist",)),
+          (_image_folder("partial train split: the first 7,011 of KMNIST's 60,000 training images "
+                         "(the full 10,000-image test split)"), ("kmnist",))), "kmnist",
+         folders=tuple(f"{i}_{name}" for i, name in enumerate(KMNIST_NAMES))),
     Spec("cifar10", CIFAR10_NAMES,
          ((_cifar("cifar10"), ("cifar10", "cifar-10", ".")),
           (_image_folder("lossy JPEG (quality 75) copy of the original CIFAR-10 images"),
@@ -96,6 +112,12 @@ _SPECS = (
     Spec("cifar100", tuple(f"class_{i}" for i in range(100)),
          ((_cifar("cifar100"), ("cifar100", "cifar-100", ".")),), "cifar100"),
     Spec("svhn", DIGIT_NAMES, ((SVHN_MAT, ("svhn", "svhn_cropped")),), "svhn_cropped"),
+    # No TFDS source: TFDS has no Tiny ImageNet. Its test/ holds the official validation
+    # images (the test labels are not public).
+    Spec("tiny_imagenet20", TINY_IMAGENET20_NAMES,
+         ((_image_folder("a 20-class subset of Tiny ImageNet (every 10th wnid), its test split the "
+                         "official validation images"), ("tiny_imagenet20",)),),
+         folders=TINY_IMAGENET20_WNIDS),
     Spec("digits", DIGIT_NAMES, bundled=_sklearn_digits),
 )
 REGISTRY: dict[str, Spec] = {spec.name: spec for spec in _SPECS}
@@ -148,10 +170,23 @@ def _read_raw(spec: Spec, root: Path, size: int, channels: int, searched: list[s
                        "size": size, "channels": channels}
                 decode = lambda: preprocess.to_resolution(fmt.read(paths, spec, size), size, channels)
                 raw, hit = cache.cached(key, decode)
+            if fmt.label == "image-folder tree":
+                raw = _named_classes(spec, raw, directory)
             meta = {"source": f"raw: {fmt.label}", "path": str(paths[0]), "checksum": checksum,
                     "decode_cache": "hit" if hit else "miss", "note": fmt.note}
             return raw, meta
     return None
+
+
+def _named_classes(spec: Spec, raw: RawDataset, directory: Path) -> RawDataset:
+    """An image-folder tree labels classes by its sorted folders: they must be the spec's, in
+    its order, or every label would silently mean another class."""
+    expected = spec.folders or spec.class_names
+    if tuple(raw.class_names) != tuple(expected):
+        raise DatasetError(f"{directory} holds class folders {', '.join(raw.class_names)}, not {spec.name}'s "
+                           f"{', '.join(expected)}; use the tree from the data README, or folder:PATH for "
+                           f"a dataset of your own")
+    return raw._replace(class_names=spec.class_names)
 
 
 def _read_tfds(spec: Spec, download: bool | None, searched: list[str]):

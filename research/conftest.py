@@ -1,6 +1,10 @@
 """Fixtures of the research scripts' tests (``python -m pytest research``): one smoke run."""
 
+import os
+
 import pytest
+
+os.environ["DIMO_LOOKS_LEDGER"] = "off"  # the scripts' tests are not looks (dimo/infra/looks.py)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,9 @@ for _name, _value in _test_flags.items():
     if _name not in _flags:
         _flags += f" --{_name}={_value}"
 os.environ["XLA_FLAGS"] = _flags.strip()
+# The suite's evaluations on held-out datasets are checks of the code, not looks of a study: they
+# stay out of the committed ledger (dimo/infra/looks.py). Subprocesses inherit this.
+os.environ["DIMO_LOOKS_LEDGER"] = "off"
 
 from dimo.infra import runtime  # noqa: E402
 

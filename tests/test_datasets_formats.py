@@ -21,7 +21,8 @@ def _all_images(ds):
 
 
 def test_registry_names():
-    assert {"mnist", "fashion_mnist", "cifar10", "svhn", "cifar100", "kmnist", "digits"} <= set(known_names())
+    assert {"mnist", "fashion_mnist", "cifar10", "svhn", "cifar100", "kmnist", "tiny_imagenet20",
+            "digits"} <= set(known_names())
 
 
 def test_digits_needs_no_data_dir():
@@ -106,6 +107,17 @@ def test_image_folder_tarball_and_directory(tmp_path, top):
         for image, label in zip(images, labels):  # each class has its own solid colour
             assert image[..., label % 3].mean() == pytest.approx(60 + 60 * label, abs=1)
         assert ds.metadata["original_shape"] == [20, 20, 3]
+
+
+def test_a_named_datasets_image_tree_gets_its_class_names_only_from_its_own_folders(tmp_path):
+    kmnist_folders = [f"{i}_{n}" for i, n in enumerate(("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"))]
+    files.write_image_tree(tmp_path / "kmnist", files.image_tree_members(classes=kmnist_folders, size=8))
+    ds = load("kmnist", tmp_path, image_size=8, download=False)
+    assert ds.class_names[:2] == ("o", "ki") and "partial train split" in ds.metadata["note"]
+    # Folders in another order (or other classes) would relabel every image: refused.
+    files.write_image_tree(tmp_path / "tiny_imagenet20", files.image_tree_members(classes=("a", "b"), size=8))
+    with pytest.raises(DatasetError, match="holds class folders a, b, not tiny_imagenet20's n01443537"):
+        load("tiny_imagenet20", tmp_path, image_size=8)
 
 
 def test_image_folder_without_test_split_gets_one_carved(tmp_path):

@@ -51,6 +51,23 @@ def test_cifar10_from_the_jpeg_tarball_and_the_decode_cache(tmp_path, monkeypatc
     np.testing.assert_allclose(first.mean, [0.4914, 0.4822, 0.4465], atol=0.003)
 
 
+@needs_data
+@pytest.mark.parametrize("name, train, test, classes, caveat, first_class", [
+    ("kmnist", 7_011, 10_000, 10, "partial train split", "o"),
+    ("tiny_imagenet20", 10_000, 1_000, 20, "official validation images", "goldfish")])
+def test_the_partial_kmnist_and_tiny_imagenet20_copies(tmp_path, capsys, name, train, test, classes,
+                                                      caveat, first_class):
+    out = tmp_path / "grid.png"
+    assert inspect_main([name, "--image_size", "16", "--out", str(out), "--no_download"]) == 0
+    printed = capsys.readouterr()
+    assert caveat in printed.out and f"note: {name} is read from" in printed.err  # said, as for cifar10
+    ds = load(name, image_size=16)
+    sizes = ds.sizes()
+    assert (sizes["train"] + sizes["val"], sizes["test"], ds.num_classes) == (train, test, classes)
+    assert ds.class_names[0] == first_class and np.bincount(ds.test_labels).min() == test // classes
+    assert ds.image_shape == (16, 16, 3) and out.stat().st_size > 1000
+
+
 def test_inspect_cli_prints_and_writes_a_grid(tmp_path, capsys):
     out = tmp_path / "digits.png"
     assert inspect_main(["digits", "--image_size", "16", "--out", str(out)]) == 0

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dimo.evaluation import cell_table
+from dimo.infra.looks import record as record_look
 from dimo.infra.manifest import write_manifest
 from dimo.space import search_space
 
@@ -76,6 +77,13 @@ def append_run(path: Path, run: dict) -> None:
         writer.writerow(run)
         f.flush()
         os.fsync(f.fileno())
+
+
+def table_datasets(runs: list[dict], requested: list[str]) -> list[str]:
+    """Every dataset with runs, those already in the table first: a build of new datasets keeps
+    the others' rows (and the between-dataset figures of the first two)."""
+    present = list(dict.fromkeys(r["dataset"] for r in runs))
+    return present + [d for d in requested if d not in present]
 
 
 def summarize(runs: list[dict], datasets: list[str], seeds: int, out: Path) -> dict:
@@ -140,7 +148,7 @@ def main(argv=None) -> int:
     seeds = cell_table.PROTOCOL["seeds"]
     runs_path, out = Path(args.runs), Path(args.out)
     if args.summarize:
-        print(summarize(read_runs(runs_path), datasets, seeds, out))
+        print(summarize(read_runs(runs_path), table_datasets(read_runs(runs_path), datasets), seeds, out))
         return 0
 
     import jax
@@ -171,9 +179,17 @@ def main(argv=None) -> int:
             previous = genotype
         result = evaluate.train_genotype(genotype, loaded[name], evaluate.TrainSetup(seed=seed, **keys), progress=False)
         append_run(runs_path, {**result, "dataset": name})
-    header = summarize(read_runs(runs_path), datasets, seeds, out)
-    write_manifest(runs_path, protocol=cell_table.PROTOCOL)
-    write_manifest(out, protocol=cell_table.PROTOCOL)
+    runs = read_runs(runs_path)
+    header = summarize(runs, table_datasets(runs, datasets), seeds, out)
+    # Appended: the runs (and so the table) come from several commands, one per dataset group.
+    write_manifest(runs_path, protocol=cell_table.PROTOCOL, append=True)
+    write_manifest(out, protocol=cell_table.PROTOCOL, append=True)
+    for name in datasets:  # building a held-out dataset's judge reads its test split: a look
+        tests = [float(r["test_accuracy"]) for r in runs if r["dataset"] == name]
+        if tests:
+            record_look(name, {"test_accuracy_median": float(np.median(tests)), "test_accuracy_max": max(tests),
+                               "test_trainings": len(tests)}, config=cell_table.PROTOCOL,
+                        what="cell table, stage 1: every sampled cell's test accuracy (a judge; no choice made)")
     print(f"{len(todo)} trainings in {time.perf_counter() - start:.0f} s; table {out}")
     for k, v in header.items():
         if k.startswith(("spearman", "cells", "best_")):
