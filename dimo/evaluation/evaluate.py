@@ -36,6 +36,8 @@ class TrainSetup:
     optimizer: str = "sgd"  # sgd | adam | learned
     loss: str = "ce"  # ce | teacher (teacher needs meta-parameters)
     learning_rate: float = 0.1  # sgd/adam
+    schedule: str = "constant"  # sgd/adam: or "cosine" to 0 at `steps`, after `warmup_steps`
+    warmup_steps: int = 0
     batch_size: int = 64
     channels: int = 8
     cells_per_stage: int = 1
@@ -157,6 +159,7 @@ def inner_config(setup: TrainSetup, lopt_cfg: LOptConfig, teacher_cfg: TeacherCo
     progress feature means what it meant in meta-training."""
     return InnerConfig(steps=setup.horizon, lifetime=setup.lifetime, batch_size=setup.batch_size,
                        optimizer=setup.optimizer, loss=setup.loss, learning_rate=setup.learning_rate,
+                       schedule=setup.schedule, warmup_steps=setup.warmup_steps, decay_steps=setup.steps,
                        lopt=lopt_cfg, teacher=teacher_cfg, remat=False)
 
 

@@ -39,6 +39,7 @@ from dimo.space import search_space
 
 OPTIMIZERS = ("learned", "sgd", "adam")
 LOSSES = ("teacher", "ce")
+SCHEDULES = ("constant", "cosine")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +54,11 @@ class InnerConfig:
     loss: str = "teacher"
     learning_rate: float = 0.1  # sgd/adam base rate; the learned optimizer has its own
     momentum: float = 0.9  # sgd only
+    # sgd/adam's rate over the steps: "constant", or "cosine" (a linear warm-up over
+    # warmup_steps, then a cosine to 0 at decay_steps, the evaluated horizon).
+    schedule: str = "constant"
+    warmup_steps: int = 0
+    decay_steps: int = 0
     remat: bool = True
     # What the validation batch after a truncation scores (dimo.inner.meta_objective).
     meta_loss: str = "ce"
@@ -75,6 +81,11 @@ class InnerConfig:
         meta_objective.meta_loss_fn(self.meta_loss)  # a clear error for an unknown name
         if self.learning_rate <= 0:
             raise ValueError(f"inner.learning_rate must be positive, got {self.learning_rate}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"inner.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if self.schedule == "cosine" and not 0 <= self.warmup_steps < self.decay_steps:
+            raise ValueError(f"a cosine schedule needs 0 <= warmup_steps < decay_steps, got "
+                             f"{self.warmup_steps} and {self.decay_steps}")
 
 
 @flax.struct.dataclass
@@ -116,12 +127,17 @@ class InnerLoop:
         cfg = self.cfg
         if cfg.optimizer == "learned":
             base = lopt.learned_optimizer(meta["optimizer"], cfg.lopt, recipe.lr_scale)
-        elif cfg.optimizer == "sgd":
-            base = optax.sgd(cfg.learning_rate * recipe.lr_scale, momentum=cfg.momentum)
         else:
-            # eps_root > 0: the derivative of sqrt(v) at v = 0 (a parameter whose gradient is
-            # exactly zero) is infinite, and the meta-gradient through Adam would be NaN.
-            base = optax.adam(cfg.learning_rate * recipe.lr_scale, eps_root=1e-16)
+            rate = cfg.learning_rate * recipe.lr_scale
+            if cfg.schedule == "cosine":
+                shape = optax.warmup_cosine_decay_schedule(0.0, 1.0, cfg.warmup_steps, cfg.decay_steps, 0.0)
+                rate = lambda count, peak=rate: peak * shape(count)  # noqa: E731
+            if cfg.optimizer == "sgd":
+                base = optax.sgd(rate, momentum=cfg.momentum)
+            else:
+                # eps_root > 0: the derivative of sqrt(v) at v = 0 (a parameter whose gradient is
+                # exactly zero) is infinite, and the meta-gradient through Adam would be NaN.
+                base = optax.adam(rate, eps_root=1e-16)
         return optax.chain(optax.add_decayed_weights(recipe.weight_decay), base)
 
     def batch(self, key, split: Split, task: Task, size: int):

@@ -66,12 +66,12 @@ def read_runs(path: Path) -> list[dict]:
     return runs
 
 
-def append_run(path: Path, run: dict) -> None:
+def append_run(path: Path, run: dict, fields=RUN_FIELDS) -> None:
     new = not path.is_file() or path.stat().st_size == 0
     with path.open("a", newline="") as f:
         if not new and not path.read_bytes().endswith(b"\n"):
             f.write("\n")  # the previous process died mid-line
-        writer = csv.DictWriter(f, RUN_FIELDS, extrasaction="ignore")
+        writer = csv.DictWriter(f, fields, extrasaction="ignore")
         if new:
             writer.writeheader()
         writer.writerow(run)

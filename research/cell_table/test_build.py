@@ -49,3 +49,31 @@ def test_percentile_and_judge_only_under_the_protocol(tmp_path):
     assert verdict["table_percentile"] == 200 / 3 and verdict["table_cells"] == 3
     assert cell_table.judge("d", 0.25, dataclasses.replace(setup, steps=500), 16, out) is None
     assert cell_table.judge("other", 0.25, setup, 16, out) is None
+
+
+def test_the_top_judges_figures_and_its_bar():
+    from research.cell_table import top_judge
+
+    # Five cells, three seeds, ranks agreeing across seeds, seed noise 0.001 against a 0.04 spread.
+    per_cell = {f"g{i}": [0.5 + 0.01 * i + 0.001 * s for s in range(3)] for i in range(5)}
+    figures = top_judge.reliability(per_cell)
+    assert abs(figures["spearman_seed_pairs_mean"] - 1) < 1e-9 and abs(figures["top10_spread"] - 0.04) < 1e-9
+    assert abs(figures["se_of_cell_mean_median"] - 0.001 / 3 ** 0.5) < 1e-9
+    assert figures["bar_spearman_met"] and figures["bar_resolution_met"]
+    noisy = {g: v[:2] + [v[2] + 0.1 * (-1) ** i] for i, (g, v) in enumerate(per_cell.items())}
+    assert not top_judge.reliability(noisy)["bar_resolution_met"]
+    pct, lo, hi = top_judge.percentile_interval(per_cell, [0.535, 0.536, 0.534], resamples=200)
+    assert pct == 80.0 and lo <= pct <= hi  # above four of five cell means (0.501-0.541), tied with none
+
+
+def test_the_judged_cells_come_from_stage_one_by_validation_then_the_uniform_and_claimed_ones(tmp_path):
+    from research.cell_table import top_judge
+
+    cells = [str(c) for c in runner.sample_cells(12)[:12]]
+    runs = [{"dataset": "d", "genotype": g, "seed": s, "val_accuracy": 0.1 * i, "test_accuracy": 1 - 0.1 * i,
+             "params": 1} for i, g in enumerate(cells) for s in (0, 1)]
+    out = tmp_path / "table.csv"
+    runner.summarize(runs, ["d"], 2, out)
+    chosen = top_judge.judged_cells("d", "pilot", claimed=[cells[0]], path=out)
+    assert chosen[:10] == cells[::-1][:10]  # by validation mean, not by test
+    assert chosen[10:] == [str(search_space.Genotype((op,) * 6)) for op in ("nor_conv_3x3", "nor_conv_1x1")] + [cells[0]]

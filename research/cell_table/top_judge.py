@@ -1,0 +1,194 @@
+"""The top judge: stage 2 of the cell table, trained under a higher-fidelity protocol with 3+ seeds.
+
+    DIMO_DATA_DIR=../shared/data python -m research.cell_table.top_judge --dataset fashion_mnist \\
+        --protocol A --cells pilot            # the protocol pilot (research/PROTOCOL.md)
+    DIMO_DATA_DIR=../shared/data python -m research.cell_table.top_judge --dataset cifar10 --protocol B
+    python -m research.cell_table.top_judge --dataset cifar10 --protocol B --summarize
+
+The stage-1 table (``dimo/evaluation/data/cell_table.csv``) picks the cells: its best by
+**validation** mean, the four uniform cells (all-``nor_conv_3x3`` is also the cell with the
+most parameters) and, with ``--claimed``, the cells claims judge. Each is trained under the
+protocol with every seed; every finished training is appended (and fsynced) to
+``results/cell_table/top_judge_runs.csv``, so a killed run resumes. The summary
+``results/cell_table/top_judge_<dataset>_<protocol>_<cells>.csv`` has the reliability figures in
+its header (seed-to-seed Spearman, standard error against the top-10 spread, the bar of
+research/PROTOCOL.md) and a row per cell with its per-seed test accuracies and its percentile's
+bootstrap interval. Building a held-out dataset's table is a look (``results/held_out_looks.jsonl``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from dimo.evaluation import cell_table
+from dimo.infra.looks import record as record_look
+from dimo.infra.manifest import write_manifest
+from dimo.space import search_space
+from research.cell_table import build
+
+REPO = Path(__file__).resolve().parents[2]
+RESULTS = REPO / "results" / "cell_table"
+RUNS = RESULTS / "top_judge_runs.csv"
+RUN_FIELDS = ("dataset", "protocol", "genotype", "seed", "val_accuracy", "test_accuracy", "val_loss",
+              "test_loss", "final_train_loss", "params", "train_s")
+COMMON = {"optimizer": "sgd", "loss": "ce", "learning_rate": 0.1, "weight_decay": 5e-4, "batch_size": 32,
+          "channels": 8, "cells_per_stage": 1, "schedule": "cosine", "warmup_steps": 0}
+# Cheapest first; research/PROTOCOL.md pre-registers the rule that picks one.
+PROTOCOLS = {"A": {"image_size": 16, "steps": 4000}, "B": {"image_size": 32, "steps": 2000},
+             "C": {"image_size": 32, "steps": 4000}}
+BAR = {"spearman": 0.7, "se_over_spread": 1 / 3}
+CELL_SETS = {"pilot": 10, "stage2": 30}  # how many of stage 1's best cells by validation mean
+
+
+def stage1_rows(dataset: str, path=None) -> list[dict]:
+    """The stage-1 table's rows of ``dataset`` (genotype, params, test_mean, val_mean)."""
+    with open(path or cell_table.default_path(), newline="") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    return [r for r in rows if r["dataset"] == dataset]
+
+
+def judged_cells(dataset: str, cell_set: str, claimed=(), path=None) -> list[str]:
+    """Stage 1's best cells by validation mean, all-3x3 and all-1x1 (pilot) or the four uniform
+    cells (stage 2), then the claimed cells; each once, in that order."""
+    rows = sorted(stage1_rows(dataset, path), key=lambda r: -float(r["val_mean"]))
+    if not rows:
+        raise ValueError(f"the stage-1 table has no {dataset} rows: build them first "
+                         f"(python -m research.cell_table.build --datasets {dataset})")
+    best = [r["genotype"] for r in rows[:CELL_SETS[cell_set]]]
+    uniform = build.UNIFORM_OPS[:2] if cell_set == "pilot" else build.UNIFORM_OPS
+    fixed = [str(search_space.Genotype((op,) * search_space.NUM_EDGES)) for op in uniform]
+    return list(dict.fromkeys(best + fixed + [str(search_space.Genotype.from_string(c)) for c in claimed]))
+
+
+def reliability(per_cell: dict[str, list[float]]) -> dict:
+    """The two figures the bar reads, over the judged cells (each with the same seeds)."""
+    from scipy.stats import spearmanr
+
+    seeds = min(len(v) for v in per_cell.values())
+    matrix = np.array([v[:seeds] for v in per_cell.values()])  # [cells, seeds]
+    pairs = [spearmanr(matrix[:, a], matrix[:, b]).statistic for a, b in itertools.combinations(range(seeds), 2)]
+    means = np.sort(matrix.mean(1))[::-1]
+    se = float(np.median(matrix.std(1, ddof=1) / np.sqrt(seeds)))
+    spread = float(means[0] - means[min(9, len(means) - 1)])
+    spearman = float(np.mean(pairs))
+    return {"cells": len(matrix), "seeds": seeds, "spearman_seed_pairs_mean": spearman,
+            "spearman_seed_pairs": [float(p) for p in pairs], "se_of_cell_mean_median": se,
+            "top10_spread": spread, "se_over_spread": se / spread if spread > 0 else float("inf"),
+            "bar_spearman_met": spearman >= BAR["spearman"],
+            "bar_resolution_met": spread > 0 and se <= BAR["se_over_spread"] * spread}
+
+
+def percentile_interval(per_cell: dict[str, list[float]], accuracies, resamples: int = 2000,
+                        seed: int = 0) -> tuple[float, float, float]:
+    """Percentile of the mean of ``accuracies`` among the cells' means, and its 95% bootstrap
+    interval (each cell's seeds and the judged figure's seeds resampled)."""
+    rng = np.random.default_rng(seed)
+    table = [np.asarray(v, np.float64) for v in per_cell.values()]
+    mine = np.asarray(accuracies, np.float64)
+    point = cell_table.percentile([t.mean() for t in table], mine.mean())
+    draws = [cell_table.percentile([rng.choice(t, len(t)).mean() for t in table], rng.choice(mine, len(mine)).mean())
+             for _ in range(resamples)]
+    return point, float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
+
+
+def per_cell_tests(runs: list[dict], dataset: str, protocol: str, cells: list[str], seeds: int) -> dict:
+    by = {}
+    for r in runs:
+        if r["dataset"] == dataset and r["protocol"] == protocol:
+            by.setdefault(r["genotype"], {})[int(r["seed"])] = float(r["test_accuracy"])
+    return {g: [by[g][s] for s in range(seeds)] for g in cells if len(by.get(g, {})) >= seeds}
+
+
+def summarize(runs, dataset, protocol, cells, seeds, out: Path) -> dict:
+    per_cell = per_cell_tests(runs, dataset, protocol, cells, seeds)
+    if len(per_cell) < 3:
+        return {"cells_done": len(per_cell)}
+    figures = reliability(per_cell)
+    header = {"dataset": dataset, "protocol": protocol, **COMMON, **PROTOCOLS[protocol], "seeds": seeds,
+              **{k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in figures.items()},
+              "bar": f"Spearman >= {BAR['spearman']} and SE <= {BAR['se_over_spread']:.3f} x top-10 spread"}
+    params = {r["genotype"]: r["params"] for r in runs if r["dataset"] == dataset}
+    rows = []
+    for g, tests in sorted(per_cell.items(), key=lambda kv: -np.mean(kv[1])):
+        pct, lo, hi = percentile_interval(per_cell, tests)
+        rows.append({"dataset": dataset, "genotype": g, "params": params.get(g, ""),
+                     **{f"test_seed{s}": f"{t:.4f}" for s, t in enumerate(tests)},
+                     "test_mean": f"{np.mean(tests):.4f}", "test_se": f"{np.std(tests, ddof=1) / np.sqrt(seeds):.4f}",
+                     "percentile": f"{pct:.1f}", "percentile_lo95": f"{lo:.1f}", "percentile_hi95": f"{hi:.1f}"})
+    tmp = out.with_suffix(".tmp")
+    with tmp.open("w", newline="") as f:
+        f.writelines(f"# {k}: {v}\n" for k, v in header.items())
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, out)
+    return figures
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--protocol", choices=tuple(PROTOCOLS), required=True)
+    p.add_argument("--cells", choices=tuple(CELL_SETS), default="stage2")
+    p.add_argument("--claimed", default="", help="comma-separated genotypes claims judge on this dataset")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--data_dir", default=None, help="raw data folder (default $DIMO_DATA_DIR)")
+    p.add_argument("--summarize", action="store_true", help="only write the summary from the runs so far")
+    args = p.parse_args(argv)
+    if args.seeds < 3:
+        p.error("--seeds must be at least 3 (research/PROTOCOL.md: fewer cells, never fewer seeds)")
+    claimed = [c for c in args.claimed.split(",") if c.strip()]
+    try:
+        cells = judged_cells(args.dataset, args.cells, claimed)
+    except (ValueError, search_space.GenotypeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = RESULTS / f"top_judge_{args.dataset}_{args.protocol}_{args.cells}.csv"
+    if not args.summarize:
+        train(args, cells)
+    runs = build.read_runs(RUNS)
+    figures = summarize(runs, args.dataset, args.protocol, cells, args.seeds, out)
+    if out.is_file():
+        write_manifest(out, protocol={**COMMON, **PROTOCOLS[args.protocol]}, cells=cells, append=True)
+        write_manifest(RUNS, append=True)
+    if not args.summarize and "top10_spread" in figures:
+        record_look(args.dataset, {"test_top10_spread": figures["top10_spread"]}, config=PROTOCOLS[args.protocol],
+                    what=f"top judge (stage 2) {args.protocol}/{args.cells}: {figures['cells']} cells' test accuracies")
+    print({k: v for k, v in figures.items() if k != "spearman_seed_pairs"})
+    return 0
+
+
+def train(args, cells: list[str]) -> None:
+    import jax
+    from tqdm.auto import tqdm
+
+    from datasets_meta import load
+    from dimo.evaluation import evaluate
+    from dimo.infra import runtime
+
+    runtime.enable_compilation_cache()
+    protocol = PROTOCOLS[args.protocol]
+    dataset = load(args.dataset, args.data_dir, image_size=protocol["image_size"])
+    done = {(r["dataset"], r["protocol"], r["genotype"], int(r["seed"])) for r in build.read_runs(RUNS)}
+    todo = [(g, s) for g in cells for s in range(args.seeds) if (args.dataset, args.protocol, g, s) not in done]
+    start = time.perf_counter()
+    for i, (genotype, seed) in enumerate(tqdm(todo, desc=f"top judge {args.dataset} {args.protocol}",
+                                              dynamic_ncols=True)):
+        if i == 0 or genotype != todo[i - 1][0]:
+            jax.clear_caches()  # a cell's programs are its own (see build.py)
+        setup = evaluate.TrainSetup(seed=seed, steps=protocol["steps"], **COMMON)
+        result = evaluate.train_genotype(search_space.Genotype.from_string(genotype), dataset, setup, progress=False)
+        build.append_run(RUNS, {**result, "dataset": args.dataset, "protocol": args.protocol}, RUN_FIELDS)
+    print(f"{len(todo)} trainings in {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
