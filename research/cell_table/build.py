@@ -121,17 +121,20 @@ def summarize(runs: list[dict], datasets: list[str], seeds: int, out: Path) -> d
                 best = max(shared, key=means[mine].get)
                 pct = cell_table.percentile([means[other][g] for g in shared], means[other][best])
                 header[f"best_{mine}_cell_percentile_in_{other}"] = f"{pct:.1f}"
+    write_table(out, header, rows, ["dataset", "genotype", "params", *[f"test_seed{s}" for s in range(seeds)],
+                                    "test_mean", "val_mean"])
+    return header
+
+
+def write_table(out: Path, header: dict, rows: list[dict], fields) -> None:
+    """``# key: value`` header lines, then the CSV rows; replaced whole, never half-written."""
     tmp = out.with_suffix(".tmp")
     with tmp.open("w", newline="") as f:
-        for k, v in header.items():
-            f.write(f"# {k}: {v}\n")
-        fields = ["dataset", "genotype", "params", *[f"test_seed{s}" for s in range(seeds)], "test_mean",
-                  "val_mean"]
+        f.writelines(f"# {k}: {v}\n" for k, v in header.items())
         writer = csv.DictWriter(f, fields)
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, out)
-    return header
 
 
 def main(argv=None) -> int:

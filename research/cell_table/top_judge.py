@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
-import os
 import sys
 import time
 from pathlib import Path
@@ -123,13 +122,7 @@ def summarize(runs, dataset, protocol, cells, seeds, out: Path) -> dict:
                      **{f"test_seed{s}": f"{t:.4f}" for s, t in enumerate(tests)},
                      "test_mean": f"{np.mean(tests):.4f}", "test_se": f"{np.std(tests, ddof=1) / np.sqrt(seeds):.4f}",
                      "percentile": f"{pct:.1f}", "percentile_lo95": f"{lo:.1f}", "percentile_hi95": f"{hi:.1f}"})
-    tmp = out.with_suffix(".tmp")
-    with tmp.open("w", newline="") as f:
-        f.writelines(f"# {k}: {v}\n" for k, v in header.items())
-        writer = csv.DictWriter(f, list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, out)
+    build.write_table(out, header, rows, list(rows[0]))
     return figures
 
 
