@@ -26,9 +26,18 @@ def test_each_result_names_its_command_and_revision_and_its_uncommitted_inputs(r
     record = json.loads(path.read_text()) if path.is_file() else embedded
     assert record["command"].strip() and len(record["git_revision"]) >= 7 and record["date"]
     # Nothing a result says points into the ignored runs/: a reader would find nothing there.
-    # Runs are named, their paths live in the manifest's command (an embedded one included).
-    content = {k: v for k, v in data.items() if k != "manifest"} if isinstance(data, dict) else result.read_text()
-    assert "runs/" not in json.dumps(content), "a path into runs/: name the run, or commit what it points at"
+    # Runs are named; their paths live in commands (a manifest's, or a ledger line's own).
+    assert "runs/" not in json.dumps(_content(result, data)), "a path into runs/: name the run, or commit what it points at"
+
+
+def _content(result, data):
+    provenance = ("manifest", "command", "config")
+    if isinstance(data, dict):
+        return {k: v for k, v in data.items() if k not in provenance}
+    if result.suffix == ".jsonl":
+        return [{k: v for k, v in json.loads(line).items() if k not in provenance}
+                for line in result.read_text().splitlines() if line.strip()]
+    return result.read_text()
 
 
 def test_a_written_manifest_names_this_command_and_revision(tmp_path):

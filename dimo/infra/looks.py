@@ -44,7 +44,10 @@ def test_figures(result, prefix: str = "") -> dict:
     items = result.items() if isinstance(result, dict) else enumerate(result) if isinstance(result, list) else ()
     for key, value in items:
         path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, (dict, list)):
+        numbers = isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value)
+        if str(key).startswith("test") and numbers:  # per-seed figures
+            found[path] = value
+        elif isinstance(value, (dict, list)):
             found.update(test_figures(value, path))
         elif str(key).startswith("test") and isinstance(value, (int, float)) and not isinstance(value, bool):
             found[path] = value

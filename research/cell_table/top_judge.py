@@ -29,7 +29,7 @@ import numpy as np
 
 from dimo.evaluation import cell_table
 from dimo.infra.looks import record as record_look
-from dimo.infra.manifest import write_manifest
+from dimo.infra.manifest import git_revision, manifest_path, write_manifest
 from dimo.space import search_space
 from research.cell_table import build
 
@@ -145,13 +145,15 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     out = RESULTS / f"top_judge_{args.dataset}_{args.protocol}_{args.cells}.csv"
+    revision = git_revision()  # the code that trained: HEAD may move during a long run
     if not args.summarize:
         train(args, cells)
     runs = build.read_runs(RUNS)
     figures = summarize(runs, args.dataset, args.protocol, cells, args.seeds, out)
     if out.is_file():
-        write_manifest(out, protocol={**COMMON, **PROTOCOLS[args.protocol]}, cells=cells, append=True)
-        write_manifest(RUNS, append=True)
+        write_manifest(out, protocol={**COMMON, **PROTOCOLS[args.protocol]}, cells=cells, append=True,
+                       git_revision=revision)
+        write_manifest(RUNS, append=True, git_revision=revision)
     if not args.summarize and "top10_spread" in figures:
         record_look(args.dataset, {"test_top10_spread": figures["top10_spread"]}, config=PROTOCOLS[args.protocol],
                     what=f"top judge (stage 2) {args.protocol}/{args.cells}: {figures['cells']} cells' test accuracies")
@@ -172,6 +174,9 @@ def train(args, cells: list[str]) -> None:
     dataset = load(args.dataset, args.data_dir, image_size=protocol["image_size"])
     done = {(r["dataset"], r["protocol"], r["genotype"], int(r["seed"])) for r in build.read_runs(RUNS)}
     todo = [(g, s) for g in cells for s in range(args.seeds) if (args.dataset, args.protocol, g, s) not in done]
+    if not manifest_path(RUNS).is_file():  # from its first row on, the log says what wrote it
+        RUNS.touch()
+        write_manifest(RUNS, protocol={**COMMON, **protocol})
     start = time.perf_counter()
     for i, (genotype, seed) in enumerate(tqdm(todo, desc=f"top judge {args.dataset} {args.protocol}",
                                               dynamic_ncols=True)):
