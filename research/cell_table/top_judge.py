@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
+import json
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,7 @@ from research.cell_table import build
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "results" / "cell_table"
 RUNS = RESULTS / "top_judge_runs.csv"
+CLAIMED = Path(__file__).with_name("claimed_cells.json")  # python -m research.cell_table.claimed_cells
 RUN_FIELDS = ("dataset", "protocol", "genotype", "seed", "val_accuracy", "test_accuracy", "val_loss",
               "test_loss", "final_train_loss", "params", "train_s")
 COMMON = {"optimizer": "sgd", "loss": "ce", "learning_rate": 0.1, "weight_decay": 5e-4, "batch_size": 32,
@@ -131,7 +133,8 @@ def main(argv=None) -> int:
     p.add_argument("--dataset", required=True)
     p.add_argument("--protocol", choices=tuple(PROTOCOLS), required=True)
     p.add_argument("--cells", choices=tuple(CELL_SETS), default="stage2")
-    p.add_argument("--claimed", default="", help="comma-separated genotypes claims judge on this dataset")
+    p.add_argument("--claimed", default="", help="comma-separated genotypes claims judge on this dataset "
+                   "(default with --cells stage2: the dataset's in claimed_cells.json)")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--data_dir", default=None, help="raw data folder (default $DIMO_DATA_DIR)")
     p.add_argument("--summarize", action="store_true", help="only write the summary from the runs so far")
@@ -139,6 +142,8 @@ def main(argv=None) -> int:
     if args.seeds < 3:
         p.error("--seeds must be at least 3 (research/PROTOCOL.md: fewer cells, never fewer seeds)")
     claimed = [c for c in args.claimed.split(",") if c.strip()]
+    if args.cells == "stage2" and not claimed and CLAIMED.is_file():  # research/PROTOCOL.md's claimed cells
+        claimed = list(json.loads(CLAIMED.read_text()).get(args.dataset, {}))
     try:
         cells = judged_cells(args.dataset, args.cells, claimed)
     except (ValueError, search_space.GenotypeError) as e:
