@@ -77,3 +77,14 @@ def test_the_judged_cells_come_from_stage_one_by_validation_then_the_uniform_and
     chosen = top_judge.judged_cells("d", "pilot", claimed=[cells[0]], path=out)
     assert chosen[:10] == cells[::-1][:10]  # by validation mean, not by test
     assert chosen[10:] == [str(search_space.Genotype((op,) * 6)) for op in ("nor_conv_3x3", "nor_conv_1x1")] + [cells[0]]
+
+
+def test_a_cells_percentile_in_its_own_table_is_the_first_tables_rule_with_an_interval():
+    from research.cell_table import top_judge
+
+    per_cell = {f"g{i}": [0.5 + 0.01 * i + 0.002 * s for s in range(3)] for i in range(5)}
+    out = top_judge.table_percentiles(per_cell, resamples=500)
+    means = [sum(v) / 3 for v in per_cell.values()]
+    for g, (pct, lo, hi) in out.items():
+        assert pct == cell_table.percentile(means, sum(per_cell[g]) / 3) and lo <= pct <= hi
+    assert out["g4"][0] == 90.0  # the best of five: above four, tied with itself

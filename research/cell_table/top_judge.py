@@ -87,17 +87,41 @@ def reliability(per_cell: dict[str, list[float]]) -> dict:
             "bar_resolution_met": spread > 0 and se <= BAR["se_over_spread"] * spread}
 
 
+def _resampled_means(values: np.ndarray, resamples: int, rng) -> np.ndarray:
+    """[resamples, cells] means of each cell's seeds drawn with replacement ([cells, seeds] in)."""
+    picks = rng.integers(values.shape[1], size=(resamples,) + values.shape)
+    return np.take_along_axis(np.broadcast_to(values, picks.shape), picks, axis=2).mean(2)
+
+
+def _percentiles(table: np.ndarray, mine: np.ndarray) -> np.ndarray:
+    """cell_table.percentile, row by row: percent of ``table[r]`` below ``mine[r]``, ties half."""
+    below = (table < mine[:, None]).sum(1) + 0.5 * (table == mine[:, None]).sum(1)
+    return 100.0 * below / table.shape[1]
+
+
 def percentile_interval(per_cell: dict[str, list[float]], accuracies, resamples: int = 2000,
                         seed: int = 0) -> tuple[float, float, float]:
     """Percentile of the mean of ``accuracies`` among the cells' means, and its 95% bootstrap
     interval (each cell's seeds and the judged figure's seeds resampled)."""
     rng = np.random.default_rng(seed)
-    table = [np.asarray(v, np.float64) for v in per_cell.values()]
-    mine = np.asarray(accuracies, np.float64)
-    point = cell_table.percentile([t.mean() for t in table], mine.mean())
-    draws = [cell_table.percentile([rng.choice(t, len(t)).mean() for t in table], rng.choice(mine, len(mine)).mean())
-             for _ in range(resamples)]
+    table = np.array(list(per_cell.values()), np.float64)
+    mine = np.asarray(accuracies, np.float64)[None]
+    point = cell_table.percentile(table.mean(1), mine.mean())
+    draws = _percentiles(_resampled_means(table, resamples, rng), _resampled_means(mine, resamples, rng)[:, 0])
     return point, float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))
+
+
+def table_percentiles(per_cell: dict[str, list[float]], resamples: int = 2000, seed: int = 0) -> dict:
+    """{genotype: (percentile, lo95, hi95)} of every cell in its own table, one bootstrap for all."""
+    table = np.array(list(per_cell.values()), np.float64)
+    draws = _resampled_means(table, resamples, np.random.default_rng(seed))
+    means = table.mean(1)
+    out = {}
+    for j, genotype in enumerate(per_cell):
+        pct = _percentiles(draws, draws[:, j])
+        out[genotype] = (cell_table.percentile(means, means[j]), float(np.percentile(pct, 2.5)),
+                         float(np.percentile(pct, 97.5)))
+    return out
 
 
 def per_cell_tests(runs: list[dict], dataset: str, protocol: str, cells: list[str], seeds: int) -> dict:
@@ -117,9 +141,9 @@ def summarize(runs, dataset, protocol, cells, seeds, out: Path) -> dict:
               **{k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in figures.items()},
               "bar": f"Spearman >= {BAR['spearman']} and SE <= {BAR['se_over_spread']:.3f} x top-10 spread"}
     params = {r["genotype"]: r["params"] for r in runs if r["dataset"] == dataset}
-    rows = []
+    rows, percentiles = [], table_percentiles(per_cell)
     for g, tests in sorted(per_cell.items(), key=lambda kv: -np.mean(kv[1])):
-        pct, lo, hi = percentile_interval(per_cell, tests)
+        pct, lo, hi = percentiles[g]
         rows.append({"dataset": dataset, "genotype": g, "params": params.get(g, ""),
                      **{f"test_seed{s}": f"{t:.4f}" for s, t in enumerate(tests)},
                      "test_mean": f"{np.mean(tests):.4f}", "test_se": f"{np.std(tests, ddof=1) / np.sqrt(seeds):.4f}",
