@@ -88,3 +88,22 @@ def test_a_cells_percentile_in_its_own_table_is_the_first_tables_rule_with_an_in
     for g, (pct, lo, hi) in out.items():
         assert pct == cell_table.percentile(means, sum(per_cell[g]) / 3) and lo <= pct <= hi
     assert out["g4"][0] == 90.0  # the best of five: above four, tied with itself
+
+
+def test_stage_two_judges_distinct_networks(tmp_path):
+    from research.cell_table import top_judge
+
+    # Two strings of one network (one 3x3 convolution from input to output) at the top.
+    same = ["|avg_pool_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|nor_conv_3x3~0|none~1|none~2|",
+            "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|nor_conv_3x3~0|none~1|none~2|"]
+    others = [str(c) for c in runner.sample_cells(40)[:40]]
+    cells = same + [c for c in others if search_space.Genotype.from_string(c).pruned()
+                    != search_space.Genotype.from_string(same[0]).pruned()]
+    runs = [{"dataset": "d", "genotype": g, "seed": s, "val_accuracy": 1 - 0.01 * i, "test_accuracy": 0.5 + 0.01 * i,
+             "params": 1} for i, g in enumerate(cells) for s in (0, 1)]
+    out = tmp_path / "table.csv"
+    runner.summarize(runs, ["d"], 2, out)
+    chosen = top_judge.judged_cells("d", "stage2", claimed=[same[1]], path=out)
+    assert chosen[0] == same[0] and same[1] not in chosen  # the second string of one network: once
+    forms = [search_space.Genotype.from_string(g).pruned() for g in chosen]
+    assert len(set(forms)) == len(forms) and len(chosen) >= 30 + 1  # 30 networks, then the uniform ones

@@ -63,10 +63,22 @@ def judged_cells(dataset: str, cell_set: str, claimed=(), path=None) -> list[str
     if not rows:
         raise ValueError(f"the stage-1 table has no {dataset} rows: build them first "
                          f"(python -m research.cell_table.build --datasets {dataset})")
-    best = [r["genotype"] for r in rows[:CELL_SETS[cell_set]]]
     uniform = build.UNIFORM_OPS[:2] if cell_set == "pilot" else build.UNIFORM_OPS
     fixed = [str(search_space.Genotype((op,) * search_space.NUM_EDGES)) for op in uniform]
-    return list(dict.fromkeys(best + fixed + [str(search_space.Genotype.from_string(c)) for c in claimed]))
+    claimed = [str(search_space.Genotype.from_string(c)) for c in claimed]
+    if cell_set == "pilot":  # as pre-registered and run: strings, duplicates of one network kept
+        return list(dict.fromkeys([r["genotype"] for r in rows[:CELL_SETS[cell_set]]] + fixed + claimed))
+    # Stage 2 judges networks: cells with one pruned form train alike (3 of the pilot's 12 gave
+    # identical accuracies), so the N best are N distinct networks, and a later string of a
+    # network already judged adds nothing (its figures are that network's).
+    forms, cells = set(), []
+    for genotype in [r["genotype"] for r in rows] + fixed + claimed:
+        form = search_space.Genotype.from_string(genotype).pruned()
+        best_done = len(cells) >= CELL_SETS[cell_set]
+        if form not in forms and (not best_done or genotype in fixed or genotype in claimed):
+            forms.add(form)
+            cells.append(genotype)
+    return cells
 
 
 def reliability(per_cell: dict[str, list[float]]) -> dict:
