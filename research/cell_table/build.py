@@ -86,8 +86,10 @@ def table_datasets(runs: list[dict], requested: list[str]) -> list[str]:
     return present + [d for d in requested if d not in present]
 
 
-def summarize(runs: list[dict], datasets: list[str], seeds: int, out: Path) -> dict:
-    """Writes the table CSV from finished runs; returns the header figures."""
+def summarize(runs: list[dict], datasets: list[str], seeds: int, out: Path, expected: int | None = None) -> dict:
+    """Writes the table CSV from finished runs; returns the header figures. With ``expected``
+    cells a dataset, one still being built is named in the header but judges nothing yet: a
+    percentile among the cells that happen to be done would not be the table's."""
     from scipy.stats import spearmanr
 
     by = {}
@@ -96,6 +98,10 @@ def summarize(runs: list[dict], datasets: list[str], seeds: int, out: Path) -> d
     complete = {k: v for k, v in by.items() if len(v) >= seeds}
     header = {k: str(v) for k, v in cell_table.PROTOCOL.items()}
     rows = []
+    building = [d for d in datasets if expected and sum(k[0] == d for k in complete) < expected]
+    for dataset in building:
+        header[f"cells_{dataset}"] = f"{sum(k[0] == dataset for k in complete)} of {expected} (being built)"
+    datasets = [d for d in datasets if d not in building]
     for dataset in datasets:
         cells = {g: v for (d, g), v in complete.items() if d == dataset}
         if len(cells) >= 3:
@@ -151,7 +157,8 @@ def main(argv=None) -> int:
     seeds = cell_table.PROTOCOL["seeds"]
     runs_path, out = Path(args.runs), Path(args.out)
     if args.summarize:
-        print(summarize(read_runs(runs_path), table_datasets(read_runs(runs_path), datasets), seeds, out))
+        runs = read_runs(runs_path)
+        print(summarize(runs, table_datasets(runs, datasets), seeds, out, len(sample_cells(args.cells))))
         return 0
 
     import jax
@@ -183,7 +190,7 @@ def main(argv=None) -> int:
         result = evaluate.train_genotype(genotype, loaded[name], evaluate.TrainSetup(seed=seed, **keys), progress=False)
         append_run(runs_path, {**result, "dataset": name})
     runs = read_runs(runs_path)
-    header = summarize(runs, table_datasets(runs, datasets), seeds, out)
+    header = summarize(runs, table_datasets(runs, datasets), seeds, out, len(sample_cells(args.cells)))
     # Appended: the runs (and so the table) come from several commands, one per dataset group.
     write_manifest(runs_path, protocol=cell_table.PROTOCOL, append=True)
     write_manifest(out, protocol=cell_table.PROTOCOL, append=True)

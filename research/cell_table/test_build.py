@@ -107,3 +107,13 @@ def test_stage_two_judges_distinct_networks(tmp_path):
     assert chosen[0] == same[0] and same[1] not in chosen  # the second string of one network: once
     forms = [search_space.Genotype.from_string(g).pruned() for g in chosen]
     assert len(set(forms)) == len(forms) and len(chosen) >= 30 + 1  # 30 networks, then the uniform ones
+
+
+def test_a_dataset_still_being_built_judges_nothing(tmp_path):
+    cells = [str(c) for c in runner.sample_cells(4)[:4]]
+    runs = [{"dataset": d, "genotype": g, "seed": s, "val_accuracy": 0.1 * i, "test_accuracy": 0.1 * i + 0.01 * s,
+             "params": 1} for d, done in (("d", cells), ("e", cells[:3])) for i, g in enumerate(done) for s in (0, 1)]
+    out = tmp_path / "table.csv"
+    header = runner.summarize(runs, ["d", "e"], 2, out, expected=4)
+    assert header["cells_e"] == "3 of 4 (being built)" and header["cells_d"] == "4"
+    assert set(cell_table.read(out)[1]) == {"d"}
