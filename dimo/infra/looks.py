@@ -54,14 +54,16 @@ def test_figures(result, prefix: str = "") -> dict:
     return found
 
 
-def record(dataset: str, result, command: str | None = None, config=None, what: str = "") -> bool:
-    """Appends a look at ``dataset``'s test split if the dataset is held out; says whether it did."""
+def record(dataset: str, result, command: str | None = None, config=None, what: str = "",
+           git_revision: str | None = None) -> bool:
+    """Appends a look at ``dataset``'s test split if the dataset is held out; says whether it did.
+    ``git_revision``: the code that ran, for a long run whose checkout moved on meanwhile."""
     path = ledger_path()
     if path is None or dataset not in roles().get("held_out", ()):
         return False
     figures = test_figures(result) if not isinstance(result, (int, float)) else {"test": result}
     entry = {"time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-             "git_revision": manifest.git_revision(), "command": command or manifest.this_command(),
+             "git_revision": git_revision or manifest.git_revision(), "command": command or manifest.this_command(),
              "config": config.to_dict() if hasattr(config, "to_dict") else config,
              "dataset": dataset, "split": "test", "what": what,
              "result": dict(list(figures.items())[:MAX_FIGURES]),

@@ -26,7 +26,7 @@ import numpy as np
 
 from dimo.evaluation import cell_table
 from dimo.infra.looks import record as record_look
-from dimo.infra.manifest import write_manifest
+from dimo.infra.manifest import git_revision, write_manifest
 from dimo.space import search_space
 
 REPO = Path(__file__).resolve().parents[2]
@@ -169,6 +169,7 @@ def main(argv=None) -> int:
     from dimo.infra import runtime
 
     runtime.enable_compilation_cache()
+    revision = git_revision()  # the code that trains: the checkout may move during the run
     try:
         loaded = {d: load(d, args.data_dir, image_size=cell_table.PROTOCOL["image_size"]) for d in datasets}
     except DatasetError as e:
@@ -192,13 +193,13 @@ def main(argv=None) -> int:
     runs = read_runs(runs_path)
     header = summarize(runs, table_datasets(runs, datasets), seeds, out, len(sample_cells(args.cells)))
     # Appended: the runs (and so the table) come from several commands, one per dataset group.
-    write_manifest(runs_path, protocol=cell_table.PROTOCOL, append=True)
-    write_manifest(out, protocol=cell_table.PROTOCOL, append=True)
+    write_manifest(runs_path, protocol=cell_table.PROTOCOL, append=True, git_revision=revision)
+    write_manifest(out, protocol=cell_table.PROTOCOL, append=True, git_revision=revision)
     for name in datasets:  # building a held-out dataset's judge reads its test split: a look
         tests = [float(r["test_accuracy"]) for r in runs if r["dataset"] == name]
         if tests:
             record_look(name, {"test_accuracy_median": float(np.median(tests)), "test_accuracy_max": max(tests),
-                               "test_trainings": len(tests)}, config=cell_table.PROTOCOL,
+                               "test_trainings": len(tests)}, config=cell_table.PROTOCOL, git_revision=revision,
                         what="cell table, stage 1: every sampled cell's test accuracy (a judge; no choice made)")
     print(f"{len(todo)} trainings in {time.perf_counter() - start:.0f} s; table {out}")
     for k, v in header.items():

@@ -197,6 +197,7 @@ def main(argv=None) -> int:
         write_manifest(RUNS, append=True, git_revision=revision)
     if not args.summarize and "top10_spread" in figures:
         record_look(args.dataset, {"test_top10_spread": figures["top10_spread"]}, config=PROTOCOLS[args.protocol],
+                    git_revision=revision,
                     what=f"top judge (stage 2) {args.protocol}/{args.cells}: {figures['cells']} cells' test accuracies")
     print({k: v for k, v in figures.items() if k != "spearman_seed_pairs"})
     return 0
