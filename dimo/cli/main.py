@@ -58,14 +58,18 @@ def main(argv=None) -> int:
     except (DatasetError, WorkdirError, GenotypeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.json:
+        print(json.dumps(result, default=float))
     from dimo.infra import looks
 
     # A test figure on a held-out dataset, from a checkout: one more look in the ledger.
-    if looks.test_figures(result) and looks.record(args.dataset, result, what=f"dimo {args.command}"):
-        print(f"note: {args.dataset} is held out (research/dataset_roles.json); this look at its "
-              f"test split is appended to {looks.ledger_path()}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(result, default=float))
+    try:
+        if looks.test_figures(result) and looks.record(args.dataset, result, what=f"dimo {args.command}"):
+            print(f"note: {args.dataset} is held out (research/dataset_roles.json); this look at its "
+                  f"test split is appended to {looks.ledger_path()}", file=sys.stderr)
+    except OSError as e:
+        print(f"warning: this look at {args.dataset}'s test split could not be added to the ledger "
+              f"{looks.ledger_path()} ({e.strerror or e}); add it by hand", file=sys.stderr)
     return 0
 
 

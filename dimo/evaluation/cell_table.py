@@ -24,12 +24,12 @@ import numpy as np
 # data settings; `dimo evaluate` reports a percentile only when its run matches them all.
 PROTOCOL = {
     "optimizer": "sgd", "loss": "ce", "learning_rate": 0.1, "momentum": 0.9, "weight_decay": 5e-4,
-    "batch_size": 32, "channels": 8, "cells_per_stage": 1, "image_size": 16, "steps": 1000,
+    "batch_size": 32, "channels": 8, "cells_per_stage": 1, "image_size": 16, "steps": 1000, "schedule": "constant",
     "normalisation": "statistics of 5000 training images (not of the test batch)",
     "accuracy": "whole test split", "seeds": 2,
 }
 MATCHED_KEYS = ("optimizer", "loss", "learning_rate", "weight_decay", "batch_size", "channels",
-                "cells_per_stage", "steps")
+                "cells_per_stage", "steps", "schedule")
 
 
 def default_path() -> Path:

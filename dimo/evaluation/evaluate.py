@@ -159,7 +159,10 @@ def inner_config(setup: TrainSetup, lopt_cfg: LOptConfig, teacher_cfg: TeacherCo
     progress feature means what it meant in meta-training."""
     return InnerConfig(steps=setup.horizon, lifetime=setup.lifetime, batch_size=setup.batch_size,
                        optimizer=setup.optimizer, loss=setup.loss, learning_rate=setup.learning_rate,
-                       schedule=setup.schedule, warmup_steps=setup.warmup_steps, decay_steps=setup.steps,
+                       # The horizon enters the (static) config only with a cosine: a constant rate
+                       # keeps one compiled program for every number of steps.
+                       schedule=setup.schedule, warmup_steps=setup.warmup_steps,
+                       decay_steps=setup.steps if setup.schedule == "cosine" else 0,
                        lopt=lopt_cfg, teacher=teacher_cfg, remat=False)
 
 
@@ -214,7 +217,8 @@ def train_genotype(genotype: search_space.Genotype, dataset: Dataset, setup: Tra
     final = measured[-1] if measured and measured[-1]["step"] == done else measure(
         loop, state.params, recipe, dataset, setup.eval_batch)
     return {"genotype": str(genotype), "dataset": dataset.name, "optimizer": setup.optimizer,
-            "loss": setup.loss, "steps": setup.steps, "seed": setup.seed,
+            "loss": setup.loss, "steps": setup.steps, "seed": setup.seed, "schedule": setup.schedule,
+            "warmup_steps": setup.warmup_steps,
             "val_accuracy": final["val_accuracy"], "test_accuracy": final["test_accuracy"],
             "val_loss": final["val_loss"], "test_loss": final["test_loss"], "measured": measured,
             "normalisation": f"statistics of {CALIBRATION_EXAMPLES} training images",
