@@ -11,8 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # A subpackage may import its own layer and the layers below it (a lower number); layers of
 # one number do not import each other. The data package sits below all of dimo.
-LAYERS = {"datasets_meta": 0, "dimo.infra": 1, "dimo.configs": 1, "dimo.space": 2, "dimo.inner": 3,
-          "dimo.meta": 4, "dimo.evaluation": 4, "dimo.search": 5, "dimo.studies": 6, "dimo.cli": 7, "dimo": 8}
+LAYERS = {"datasets_meta": 0, "dimo.infra": 1, "dimo.configs": 1, "dimo.pretrained": 1, "dimo.space": 2, "dimo.inner": 3,
+          "dimo.meta": 4, "dimo.evaluation": 4, "dimo.search": 5, "dimo.final": 5, "dimo.studies": 6, "dimo.cli": 7, "dimo": 8}
 PACKAGES = ("dimo", "datasets_meta")
 
 
