@@ -98,6 +98,26 @@ def meta_training(name: str, meta_steps: int, timeout: float) -> dict:
         return {**out, "timing": summary["timing"], "meta_losses": losses}
 
 
+def final_training_epoch(timeout: float) -> dict:
+    """One epoch of ``dimo train --preset nas-bench-201`` (C=16, N=5, 32x32, batch 256) on digits:
+    NAS-Bench-201's own training protocol, an accelerator's job."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "dimo.cli", "train", "--dataset", "digits", "--preset", "nas-bench-201",
+                   "--genotype", ALL_3X3, "--epochs", "1", "--json", "--out", str(Path(tmp) / "model")]
+        env = {**os.environ, "DIMO_COMPILATION_CACHE": "off"}
+        start = time.perf_counter()
+        proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+        out = {"command": " ".join(command[1:-2]), "returncode": proc.returncode,
+               "wall_s": time.perf_counter() - start}
+        if proc.returncode:
+            return {**out, "output_tail": _tail(proc.stdout + proc.stderr)}
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        return {**out, **{k: result[k] for k in ("steps", "train_s", "val_accuracy", "test_accuracy")}}
+
+
+ALL_3X3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", default="gpu,default", help="names under configs/, comma-separated")
@@ -140,6 +160,10 @@ def main(argv=None) -> int:
         losses = entry["meta_training"].get("meta_losses")
         print(f"{name}: train_meta exit {entry['meta_training']['returncode']}, meta-losses {losses}", flush=True)
         save()
+    result["final_training"] = final_training_epoch(timeout=600)
+    print(f"dimo train --preset nas-bench-201, one epoch: exit {result['final_training']['returncode']} in "
+          f"{result['final_training']['wall_s']:.0f} s", flush=True)
+    save()
     print(f"wrote {out}")
     return 0
 

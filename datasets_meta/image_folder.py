@@ -69,11 +69,12 @@ def _split_and_class(rel: PurePosixPath) -> tuple[str, str] | None:
     return None
 
 
-def _decode(blob: bytes, where: str, size: int) -> np.ndarray:
+def decode(blob: bytes, where: str, size: int | None = None) -> np.ndarray:
+    """uint8 [H, W, 3] of an image file's bytes, resized to size x size when ``size`` is given."""
     try:
         with Image.open(io.BytesIO(blob)) as image:
             image = image.convert("RGB")
-            if image.size != (size, size):
+            if size is not None and image.size != (size, size):
                 image = image.resize((size, size), Image.BILINEAR)
             return np.asarray(image, np.uint8)
     except Exception as e:  # Pillow raises several types for undecodable data
@@ -97,7 +98,7 @@ def read(paths: list[Path], size: int) -> RawDataset:
         if first_shape is None:
             with Image.open(io.BytesIO(blob)) as probe:
                 first_shape = (probe.size[1], probe.size[0], len(probe.getbands()))
-        bucket.append(_decode(blob, f"{root}:{rel}" if root.is_file() else str(root / rel), size))
+        bucket.append(decode(blob, f"{root}:{rel}" if root.is_file() else str(root / rel), size))
     if not images["train"]:
         raise DatasetError(f"{root} has no train/<class>/ folders; lay it out as "
                            f"train/<class>/*.png|jpg (and optionally test/<class>/...)")

@@ -19,10 +19,10 @@ differentiated back to every meta-parameter. The layers, bottom to top::
 The public API (each call imports JAX and the layers it needs only when made):
 
 >>> import dimo
->>> system = dimo.load_system("runs/first")              # a train_meta.py workdir
+>>> system = dimo.load_system()                          # the pretrained DiMO in the package
 >>> proposal = system.propose("digits")                  # genotype + recipe, no training
->>> result = dimo.evaluate(proposal["genotype"], "digits", steps=100)
->>> print(proposal["genotype"], result["test_accuracy"])
+>>> model = dimo.train(proposal, "digits", "digits_model", budget_s=120)
+>>> probabilities = model.predict(images)                # uint8 [N, H, W, C]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 
 __version__ = "0.1.0"
-__all__ = ["System", "evaluate", "load_system", "meta_train", "search"]
+__all__ = ["System", "evaluate", "load_model", "load_system", "meta_train", "search", "train"]
 
 
 def meta_train(config="default", workdir=None, datasets: str | None = None, data_dir=None, **options) -> dict:
@@ -74,10 +74,41 @@ class System:
 
 def load_system(*workdirs) -> System:
     """The meta-trained system of a ``train_meta.py`` workdir (or of several seeds of one
-    config: proposals then come from their mean decoded mixture)."""
+    config: proposals then come from their mean decoded mixture); without one, the system
+    shipped in the package."""
     from dimo.meta import trained
 
+    if not workdirs:
+        return System((trained.load(trained.pretrained_workdir()),))
     return System(tuple(trained.load_runs(workdirs)))
+
+
+def train(cell, dataset: str, out, budget_s: float | None = None, epochs: int | None = None,
+          preset: str = "small", data_dir=None, resume: bool = False, progress: bool = True, **overrides):
+    """Trains ``cell`` into the model directory ``out`` (``dimo train``) and returns the model.
+
+    ``cell``: a genotype string, or a proposal (``System.propose``'s dict: its genotype, trained
+    with its learning-rate scale and weight decay). ``preset``: ``small`` or ``nas-bench-201``
+    (``dimo.final.config``), with ``overrides`` of its fields (``channels=32``, ``optimizer="adam"``).
+    """
+    from datasets_meta import load
+    from dimo.final import config, model, train as train_lib
+    from dimo.space.search_space import Genotype
+
+    proposal = cell if isinstance(cell, dict) else {"genotype": cell}
+    cfg = config.preset(preset, epochs=epochs, **overrides)
+    data = load(dataset, data_dir, image_size=cfg.image_size)
+    train_lib.train(Genotype.from_string(proposal["genotype"]), data, cfg, out, budget_s=budget_s,
+                    lr_scale=proposal.get("lr_scale", 1.0), weight_decay=proposal.get("weight_decay"),
+                    resume=resume, progress=progress, source={"proposal": proposal.get("genotype")})
+    return model.load(out)
+
+
+def load_model(path):
+    """A model directory written by ``dimo train``: ``.predict(images)`` gives class probabilities."""
+    from dimo.final import model
+
+    return model.load(path)
 
 
 def evaluate(genotype: str, dataset: str, steps: int = 1000, data_dir=None, seed: int = 0,

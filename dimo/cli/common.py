@@ -15,10 +15,13 @@ def probabilities(entry: dict) -> str:
     return "\n".join(lines)
 
 
-def load_runs(spec: str) -> list:
-    """``--workdir``'s runs, loaded: one workdir, or several seeds of one config, comma-separated."""
+def load_runs(spec: str | None) -> list:
+    """``--workdir``'s runs, loaded: one workdir, or several seeds of one config, comma-separated;
+    without one, the system shipped in the package."""
     from dimo.meta import trained
 
+    if not spec:
+        return [trained.load(trained.pretrained_workdir())]
     return trained.load_runs([w.strip() for w in spec.split(",") if w.strip()])
 
 def load_dataset(args, image_size):

@@ -1,6 +1,9 @@
 """The ``dimo`` command: use a meta-trained system, and the baselines it is measured against.
 
-    dimo propose  --workdir W[,W2,...] --dataset cifar10 [--data_dir D] [--verify 9] [--json]
+    dimo propose  --dataset folder:/my/images [--workdir W[,W2,...]] [--verify 9] [--json]
+    dimo train    --dataset folder:/my/images --out MODEL [--genotype G] [--budget 600 | --epochs 30]
+                  [--preset small|nas-bench-201] [--optimizer sgd|adam|learned] [--resume]
+    dimo predict  --model MODEL --images photo.png|folder/ [--json]
     dimo evaluate --genotype '|nor_conv_3x3~0|+...' --dataset cifar10 [--steps 500]
                   [--optimizer sgd|adam|learned --workdir W] [--json]
     dimo search   --method random|darts|darts2|gdas|drnas|sdarts|darts-pt|evolution|hyperband|tpe
@@ -18,9 +21,10 @@ import argparse
 import json
 import sys
 
-from dimo.cli import ablate, compare, evaluate, propose, search
+from dimo.cli import ablate, compare, evaluate, predict, propose, search, train
 
-SUBCOMMANDS = {"propose": propose, "evaluate": evaluate, "search": search, "ablate": ablate, "compare": compare}
+SUBCOMMANDS = {"propose": propose, "train": train, "predict": predict, "evaluate": evaluate, "search": search,
+               "ablate": ablate, "compare": compare}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -29,12 +33,13 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     for name, module in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=module.HELP)
-        p.add_argument("--dataset", required=True, help="registry name or folder:/path")
-        p.add_argument("--data_dir", default=None, help="raw data folder (default $DIMO_DATA_DIR)")
         p.add_argument("--json", action="store_true", help="print one JSON object")
-        p.add_argument("--seed", type=int, default=0,
-                       help="propose: which support set is read; evaluate, search: the training "
-                            "seed; ablate: the first of --seeds training seeds")
+        if getattr(module, "NEEDS_DATASET", True):
+            p.add_argument("--dataset", required=True, help="registry name or folder:/path")
+            p.add_argument("--data_dir", default=None, help="raw data folder (default $DIMO_DATA_DIR)")
+            p.add_argument("--seed", type=int, default=0,
+                           help="propose: which support set is read; train, evaluate, search: the "
+                                "training seed; ablate: the first of --seeds training seeds")
         module.add_arguments(p)
         p.set_defaults(func=module.run)
     return top
@@ -64,7 +69,8 @@ def main(argv=None) -> int:
 
     # A test figure on a held-out dataset, from a checkout: one more look in the ledger.
     try:
-        if looks.test_figures(result) and looks.record(args.dataset, result, what=f"dimo {args.command}"):
+        held_out_look = hasattr(args, "dataset") and looks.test_figures(result)
+        if held_out_look and looks.record(args.dataset, result, what=f"dimo {args.command}"):
             print(f"note: {args.dataset} is held out (research/dataset_roles.json); this look at its "
                   f"test split is appended to {looks.ledger_path()}", file=sys.stderr)
     except OSError as e:

@@ -12,10 +12,12 @@ HELP = "propose an architecture and recipe for a dataset"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--workdir", required=True,
+    parser.add_argument("--workdir", default=None,
                         help="a train_meta.py workdir, or several seeds of one config (comma-separated): "
-                             "then the cell of their mean decoded mixture")
-    parser.add_argument("--out", default=None, help="PNG of the cell (default W/cell_<dataset>.png)")
+                             "then the cell of their mean decoded mixture (default: the system shipped "
+                             "in the package)")
+    parser.add_argument("--out", default=None, help="PNG of the cell (default W/cell_<dataset>.png with "
+                                                    "--workdir, none without)")
     parser.add_argument("--verify", type=int, default=0, metavar="N",
                         help="also train the N most probable cells briefly on the dataset (successive "
                              "halving on its validation split) and return the best")
@@ -30,12 +32,17 @@ def run(args) -> dict:
     system = runs[0]
     result = propose.propose_from_runs(runs, args.dataset, args.data_dir, args.seed)
     system.warn_if_seen(result["dataset"])
-    out = Path(args.out or system.workdir / f"cell_{result['dataset']}.png")
-    propose.draw_cell(search_space.Genotype.from_string(result["genotype"]), out,
-                      f"{result['dataset']}: {result['genotype']}")
-    result["cell_png"] = str(out)
+    result["meta_training_datasets"] = list(system.meta_training_datasets)
+    result["system"] = str(system.workdir) if args.workdir else "pretrained (shipped in the package)"
+    out = args.out or (system.workdir / f"cell_{result['dataset']}.png" if args.workdir else None)
+    if out:
+        propose.draw_cell(search_space.Genotype.from_string(result["genotype"]), Path(out),
+                          f"{result['dataset']}: {result['genotype']}")
+    result["cell_png"] = str(out) if out else None
     if not args.json:
         print(common.table([("dataset", result["dataset"]), ("genotype", result["genotype"]),
+                      ("system", f"{result['system']}, meta-trained on "
+                                 f"{', '.join(result['meta_training_datasets'])}"),
                       ("connected", "yes" if result["connected"] else
                        "NO: no path of non-none edges from input to output; this cell outputs "
                        "zeros (meta-train longer)"),
@@ -46,7 +53,7 @@ def run(args) -> dict:
                       ("FLOPs (MACs)", f"{result['flops']:,}"),
                       ("wall time", f"{result['wall_s']:.2f} s (data {result['load_s']:.2f} s, "
                                     f"embed+decode {result['embed_decode_s']:.2f} s)"),
-                      ("cell drawing", result["cell_png"])]))
+                      ("cell drawing", result["cell_png"] or "none (pass --out cell.png)")]))
         print(common.probabilities(result["edge_op_probabilities"]))
     if args.verify:
         from dimo.search import discrete, verify

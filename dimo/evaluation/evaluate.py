@@ -114,6 +114,22 @@ def calibrate(model, params, arch_weights, dataset: Dataset, examples: int = CAL
     return jax.tree.map(pool, *per_batch, is_leaf=lambda t: isinstance(t, dict) and "mean" in t)
 
 
+def model_metrics(model, params, batch_stats, arch_weights, dataset: Dataset, split: str,
+                  batch: int = 500) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy of ``model`` over a whole split, in batches of ``batch``
+    examples, normalised with ``batch_stats`` (from ``calibrate``)."""
+    images, labels = dataset.arrays(split)
+    order = _fixed_order(len(labels))
+    correct, loss = 0, 0.0
+    for i in range(0, len(labels), batch):
+        idx = order[i:i + batch]
+        c, l = _correct_and_loss(model, params, batch_stats, arch_weights, images[idx], labels[idx],
+                                 dataset.mean, dataset.std)
+        correct, loss = correct + int(c), loss + float(l)
+    n = max(len(labels), 1)
+    return correct / n, loss / n
+
+
 def split_metrics(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, split: str,
                   batch: int = 500, batch_stats=None) -> tuple[float, float]:
     """Accuracy and mean cross-entropy over a whole split, in batches of ``batch`` examples.
@@ -123,16 +139,7 @@ def split_metrics(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, spl
     """
     if batch_stats is None:
         batch_stats = calibrate(loop.model, params, recipe.arch_weights, dataset)
-    images, labels = dataset.arrays(split)
-    order = _fixed_order(len(labels))
-    correct, loss = 0, 0.0
-    for i in range(0, len(labels), batch):
-        idx = order[i:i + batch]
-        c, l = _correct_and_loss(loop.model, params, batch_stats, recipe.arch_weights, images[idx],
-                                 labels[idx], dataset.mean, dataset.std)
-        correct, loss = correct + int(c), loss + float(l)
-    n = max(len(labels), 1)
-    return correct / n, loss / n
+    return model_metrics(loop.model, params, batch_stats, recipe.arch_weights, dataset, split, batch)
 
 
 def accuracy_on(loop: InnerLoop, params, recipe: Recipe, dataset: Dataset, split: str,

@@ -108,6 +108,19 @@ def load(workdir, last_iterate: bool = False) -> Trained:
     return Trained(config, system, params, int(state.step), workdir)
 
 
+def pretrained_workdir() -> Path:
+    """The system shipped in the package, ``dimo/pretrained/system`` (a workdir: config.json and
+    its newest checkpoint), built by ``python -m tools.build_pretrained``."""
+    import importlib.resources
+
+    path = Path(str(importlib.resources.files("dimo") / "pretrained" / "system"))
+    if not (path / "config.json").is_file():
+        raise workdirs.WorkdirError(f"this DiMO ships no pretrained system ({path} is missing); pass the "
+                                    f"--workdir of a train_meta.py run, or build it with "
+                                    f"`python -m tools.build_pretrained`")
+    return path
+
+
 def load_runs(workdirs) -> list[Trained]:
     """Several runs that answer together: seeds of one config (others are refused)."""
     runs = [load(w) for w in workdirs]
