@@ -14,8 +14,26 @@ from collections import Counter
 from research import protocol
 
 
+class LedgerError(ValueError):
+    pass
+
+
 def read(path=protocol.LEDGER) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    """The ledger's entries; a line that is not a JSON object is a ``LedgerError`` naming it
+    (a look must not vanish from the count because its line was damaged)."""
+    entries = []
+    for number, line in enumerate(path.read_text().splitlines() if path.is_file() else [], 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError as e:
+            entry = e
+        if not isinstance(entry, dict) or "dataset" not in entry or "time" not in entry:
+            raise LedgerError(f"line {number} of {path} is not a look (a JSON object with dataset and time); "
+                              f"repair it from git history (git log -p {path.name}) before counting")
+        entries.append(entry)
+    return entries
 
 
 def count(entries: list[dict], dataset: str, since: str = "") -> dict:
@@ -42,7 +60,11 @@ def main(argv=None) -> int:
         print(f"error: {', '.join(unknown)} is not held out; the held-out datasets are "
               f"{', '.join(protocol.HELD_OUT)} (research/dataset_roles.json)", file=sys.stderr)
         return 2
-    entries = read()
+    try:
+        entries = read()
+    except LedgerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     for dataset in args.datasets:
         c = count(entries, dataset, args.since)
         print(f"{dataset}: {c['looks']} looks at its test split ({c['reconstructed']} reconstructed)"

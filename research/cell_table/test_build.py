@@ -107,6 +107,8 @@ def test_stage_two_judges_distinct_networks(tmp_path):
     assert chosen[0] == same[0] and same[1] not in chosen  # the second string of one network: once
     forms = [search_space.Genotype.from_string(g).pruned() for g in chosen]
     assert len(set(forms)) == len(forms) and len(chosen) >= 30 + 1  # 30 networks, then the uniform ones
+    # The claimed string dropped as a duplicate is found under its network's row.
+    assert top_judge.stands_for(chosen, claimed=[same[1], same[0]]) == {same[0]: [same[1]]}
 
 
 def test_a_dataset_still_being_built_judges_nothing(tmp_path):

@@ -81,6 +81,19 @@ def judged_cells(dataset: str, cell_set: str, claimed=(), path=None) -> list[str
     return cells
 
 
+def stands_for(cells: list[str], claimed=()) -> dict[str, list[str]]:
+    """Judged cell -> the claimed strings (not judged themselves) whose network it is: a claim's
+    cell dropped as a second string of a judged network is found under that network's row."""
+    forms = {search_space.Genotype.from_string(c).pruned(): c for c in cells}
+    out: dict[str, list[str]] = {}
+    for c in claimed:
+        c = str(search_space.Genotype.from_string(c))
+        judged = forms.get(search_space.Genotype.from_string(c).pruned())
+        if c not in cells and judged is not None:
+            out.setdefault(judged, []).append(c)
+    return out
+
+
 def reliability(per_cell: dict[str, list[float]]) -> dict:
     """The two figures the bar reads, over the judged cells (each with the same seeds)."""
     from scipy.stats import spearmanr
@@ -144,7 +157,7 @@ def per_cell_tests(runs: list[dict], dataset: str, protocol: str, cells: list[st
     return {g: [by[g][s] for s in range(seeds)] for g in cells if len(by.get(g, {})) >= seeds}
 
 
-def summarize(runs, dataset, protocol, cells, seeds, out: Path) -> dict:
+def summarize(runs, dataset, protocol, cells, seeds, out: Path, claimed=()) -> dict:
     per_cell = per_cell_tests(runs, dataset, protocol, cells, seeds)
     if len(per_cell) < 3:
         return {"cells_done": len(per_cell)}
@@ -153,13 +166,14 @@ def summarize(runs, dataset, protocol, cells, seeds, out: Path) -> dict:
               **{k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in figures.items()},
               "bar": f"Spearman >= {BAR['spearman']} and SE <= {BAR['se_over_spread']:.3f} x top-10 spread"}
     params = {r["genotype"]: r["params"] for r in runs if r["dataset"] == dataset}
-    rows, percentiles = [], table_percentiles(per_cell)
+    rows, percentiles, aliases = [], table_percentiles(per_cell), stands_for(cells, claimed)
     for g, tests in sorted(per_cell.items(), key=lambda kv: -np.mean(kv[1])):
         pct, lo, hi = percentiles[g]
         rows.append({"dataset": dataset, "genotype": g, "params": params.get(g, ""),
                      **{f"test_seed{s}": f"{t:.4f}" for s, t in enumerate(tests)},
                      "test_mean": f"{np.mean(tests):.4f}", "test_se": f"{np.std(tests, ddof=1) / np.sqrt(seeds):.4f}",
-                     "percentile": f"{pct:.1f}", "percentile_lo95": f"{lo:.1f}", "percentile_hi95": f"{hi:.1f}"})
+                     "percentile": f"{pct:.1f}", "percentile_lo95": f"{lo:.1f}", "percentile_hi95": f"{hi:.1f}",
+                     "stands_for": ";".join(aliases.get(g, []))})
     build.write_table(out, header, rows, list(rows[0]))
     return figures
 
@@ -197,7 +211,7 @@ def main(argv=None) -> int:
             return 2
         train(args, cells, dataset, revision)
     runs = build.read_runs(RUNS)
-    figures = summarize(runs, args.dataset, args.protocol, cells, args.seeds, out)
+    figures = summarize(runs, args.dataset, args.protocol, cells, args.seeds, out, claimed)
     if out.is_file():
         write_manifest(out, protocol={**COMMON, **PROTOCOLS[args.protocol]}, cells=cells, append=True,
                        git_revision=revision)
