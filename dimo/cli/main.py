@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from dimo.cli import ablate, compare, evaluate, predict, propose, search, train
@@ -63,6 +64,9 @@ def main(argv=None) -> int:
     except (DatasetError, WorkdirError, GenotypeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `dimo predict ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     if args.json:
         print(json.dumps(result, default=float))
     from dimo.infra import looks
