@@ -7,6 +7,8 @@ acceptance-sized run (the shipped system's proposal on digits, 60 s, then predic
 """
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -65,20 +67,22 @@ def test_an_interrupted_training_resumes_to_the_whole_one(digits8, tmp_path, mon
     whole = train.train(genotype, digits8, cfg, tmp_path / "whole", progress=False)
     real, calls = train.train_chunk, []
 
-    def interrupted(*args):
+    def interrupted(*args):  # Ctrl-C during the third chunk, mid-way through the first epoch
         calls.append(1)
-        if len(calls) == 3:  # mid-way through the first epoch's chunks, or after it
-            raise KeyboardInterrupt
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
         return real(*args)
 
     monkeypatch.setattr(train, "train_chunk", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(train.Stopped, match="SIGINT: stopped at step 30 of 80, checkpoint saved"):
         train.train(genotype, digits8, cfg, tmp_path / "split", progress=False)
+    assert sorted(p.name for p in (tmp_path / "split" / "checkpoints").iterdir()) == ["30"]
     monkeypatch.setattr(train, "train_chunk", real)
     with pytest.raises(train.TrainError, match="is not empty; pass --resume"):
         train.train(genotype, digits8, cfg, tmp_path / "split", progress=False)
     resumed = train.train(genotype, digits8, cfg, tmp_path / "split", progress=False, resume=True)
     assert resumed["test_accuracy"] == whole["test_accuracy"] and resumed["val_loss"] == whole["val_loss"]
+    assert [h["val_loss"] for h in resumed["history"]] == [h["val_loss"] for h in whole["history"]]
     a, b = (model_dir.load(tmp_path / d).variables["params"] for d in ("whole", "split"))
     assert all(np.array_equal(x, y) for x, y in zip(*(map(np.asarray, _leaves(t)) for t in (a, b))))
 

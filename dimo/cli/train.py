@@ -61,11 +61,11 @@ def run(args) -> dict:
     try:
         result = train.train(genotype, dataset, cfg, args.out, budget_s=args.budget, meta=meta, lopt_cfg=lopt_cfg,
                              resume=args.resume, progress=not args.json, source=source, **recipe)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # train.Stopped: a signal, taken after a chunk and a checkpoint
         import sys
 
-        print(f"interrupted: the training is checkpointed in {args.out}; continue it with the same command "
-              f"and --resume", file=sys.stderr)
+        print(f"{e or 'interrupted'}; continue it with the same command and --resume (in {args.out})",
+              file=sys.stderr)
         raise SystemExit(130) from None
     if not args.json:
         last = result["history"][-1] if result["history"] else {}

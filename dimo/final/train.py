@@ -5,8 +5,9 @@
 With a budget, the compiled step is first timed (two chunks on a throwaway copy of the
 initial state, one validation pass), and the number of epochs that fits what is left of the
 budget becomes the cosine's horizon: the schedule ends at 0 instead of being cut short. The
-state is checkpointed with orbax after every epoch and on Ctrl-C, and ``resume=True`` goes on
-from the newest checkpoint under the plan the training started with.
+state is checkpointed with orbax after every epoch and, on Ctrl-C or SIGTERM, after the chunk
+it interrupts (``Stopped``); ``resume=True`` goes on from the newest checkpoint under the plan
+the training started with, step for step as the whole training would have.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dimo.final import model as model_dir
 from dimo.final.config import FinalConfig
 from dimo.final.report import plot_history
 from dimo.final.step import Hyper, Trainer, TrainState, epoch_order, train_chunk
+from dimo.infra.guards import StopRequested
 from dimo.space.search_space import Genotype
 from dimo.space.supernet import Supernet
 
@@ -178,17 +180,22 @@ def _budget_plan(job: Job, state: TrainState, budget_s: float, start: float) -> 
     return job.plan(epochs), {"compile_and_timing_s": spent, "step_s": step_s, "epoch_eval_s": eval_s}
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped a training after its current chunk and a checkpoint."""
+
+
 def _train_epochs(job: Job, plan: Plan, state: TrainState, manager, history: list, out: Path, start: float,
                   progress: bool) -> TrainState:
-    """Chunks until ``plan`` is done: validation, checkpoint and history after each epoch, a
-    checkpoint on Ctrl-C (then the KeyboardInterrupt goes on up)."""
+    """Chunks until ``plan`` is done: validation, checkpoint and history after each epoch. A
+    SIGINT or SIGTERM (Ctrl-C) is taken after the current chunk: the state is checkpointed and
+    ``Stopped`` raised; a signal must not land inside orbax's writer threads."""
     from tqdm.auto import tqdm
 
     done, losses = int(state.step), []
     bar = tqdm(total=plan.total_steps, initial=done, desc=f"train {job.dataset.name}", disable=not progress,
                dynamic_ncols=True, unit="step")
-    try:
-        while done < plan.total_steps:
+    with StopRequested() as stop:
+        while done < plan.total_steps and not stop.signal:
             state, chunk_losses = job.run_chunk(plan, state, done)
             done += job.chunk
             losses.append(float(jnp.mean(chunk_losses)))
@@ -202,15 +209,12 @@ def _train_epochs(job: Job, plan: Plan, state: TrainState, manager, history: lis
                 bar.set_postfix(val_acc=f"{val_acc:.3f}")
                 manager.save(done, args=ocp.args.StandardSave(state))
                 _write_json(out / "history.json", history)
-    except KeyboardInterrupt:
-        if manager.latest_step() != int(state.step):
-            manager.save(int(state.step), args=ocp.args.StandardSave(state), force=True)
+        if stop.signal and manager.latest_step() != done:
+            manager.save(done, args=ocp.args.StandardSave(state), force=True)
         manager.wait_until_finished()
-        _write_json(out / "history.json", history)
-        raise
-    finally:
-        bar.close()
-    manager.wait_until_finished()
+    bar.close()
+    if stop.signal:
+        raise Stopped(f"{stop.signal}: stopped at step {done} of {plan.total_steps}, checkpoint saved")
     return state
 
 
