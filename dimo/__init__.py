@@ -84,23 +84,32 @@ def load_system(*workdirs) -> System:
 
 
 def train(cell, dataset: str, out, budget_s: float | None = None, epochs: int | None = None,
-          preset: str = "small", data_dir=None, resume: bool = False, progress: bool = True, **overrides):
+          preset: str = "small", data_dir=None, resume: bool = False, progress: bool = True,
+          system: System | None = None, **overrides):
     """Trains ``cell`` into the model directory ``out`` (``dimo train``) and returns the model.
 
     ``cell``: a genotype string, or a proposal (``System.propose``'s dict: its genotype, trained
     with its learning-rate scale and weight decay). ``preset``: ``small`` or ``nas-bench-201``
-    (``dimo.final.config``), with ``overrides`` of its fields (``channels=32``, ``optimizer="adam"``).
+    (``dimo.final.config``), with ``overrides`` of its fields (``channels=32``, ``optimizer="adam"``);
+    ``optimizer="learned"`` uses ``system``'s learned optimizer (default: the shipped system's).
     """
     from datasets_meta import load
+    from dimo.evaluation.evaluate import learned_configs
     from dimo.final import config, model, train as train_lib
     from dimo.space.search_space import Genotype
 
     proposal = cell if isinstance(cell, dict) else {"genotype": cell}
     cfg = config.preset(preset, epochs=epochs, **overrides)
+    meta = lopt_cfg = None
+    if cfg.optimizer == "learned":
+        run = (system or load_system()).runs[0]
+        meta, lopt_cfg = run.params["optimizer"], learned_configs(run.config)[0]
     data = load(dataset, data_dir, image_size=cfg.image_size)
     train_lib.train(Genotype.from_string(proposal["genotype"]), data, cfg, out, budget_s=budget_s,
                     lr_scale=proposal.get("lr_scale", 1.0), weight_decay=proposal.get("weight_decay"),
-                    resume=resume, progress=progress, source={"proposal": proposal.get("genotype")})
+                    meta=meta, lopt_cfg=lopt_cfg, resume=resume, progress=progress,
+                    source={"proposal": {k: proposal[k] for k in ("genotype", "lr_scale", "weight_decay")
+                                         if k in proposal}})
     return model.load(out)
 
 

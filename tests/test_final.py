@@ -131,6 +131,26 @@ def test_bad_input_is_one_error_line(digits8, tmp_path, capsys):
     (tmp_path / "photos" / "broken.png").write_bytes(b"not a png")
     err = run_error(capsys, ["predict", "--model", str(tmp_path / "ok"), "--images", str(tmp_path / "photos")])
     assert "broken.png does not decode" in err
+    (tmp_path / "ok" / "train.json").write_text("{")
+    assert "train.json is damaged" in run_error(capsys, ["train", *genotype, "--out", str(tmp_path / "ok"),
+                                                         "--resume"])
+    with pytest.raises(model_dir.ModelError, match=r"one image: images\[None\]"):
+        dimo.load_model(tmp_path / "ok").predict(np.zeros((8, 8, 3), np.uint8))
+
+
+def test_an_epoch_is_equal_chunks_that_drop_fewer_batches_than_chunks():
+    cases = {(39, 20): (19, 38), (175, 20): (19, 171), (40, 10): (10, 40), (5, 20): (5, 5)}
+    for (batches, chunk), expected in cases.items():
+        assert train.chunking(batches * 64, config.preset("small", batch_size=64, chunk=chunk)) == expected
+
+
+def test_predict_names_the_folders_it_cannot_match_to_a_class(digits8, tmp_path, capsys):
+    from dimo.final.images import folder_labels
+
+    found = [(Path("a/0/x.png"), "0"), (Path("a/cat/y.png"), "cat")]
+    assert folder_labels(found, ("0", "1"))[1] == ["cat"]
+    labels, unmatched = folder_labels([(Path("T-shirt_top/x.png"), "T-shirt_top")], ("T-shirt/top", "Trouser"))
+    assert labels.tolist() == [0] and unmatched == []
 
 
 def test_the_learned_optimizer_trains_a_final_network(digits8, tmp_path):

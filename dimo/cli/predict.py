@@ -29,9 +29,15 @@ def run(args) -> dict:
              "probabilities": {name: float(q) for name, q in zip(model.class_names, p)}}
             for (path, _), k, p in zip(found, predicted, probabilities)]
     result = {"model": str(args.model), "images": len(rows), "predictions": rows}
-    labels = image_files.folder_labels(found, model.class_names)
+    labels, unmatched = image_files.folder_labels(found, model.class_names)
     if labels is not None:
         result["accuracy"] = float(np.mean(predicted == labels))
+    elif unmatched:
+        import sys
+
+        result["note"] = (f"no accuracy: folders {', '.join(unmatched[:5])} are named like none of the model's "
+                          f"classes ({', '.join(model.class_names[:5])}, ...)")
+        print(f"note: {result['note']}", file=sys.stderr)
     if not args.json:
         width = max(len(r["file"]) for r in rows)
         for row, p in zip(rows, probabilities):

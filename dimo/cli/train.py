@@ -39,17 +39,20 @@ def run(args) -> dict:
     cfg = final_config.preset(args.preset, epochs=args.epochs, optimizer=args.optimizer, learning_rate=args.lr,
                               channels=args.channels, cells_per_stage=args.cells_per_stage,
                               image_size=args.image_size, batch_size=args.batch_size, seed=args.seed)
+    if args.resume:  # the saved training's settings rule (the data is loaded at its size)
+        cfg = final_config.FinalConfig(**train.saved_training(args.out)["config"])
     if args.budget is not None and args.budget <= 0:
         raise ValueError(f"--budget must be positive seconds, got {args.budget:g}")
     system, meta, lopt_cfg, recipe = None, None, None, {"lr_scale": 1.0, "weight_decay": None}
     if args.genotype is None or cfg.optimizer == "learned":
-        system = common.load_runs(args.workdir)[0]
+        runs = common.load_runs(args.workdir)
+        system = runs[0]
         meta, lopt_cfg = system.params["optimizer"], learned_configs(system.config)[0]
     source = {"command": manifest.this_command()}
     if args.genotype is None:
         from dimo.meta import propose
 
-        proposal = propose.propose(system, args.dataset, args.data_dir, args.seed)
+        proposal = propose.propose_from_runs(runs, args.dataset, args.data_dir, args.seed)
         system.warn_if_seen(proposal["dataset"])
         genotype = search_space.Genotype.from_string(proposal["genotype"])
         recipe = {"lr_scale": proposal["lr_scale"], "weight_decay": proposal["weight_decay"]}

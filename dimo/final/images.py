@@ -45,9 +45,17 @@ def read_images(found: list[tuple[Path, str | None]], size: int) -> np.ndarray:
         raise ImagesError(str(e)) from None
 
 
-def folder_labels(found: list[tuple[Path, str | None]], class_names) -> np.ndarray | None:
-    """Each image's class index when every image sits in a folder named like a class, else None."""
+def folder_name(class_name: str) -> str:
+    """A class name as a folder can be named: '/' (fashion_mnist's 'T-shirt/top') becomes '_'."""
+    return class_name.replace("/", "_")
+
+
+def folder_labels(found: list[tuple[Path, str | None]], class_names) -> tuple[np.ndarray | None, list[str]]:
+    """(each image's class index, or None; the folders named like no class). Labels need every
+    image in a folder named like a class (the name itself, or ``folder_name``'s form of it)."""
     index = {name: i for i, name in enumerate(class_names)}
-    if not found or any(folder not in index for _, folder in found):
-        return None
-    return np.asarray([index[folder] for _, folder in found], np.int64)
+    index.update({folder_name(name): i for i, name in enumerate(class_names)})
+    unmatched = sorted({folder for _, folder in found if folder is not None and folder not in index})
+    if not found or unmatched or any(folder is None for _, folder in found):
+        return None, unmatched
+    return np.asarray([index[folder] for _, folder in found], np.int64), unmatched

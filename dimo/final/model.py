@@ -57,10 +57,9 @@ class Model:
         """uint8 [N, image_size, image_size, 3] from uint8 [N, H, W, C] (C 1 or 3), as training
         read its images: channels converted, then a bilinear resize."""
         images = np.asarray(images)
-        if images.ndim == 3:  # [N, H, W]: grey without a channel axis
-            images = images[..., None]
-        if images.ndim != 4 or images.dtype != np.uint8:
-            raise ModelError(f"images must be uint8 [N, H, W, C], got {images.dtype} {images.shape}")
+        if images.ndim != 4 or images.dtype != np.uint8 or images.shape[-1] not in (1, 3):
+            raise ModelError(f"images must be uint8 [N, H, W, C] with C 1 or 3 (one image: images[None]), got "
+                             f"{images.dtype} {images.shape}")
         return preprocess.resize(preprocess.convert_channels(images, INPUT_CHANNELS), self.image_size)
 
     def predict(self, images) -> np.ndarray:
@@ -87,12 +86,16 @@ def save(out: Path, network: Supernet, params, batch_stats, dataset, summary: di
     always has its weights beside it)."""
     import importlib.metadata
 
+    try:
+        version = importlib.metadata.version("dimo")
+    except importlib.metadata.PackageNotFoundError:  # a checkout on PYTHONPATH, not installed
+        version = "unknown"
     out = Path(out)
     blob = flax.serialization.to_bytes({"params": jax.device_get(params), "batch_stats": jax.device_get(batch_stats)})
     tmp = out / "weights.msgpack.tmp"
     tmp.write_bytes(blob)
     tmp.replace(out / "weights.msgpack")
-    meta = {"format": FORMAT, "version": VERSION, "dimo_version": importlib.metadata.version("dimo"),
+    meta = {"format": FORMAT, "version": VERSION, "dimo_version": version,
             "genotype": str(network.genotype),
             "class_names": list(dataset.class_names), "image_size": int(dataset.image_shape[0]),
             "input_channels": INPUT_CHANNELS, "channels": network.channels,

@@ -88,7 +88,7 @@ class Trainer:
         return TrainState(optax.apply_updates(state.params, updates), opt_state, state.step + 1, key), loss
 
 
-# Not donating the state: on Ctrl-C the last finished chunk's state is still there to save.
+# Not donating the state: a budget's timing runs chunks on the initial state, then trains from it.
 @functools.partial(jax.jit, static_argnums=0)
 def train_chunk(trainer: Trainer, meta, hyper: Hyper, arch_weights, state: TrainState, images, labels,
                 batches, mean, std):

@@ -60,14 +60,16 @@ class Plan:
 
 
 def chunking(num_train: int, cfg: FinalConfig) -> tuple[int, int]:
-    """(chunk, steps per epoch): whole batches only, the epoch a multiple of the chunk, so one
-    program runs every call (the dropped remainder is a different few examples each epoch)."""
+    """(chunk, steps per epoch): an epoch is a whole number of equal chunks of at most
+    ``cfg.chunk`` steps, so one program runs every call; it drops fewer batches than it has
+    chunks (39 batches: 2 chunks of 19), a different few examples each epoch."""
     batches = num_train // cfg.batch_size
     if batches < 1:
         raise TrainError(f"the training split has {num_train} examples, fewer than one batch of "
                          f"{cfg.batch_size}; pass a smaller --batch_size")
-    chunk = min(cfg.chunk, batches)
-    return chunk, batches // chunk * chunk
+    chunks = math.ceil(batches / cfg.chunk)
+    chunk = batches // chunks
+    return chunk, chunks * chunk
 
 
 def epochs_in_budget(budget_s: float, spent_s: float, epoch_s: float, final_s: float) -> int:
@@ -88,15 +90,28 @@ def _checkpointer(out: Path) -> ocp.CheckpointManager:
     return ocp.CheckpointManager(out.absolute() / "checkpoints", options=options)
 
 
+def saved_training(out) -> dict:
+    """``out/train.json``: the training a resume continues (its config, plan, recipe)."""
+    path = Path(out) / PLAN_FILE
+    if not path.is_file():
+        raise TrainError(f"--resume: {out} has no {PLAN_FILE}; it holds no training to resume "
+                         f"(drop --resume to start one)")
+    try:
+        saved = json.loads(path.read_text())
+        FinalConfig(**saved["config"])
+        for key in ("dataset", "genotype", "lr_scale", "weight_decay"):
+            saved[key]  # noqa: B018 (present)
+    except (ValueError, KeyError, TypeError) as e:
+        raise TrainError(f"{path} is damaged ({type(e).__name__}: {e}); start the training again in a "
+                         f"new --out") from None
+    return saved
+
+
 def _prepare(out: Path, plan_record: dict, resume: bool) -> dict | None:
-    """The saved plan when resuming (checked against this call's), else None; refuses to
+    """The saved training when resuming (checked against this call's), else None; refuses to
     overwrite a directory that holds something."""
-    saved_path = out / PLAN_FILE
     if resume:
-        if not saved_path.is_file():
-            raise TrainError(f"--resume: {out} has no {PLAN_FILE}; it holds no training to resume "
-                             f"(drop --resume to start one)")
-        saved = json.loads(saved_path.read_text())
+        saved = saved_training(out)
         for key in ("dataset", "genotype"):
             if saved[key] != plan_record[key]:
                 raise TrainError(f"--resume: {out} trains {key} {saved[key]!r}, not {plan_record[key]!r}; "
@@ -207,8 +222,9 @@ def _train_epochs(job: Job, plan: Plan, state: TrainState, manager, history: lis
                                 "val_loss": val_loss, "time_s": time.perf_counter() - start})
                 losses = []
                 bar.set_postfix(val_acc=f"{val_acc:.3f}")
-                manager.save(done, args=ocp.args.StandardSave(state))
+                # History first: a resume drops entries past its checkpoint, never misses one.
                 _write_json(out / "history.json", history)
+                manager.save(done, args=ocp.args.StandardSave(state))
         if stop.signal and manager.latest_step() != done:
             manager.save(done, args=ocp.args.StandardSave(state), force=True)
         manager.wait_until_finished()
@@ -227,6 +243,11 @@ def _job(genotype: Genotype, dataset: Dataset, cfg: FinalConfig, record: dict, m
                record["weight_decay"])
 
 
+# Module level, the trainer static: a second training of one network reuses the program.
+_init = jax.jit(lambda trainer, key, meta, hyper, arch, shape: trainer.init(key, meta, hyper, arch, shape),
+                static_argnums=(0, 5))
+
+
 def train(genotype: Genotype, dataset: Dataset, cfg: FinalConfig, out, *, lr_scale: float = 1.0,
           weight_decay: float | None = None, budget_s: float | None = None, meta=None, lopt_cfg=None,
           resume: bool = False, progress: bool = True, source: dict | None = None) -> dict:
@@ -241,21 +262,27 @@ def train(genotype: Genotype, dataset: Dataset, cfg: FinalConfig, out, *, lr_sca
     if cfg.optimizer == "learned" and (meta is None or lopt_cfg is None):
         raise TrainError("--optimizer learned needs a meta-trained system's optimizer (the shipped one, "
                          "or --workdir)")
-    if dataset.image_shape[:2] != (cfg.image_size, cfg.image_size):
-        raise TrainError(f"the dataset is loaded at {dataset.image_shape[0]}x{dataset.image_shape[1]}, the "
-                         f"training is for {cfg.image_size}x{cfg.image_size}; load it at image_size={cfg.image_size}")
     decay = cfg.weight_decay if weight_decay is None else float(weight_decay)
     record = {"dataset": dataset.name, "genotype": str(genotype), "config": dataclasses.asdict(cfg),
               "lr_scale": float(lr_scale), "weight_decay": decay, "budget_s": budget_s, "source": source or {}}
     saved = _prepare(out, record, resume)
     if saved is not None:
         cfg, record = FinalConfig(**saved["config"]), saved
+    if dataset.image_shape[:2] != (cfg.image_size, cfg.image_size):
+        raise TrainError(f"the dataset is loaded at {dataset.image_shape[0]}x{dataset.image_shape[1]}, the "
+                         f"training is for {cfg.image_size}x{cfg.image_size}; load it at image_size={cfg.image_size}")
     job = _job(genotype, dataset, cfg, record, meta, lopt_cfg)  # checks the batch before anything is written
-    out.mkdir(parents=True, exist_ok=True)
-    init = jax.jit(job.trainer.init, static_argnums=4)
-    state = init(jax.random.key(cfg.seed), job.meta, job.hyper(job.plan(cfg.epochs)), job.arch, dataset.image_shape)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TrainError(f"cannot create --out {out} ({e.strerror or e}); choose a writable place") from None
+    state = _init(job.trainer, jax.random.key(cfg.seed), job.meta, job.hyper(job.plan(cfg.epochs)), job.arch,
+                  dataset.image_shape)
     if saved is not None:
         plan, record["timing"] = Plan(**saved["plan"]), saved.get("timing", {})
+        if (plan.chunk, plan.steps_per_epoch) != (job.chunk, job.steps_per_epoch):
+            raise TrainError(f"--resume: the training split changed since the training started ({plan.steps_per_epoch} "
+                             f"steps an epoch then, {job.steps_per_epoch} now); start it again in a new --out")
     elif budget_s is not None:
         plan, record["timing"] = _budget_plan(job, state, budget_s, start)
     else:

@@ -11,6 +11,7 @@ import errno
 import logging
 import shutil
 import signal
+import threading
 from pathlib import Path
 
 from dimo.infra import integrity
@@ -28,8 +29,11 @@ class StopRequested:
         self._previous = {}
 
     def __enter__(self):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
+        # Only the main thread may set handlers; elsewhere (a training in a worker thread) the
+        # signals keep their default meaning.
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
     def _handle(self, signum, frame):

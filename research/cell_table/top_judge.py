@@ -162,7 +162,11 @@ def summarize(runs, dataset, protocol, cells, seeds, out: Path, claimed=()) -> d
     if len(per_cell) < 3:
         return {"cells_done": len(per_cell)}
     figures = reliability(per_cell)
-    header = {"dataset": dataset, "protocol": protocol, **COMMON, **PROTOCOLS[protocol], "seeds": seeds,
+    # A table still being trained says so: its figures are over the cells done, not the judged set.
+    status = ("complete" if len(per_cell) == len(cells)
+              else f"being built: {len(per_cell)} of {len(cells)} judged cells done; figures over those")
+    header = {"dataset": dataset, "protocol": protocol, "status": status, **COMMON, **PROTOCOLS[protocol],
+              "seeds": seeds,
               **{k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in figures.items()},
               "bar": f"Spearman >= {BAR['spearman']} and SE <= {BAR['se_over_spread']:.3f} x top-10 spread"}
     params = {r["genotype"]: r["params"] for r in runs if r["dataset"] == dataset}
