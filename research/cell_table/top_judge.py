@@ -169,6 +169,16 @@ def summarize(runs, dataset, protocol, cells, seeds, out: Path, claimed=()) -> d
               "seeds": seeds,
               **{k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in figures.items()},
               "bar": f"Spearman >= {BAR['spearman']} and SE <= {BAR['se_over_spread']:.3f} x top-10 spread"}
+    # Strings of one network tie on every seed and help a rank correlation (the pilots judge
+    # strings): the same figures over distinct networks, the first string of each.
+    forms = {}
+    for g in per_cell:
+        forms.setdefault(search_space.Genotype.from_string(g).pruned(), g)
+    if 3 <= len(forms) < len(per_cell):
+        distinct = reliability({g: per_cell[g] for g in forms.values()})
+        header.update({f"distinct_networks_{k}": (f"{distinct[k]:.4f}" if isinstance(distinct[k], float)
+                                                  else distinct[k])
+                       for k in ("cells", "spearman_seed_pairs_mean", "se_over_spread")})
     params = {r["genotype"]: r["params"] for r in runs if r["dataset"] == dataset}
     rows, percentiles, aliases = [], table_percentiles(per_cell), stands_for(cells, claimed)
     for g, tests in sorted(per_cell.items(), key=lambda kv: -np.mean(kv[1])):
