@@ -106,7 +106,8 @@ def test_stage_two_judges_distinct_networks(tmp_path):
     chosen = top_judge.judged_cells("d", "stage2", claimed=[same[1]], path=out)
     assert chosen[0] == same[0] and same[1] not in chosen  # the second string of one network: once
     forms = [search_space.Genotype.from_string(g).pruned() for g in chosen]
-    assert len(set(forms)) == len(forms) and len(chosen) >= 30 + 1  # 30 networks, then the uniform ones
+    best = top_judge.CELL_SETS["stage2"]
+    assert len(set(forms)) == len(forms) and len(chosen) >= best + 1  # the best networks, then the uniform ones
     # The claimed string dropped as a duplicate is found under its network's row.
     assert top_judge.stands_for(chosen, claimed=[same[1], same[0]]) == {same[0]: [same[1]]}
 
