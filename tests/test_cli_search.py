@@ -42,7 +42,7 @@ def test_search_baselines_select_then_report_the_test_split(capsys, monkeypatch,
         assert result["steps"] == 6 + 5 * max(6 // 12, 1)
 
 
-@pytest.mark.parametrize("method", ["evolution", "hyperband", "tpe"])
+@pytest.mark.parametrize("method", ["evolution", "hyperband", "tpe", "nao"])
 def test_discrete_search_methods_run_end_to_end(capsys, method):
     # 3 steps a candidate: the program random search's test compiles (hyperband adds 1 step).
     result = run_json(capsys, ["search", "--method", method, "--dataset", "digits", "--steps", "6",

@@ -110,3 +110,25 @@ def test_tpe_runs_through_optunas_study_api_and_records_a_failed_trial_at_the_bu
     assert len(told) - len(calls) == sum(v == 0.1 for v in told) - sum(convs(g) == 0.1 for g in calls)
     # TPE exploits: its later connected proposals score higher than its random start.
     assert np.mean([convs(g) for g in calls[-10:]]) > np.mean([convs(g) for g in calls[:10]])
+
+
+def test_nao_learns_a_decodable_code_and_its_predictor_proposes_better_cells():
+    from dimo.search import nao
+
+    convs = lambda g: sum(op == "nor_conv_3x3" for op in g.ops) / search_space.NUM_EDGES  # noqa: E731
+    calls = []
+
+    def score(g):
+        if len(calls) == 40:
+            raise OutOfBudget("done")
+        calls.append(g)
+        return convs(g)
+
+    out = nao.nao(score, seed=0, initial=10, epochs=200)
+    genotypes = [g for g, _ in out["history"]]
+    assert genotypes == calls and len(set(genotypes)) == 40 and all(g.connected for g in genotypes)
+    assert len(out["proposed_by_predictor"]) >= 15  # the predictor, not the random fallback, proposed
+    # Gradient ascent in the code: the proposals score above the random start, and the model fits.
+    proposed = [convs(g) for g, _ in out["history"] if str(g) in out["proposed_by_predictor"]]
+    assert np.mean(proposed) > np.mean([convs(g) for g in genotypes[:10]])
+    assert out["fit_losses"][-1] < out["fit_losses"][0]

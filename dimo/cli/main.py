@@ -6,7 +6,7 @@
     dimo predict  --model MODEL --images photo.png|folder/ [--json]
     dimo evaluate --genotype '|nor_conv_3x3~0|+...' --dataset cifar10 [--steps 500]
                   [--optimizer sgd|adam|learned --workdir W] [--json]
-    dimo search   --method random|darts|darts2|gdas|drnas|sdarts|darts-pt|evolution|hyperband|tpe
+    dimo search   --method random|darts|darts2|gdas|drnas|sdarts|darts-pt|evolution|hyperband|tpe|nao
                   --dataset cifar10 [--steps 300 | --budget 600] [--json]
     dimo ablate   --workdir W --dataset cifar10 [--seeds 3] [--json]
     dimo compare  --workdir W[,W2] --dataset cifar10 --budget 120 [--seeds 2] [--methods ...]

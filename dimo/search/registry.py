@@ -10,7 +10,7 @@ from __future__ import annotations
 
 # Names only, importable without JAX (argument parsing, --help).
 GRADIENT_METHODS = ("darts", "darts2", "gdas", "drnas", "sdarts", "darts-pt")
-DISCRETE_METHODS = ("random", "evolution", "hyperband", "tpe")
+DISCRETE_METHODS = ("random", "evolution", "hyperband", "tpe", "nao")
 METHODS = DISCRETE_METHODS[:1] + GRADIENT_METHODS + DISCRETE_METHODS[1:]  # need no meta-trained system
 DIMO_METHODS = ("propose", "propose-verify")
 
@@ -18,14 +18,14 @@ DIMO_METHODS = ("propose", "propose-verify")
 def _searches() -> dict:
     import functools
 
-    from dimo.search import darts, darts_pt, dimo_method, discrete, drnas, evolution, gdas, hyperband, sdarts, tpe
+    from dimo.search import darts, darts_pt, dimo_method, discrete, drnas, evolution, gdas, hyperband, nao, sdarts, tpe
 
     return {"random": discrete.random_search,
             "darts": functools.partial(darts.search, order=1),
             "darts2": functools.partial(darts.search, order=2),
             "gdas": gdas.search, "drnas": drnas.search, "sdarts": sdarts.search,
             "darts-pt": darts_pt.search,
-            "evolution": evolution.search, "hyperband": hyperband.search, "tpe": tpe.search,
+            "evolution": evolution.search, "hyperband": hyperband.search, "tpe": tpe.search, "nao": nao.search,
             "propose": dimo_method.propose, "propose-verify": dimo_method.propose_and_verify}
 
 
