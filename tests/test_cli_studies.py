@@ -87,3 +87,19 @@ def test_compare_runs_every_entry_judges_each_cell_once_and_writes_its_files(smo
     assert "unknown" in run_error(capsys, args[:-2] + ["--methods", "random,nas"])
     assert "--budget must be positive" in run_error(capsys, ["compare", "--workdir", str(smoke_workdir),
                                                              "--dataset", "digits", "--budget", "0"])
+
+
+def test_compare_under_a_top_judge_refuses_unpaired_or_unresumable_arguments(smoke_workdir, capsys, tmp_path):
+    base = ["compare", "--workdir", str(smoke_workdir), "--dataset", "digits", "--budget", "1"]
+    assert "pass as many --seeds as runs" in run_error(capsys, base + ["--judge", "C", "--seeds", "2"])
+    assert "belong to a top judge" in run_error(capsys, base + ["--judge_runs", "x.csv"])
+    assert "holds no comparison to continue" in run_error(capsys, base + ["--judge", "C", "--resume",
+                                                                          "--out", str(tmp_path / "new")])
+    assert "no such file" in run_error(capsys, base + ["--judge", "C", "--judge_runs", str(tmp_path / "x.csv"),
+                                                      "--out", str(tmp_path / "c")])
+    assert "neither 'uniform' nor" in run_error(capsys, base + ["--judge", "C", "--fixed_cells", "best"])
+    started = tmp_path / "started"
+    started.mkdir()
+    (started / "settings.json").write_text("{}")
+    assert "the arguments differ" in run_error(capsys, base + ["--judge", "C", "--resume", "--out", str(started)])
+    assert not (tmp_path / "c").exists() and (started / "settings.json").read_text() == "{}"  # nothing written

@@ -9,18 +9,25 @@ Entries (each with ``seeds`` repetitions where it has a seed):
 * every other search method of ``dimo.search.registry`` with ``budget_s`` seconds of wall
   clock, compile included (seeded).
 
-All of them are reached through ``dimo.search.registry.run``.
+All of them are reached through ``dimo.search.registry.run``. Fixed cells (``--fixed_cells``:
+the uniform cells, a transferred cell) are judged beside them, unsearched.
 
-Every chosen cell is then trained under the cell table's protocol with the table's seeds
-(``dimo.evaluation.cell_table.train_and_judge``; a cell chosen twice is trained once) and its mean
-test accuracy placed among the table's cells. Rows: method, seed, cell, test accuracy,
-percentile, search seconds, and for gradient-based methods the final mixture's mass on
-parameter-free ops; ``summarize`` gives each method's mean and spread over seeds.
+Every chosen cell is then trained from scratch and judged (``Judging``): under the cell table's
+protocol with the table's seeds (``dimo.evaluation.cell_table.train_and_judge``; a cell chosen
+twice is trained once), or under a top-judge protocol (``dimo.evaluation.judge``, e.g. C, the
+protocol research/comparison/PROTOCOL.md pre-registers), where each meta-training run answers on
+its own, search seed ``r`` is paired with run ``r`` and run ``r``'s cells train with seeds
+``1000 (r + 1) + k``. Rows: method, seed, cell, test accuracies per training seed and their
+mean, its percentile among a table's cells, search seconds, and for gradient-based methods the
+final mixture's mass on parameter-free ops; ``summarize`` gives each method's mean and spread
+over seeds. Entries are appended to a log as they finish, so a killed comparison resumes.
 Run it on an otherwise idle machine: budgets are wall clock.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -28,47 +35,121 @@ import numpy as np
 from dimo.search import registry as search_methods
 
 PARAMETER_FREE_OPS = ("none", "skip_connect", "avg_pool_3x3")
+UNIFORM_OPS = ("nor_conv_3x3", "nor_conv_1x1", "skip_connect", "avg_pool_3x3")
+
+
+@dataclasses.dataclass
+class Judging:
+    """How every chosen cell is judged: ``protocol`` "table" (the cell table's, seeds 0 and 1)
+    or one of ``dimo.evaluation.judge.PROTOCOLS`` (3 seeds: run ``r``'s entries with
+    ``judge.run_seeds(r)``, fixed cells with 0, 1, 2), on ``dataset`` loaded at its image size.
+    ``log`` keeps every training (resumable); ``table`` ({genotype: mean}) gives percentiles."""
+    protocol: str = "table"
+    dataset: object = None
+    log: object = None
+    table: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def per_run(self) -> bool:  # a top-judge comparison pairs search seed r with meta-training run r
+        return self.protocol != "table"
+
+    def cell(self, genotype: str, run: int | None) -> dict:
+        from dimo.evaluation import cell_table, judge
+
+        if self.protocol == "table":
+            return cell_table.train_and_judge(genotype, self.dataset, {self.dataset.name: self.table})
+        seeds = judge.run_seeds(run) if run is not None else range(3)
+        out = self.log.judge(genotype, self.dataset, self.protocol, seeds)
+        pct = cell_table.percentile(self.table.values(), out["test_accuracy_mean"]) if self.table else None
+        return {**out, "table_percentile": pct, "table_cells": len(self.table)}
+
+
+def fixed_cells(spec: str) -> dict[str, str]:
+    """``--fixed_cells``: "uniform" (the four uniform cells) and NAME=GENOTYPE items, comma-separated."""
+    from dimo.space import search_space
+
+    cells = {}
+    for item in (i.strip() for i in spec.split(",") if i.strip()):
+        if item == "uniform":
+            cells.update({f"all-{op}": str(search_space.Genotype((op,) * search_space.NUM_EDGES))
+                          for op in UNIFORM_OPS})
+        elif "=" in item:
+            name, genotype = (x.strip() for x in item.split("=", 1))
+            cells[name] = str(search_space.Genotype.from_string(genotype))
+        else:
+            raise ValueError(f"--fixed_cells: {item!r} is neither 'uniform' nor NAME=GENOTYPE")
+    return cells
+
+
+def units(runs: int, seeds: int, methods, verify: int, per_run: bool, cells) -> list[tuple[str, int | None]]:
+    """(entry, seed) in the order they run; DiMO's seed is its run's index when ``per_run``."""
+    dimo = [("propose", r) for r in range(runs if per_run else 1)]
+    dimo += [("propose-verify", s) for s in range(runs if per_run else seeds) if verify]
+    return dimo + [(m, s) for m in methods for s in range(seeds)] + [(f"cell:{c}", None) for c in cells]
 
 
 def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_methods.METHODS,
             verify: int = 9, candidate_steps: int = 300, verify_steps: int = 100, data_dir=None,
-            progress: bool = True) -> dict:
-    """Runs the comparison on ``dataset`` (a ``datasets_meta.Dataset`` at the table's image
+            progress: bool = True, judging: Judging | None = None, cells=None, rows_path=None) -> dict:
+    """Runs the comparison on ``dataset`` (a ``datasets_meta.Dataset`` at the searches' image
     size) for the meta-trained ``runs`` (``dimo.meta.trained.Trained``, several seeds of one recipe
-    allowed)."""
+    allowed). ``cells`` ({name: genotype}) are judged beside, as they are; with ``rows_path`` every
+    finished entry is appended there, and entries already in it are not run again."""
     from tqdm.auto import tqdm
 
     from dimo.evaluation import cell_table
     from dimo.search import discrete
 
-    config = runs[0].config
-    _, table = cell_table.read()
-    units = [("propose", 0)] + [("propose-verify", s) for s in range(seeds) if verify]
-    units += [(m, s) for m in methods for s in range(seeds)]
-    rows, judged = [], {}
-    bar = tqdm(units, desc="compare", unit="run", disable=not progress)
+    config, cells = runs[0].config, dict(cells or {})
+    if judging is None:
+        judging = Judging(dataset=dataset, table=cell_table.read()[1].get(dataset.name, {}))
+    if judging.per_run and seeds != len(runs):
+        raise ValueError(f"--judge {judging.protocol} pairs search seed r with meta-training run r: pass as "
+                         f"many --seeds as runs (got {seeds} seed(s), {len(runs)} run(s))")
+    rows = [json.loads(line) for line in Path(rows_path).read_text().splitlines() if line.strip()] \
+        if rows_path and Path(rows_path).is_file() else []
+    done, judged = {(r["method"], r["seed"]) for r in rows}, {}
+    todo = [u for u in units(len(runs), seeds, methods, verify, judging.per_run, cells) if u not in done]
+    bar = tqdm(todo, desc="compare", unit="entry", disable=not progress)
     for method, seed in bar:
         bar.set_postfix_str(f"{method} seed {seed}")
-        setup = discrete.SearchSetup.from_config(config, seed=seed, budget_s=budget_s,
-                                                 candidate_steps=candidate_steps)
-        result = search_methods.run(method, dataset, setup, runs=runs, data_dir=data_dir, verify=verify,
-                                    verify_steps=verify_steps)
+        if method.startswith("cell:"):
+            row = {"method": method, "seed": None, "genotype": cells[method[5:]], "search_s": 0.0}
+        else:
+            setup = discrete.SearchSetup.from_config(config, seed=seed, budget_s=budget_s,
+                                                     candidate_steps=candidate_steps)
+            mine = [runs[seed]] if judging.per_run and method in search_methods.DIMO_METHODS else runs
+            result = search_methods.run(method, dataset, setup, runs=mine, data_dir=data_dir, verify=verify,
+                                        verify_steps=verify_steps)
+            row = {"method": method, "seed": seed, "genotype": result.genotype, "search_s": float(result.search_s)}
+            if method in search_methods.GRADIENT_METHODS:  # the final mixture (discrete searches have none)
+                row["arch_weights"] = result.arch_weights
+                row["parameter_free_mass"] = parameter_free_mass(result.arch_weights)
         bar.set_postfix_str(f"{method} seed {seed}: training its cell")
-        if result.genotype not in judged:
-            judged[result.genotype] = cell_table.train_and_judge(result.genotype, dataset, table)
-        row = {"method": method, "seed": seed, "genotype": result.genotype, "search_s": float(result.search_s),
-               **judged[result.genotype]}
-        if method in search_methods.GRADIENT_METHODS:  # the final mixture (discrete searches have none)
-            row["arch_weights"] = result.arch_weights
-            row["parameter_free_mass"] = parameter_free_mass(result.arch_weights)
+        run = seed if judging.per_run else None
+        if judging.per_run or row["genotype"] not in judged:  # the table's seeds are every entry's
+            judged[row["genotype"]] = judging.cell(row["genotype"], run)
+        row.update(judged[row["genotype"]])
         rows.append(row)
+        if rows_path:
+            with open(rows_path, "a") as f:
+                f.write(json.dumps(row, default=float) + "\n")
+    order = {u: i for i, u in enumerate(units(len(runs), seeds, methods, verify, judging.per_run, cells))}
+    rows.sort(key=lambda r: order.get((r["method"], r["seed"]), len(order)))
+    protocol = cell_table.PROTOCOL if judging.protocol == "table" else _judge_protocol(judging.protocol)
     return {"dataset": dataset.name, "budget_s": budget_s, "seeds": seeds, "verify": verify,
-            "candidate_steps": candidate_steps,
+            "candidate_steps": candidate_steps, "judge": judging.protocol,
             # names, not paths: the command line (in the manifest) holds the paths
             "meta_training_runs": [Path(r.workdir).name for r in runs],
             "seen_in_meta_training": any(r.seen(dataset.name) for r in runs),
-            "protocol": cell_table.PROTOCOL, "rows": rows, "summary": summarize(rows),
-            "table": sorted(table.get(dataset.name, {}).values())}
+            "protocol": protocol, "fixed_cells": cells, "rows": rows, "summary": summarize(rows),
+            "table": sorted(judging.table.values())}
+
+
+def _judge_protocol(name: str) -> dict:
+    from dimo.evaluation import judge
+
+    return {**judge.describe(name), "seeds": 3}
 
 
 def parameter_free_mass(arch_weights) -> float:
@@ -101,8 +182,11 @@ def summarize(rows: list[dict]) -> list[dict]:
 
 def markdown(result: dict) -> str:
     seen = " (seen in meta-training)" if result["seen_in_meta_training"] else ""
+    judge = ("the cell table's protocol" if result.get("judge", "table") == "table"
+             else f"the top judge's protocol {result['judge']} ({result['protocol']['image_size']}x"
+                  f"{result['protocol']['image_size']}; run r's cells with seeds 1000 (r + 1) + k)")
     lines = [f"`dimo compare` on {result['dataset']}{seen}: budget {result['budget_s']:g} s a search, "
-             f"{result['seeds']} seed(s); cells trained under the cell table's protocol "
+             f"{result['seeds']} seed(s); cells trained under {judge} "
              f"({result['protocol']['steps']} steps, {result['protocol']['seeds']} training seeds)", "",
              "| method | seeds | test accuracy (mean ± std over seeds) | table percentile | search s | "
              "parameter-free mass | cells |", "|---|---|---|---|---|---|---|"]

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dimo.evaluation import cell_table
+from dimo.evaluation.judge import append_run, read_runs
 from dimo.infra.looks import record as record_look
 from dimo.infra.manifest import git_revision, write_manifest
 from dimo.space import search_space
@@ -50,34 +51,6 @@ def sample_cells(count: int, seed: int = SAMPLE_SEED) -> list[search_space.Genot
             if len(cells) == count:
                 break
     return cells + uniform
-
-
-def read_runs(path: Path) -> list[dict]:
-    """Finished runs; a line cut short by a kill (the only way one can be damaged) is skipped."""
-    if not path.is_file():
-        return []
-    runs = []
-    with path.open(newline="") as f:
-        for row in csv.DictReader(f):
-            try:
-                runs.append({**row, "seed": int(row["seed"]), "test_accuracy": float(row["test_accuracy"]),
-                             "val_accuracy": float(row["val_accuracy"])})
-            except (TypeError, ValueError):
-                continue
-    return runs
-
-
-def append_run(path: Path, run: dict, fields=RUN_FIELDS) -> None:
-    new = not path.is_file() or path.stat().st_size == 0
-    with path.open("a", newline="") as f:
-        if not new and not path.read_bytes().endswith(b"\n"):
-            f.write("\n")  # the previous process died mid-line
-        writer = csv.DictWriter(f, fields, extrasaction="ignore")
-        if new:
-            writer.writeheader()
-        writer.writerow(run)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def table_datasets(runs: list[dict], requested: list[str]) -> list[str]:
@@ -193,7 +166,7 @@ def main(argv=None) -> int:
             jax.clear_caches()
             previous = genotype
         result = evaluate.train_genotype(genotype, loaded[name], evaluate.TrainSetup(seed=seed, **keys), progress=False)
-        append_run(runs_path, {**result, "dataset": name})
+        append_run(runs_path, {**result, "dataset": name}, RUN_FIELDS)
     runs = read_runs(runs_path)
     header = summarize(runs, table_datasets(runs, datasets), seeds, out, TABLE_CELLS)
     # Appended: the runs (and so the table) come from several commands, one per dataset group.

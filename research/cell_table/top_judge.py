@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from dimo.evaluation import cell_table
+from dimo.evaluation.judge import COMMON, PROTOCOLS, TrainingLog, read_runs
 from dimo.infra.looks import record as record_look
 from dimo.infra.manifest import git_revision, manifest_path, write_manifest
 from dimo.space import search_space
@@ -38,13 +39,6 @@ REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "results" / "cell_table"
 RUNS = RESULTS / "top_judge_runs.csv"
 CLAIMED = Path(__file__).with_name("claimed_cells.json")  # python -m research.cell_table.claimed_cells
-RUN_FIELDS = ("dataset", "protocol", "genotype", "seed", "val_accuracy", "test_accuracy", "val_loss",
-              "test_loss", "final_train_loss", "params", "train_s")
-COMMON = {"optimizer": "sgd", "loss": "ce", "learning_rate": 0.1, "weight_decay": 5e-4, "batch_size": 32,
-          "channels": 8, "cells_per_stage": 1, "schedule": "cosine", "warmup_steps": 0}
-# Cheapest first; research/PROTOCOL.md pre-registers the rule that picks one.
-PROTOCOLS = {"A": {"image_size": 16, "steps": 4000}, "B": {"image_size": 32, "steps": 2000},
-             "C": {"image_size": 32, "steps": 4000}}
 BAR = {"spearman": 0.7, "se_over_spread": 1 / 3}
 # How many of stage 1's best cells by validation mean. Stage 2 judges the 20 best, the fallback
 # research/PROTOCOL.md pre-registers when the compute does not fit (its note of 2026-12-02 says why).
@@ -226,7 +220,7 @@ def main(argv=None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
         train(args, cells, dataset, revision)
-    runs = build.read_runs(RUNS)
+    runs = read_runs(RUNS)
     figures = summarize(runs, args.dataset, args.protocol, cells, args.seeds, out, claimed)
     if out.is_file():
         write_manifest(out, protocol={**COMMON, **PROTOCOLS[args.protocol]}, cells=cells, append=True,
@@ -237,31 +231,25 @@ def main(argv=None) -> int:
 
 
 def train(args, cells: list[str], dataset, revision) -> None:
-    import jax
     from tqdm.auto import tqdm
 
-    from dimo.evaluation import evaluate
     from dimo.infra import runtime
 
     runtime.enable_compilation_cache()
     protocol = PROTOCOLS[args.protocol]
-    done = {(r["dataset"], r["protocol"], r["genotype"], int(r["seed"])) for r in build.read_runs(RUNS)}
-    todo = [(g, s) for g in cells for s in range(args.seeds) if (args.dataset, args.protocol, g, s) not in done]
+    log = TrainingLog(RUNS)
+    todo = [g for g in cells if any((args.dataset, args.protocol, g, s) not in log.done for s in range(args.seeds))]
     if todo:  # reading a held-out test split is a look: said before, so a killed run counts too
+        trainings = sum((args.dataset, args.protocol, g, s) not in log.done for g in todo for s in range(args.seeds))
         record_look(args.dataset, {}, config=protocol, git_revision=revision,
-                    what=f"top judge (stage 2) {args.protocol}/{args.cells}: {len(todo)} trainings' test accuracies")
+                    what=f"top judge (stage 2) {args.protocol}/{args.cells}: {trainings} trainings' test accuracies")
     if not manifest_path(RUNS).is_file():  # from its first row on, the log says what wrote it
         RUNS.touch()
         write_manifest(RUNS, protocol={**COMMON, **protocol})
     start = time.perf_counter()
-    for i, (genotype, seed) in enumerate(tqdm(todo, desc=f"top judge {args.dataset} {args.protocol}",
-                                              dynamic_ncols=True)):
-        if i == 0 or genotype != todo[i - 1][0]:
-            jax.clear_caches()  # a cell's programs are its own (see build.py)
-        setup = evaluate.TrainSetup(seed=seed, steps=protocol["steps"], **COMMON)
-        result = evaluate.train_genotype(search_space.Genotype.from_string(genotype), dataset, setup, progress=False)
-        build.append_run(RUNS, {**result, "dataset": args.dataset, "protocol": args.protocol}, RUN_FIELDS)
-    print(f"{len(todo)} trainings in {time.perf_counter() - start:.0f} s")
+    for genotype in tqdm(todo, desc=f"top judge {args.dataset} {args.protocol}", unit="cell", dynamic_ncols=True):
+        log.judge(genotype, dataset, args.protocol, range(args.seeds))
+    print(f"{len(todo)} cells in {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":

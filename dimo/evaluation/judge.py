@@ -1,0 +1,121 @@
+"""The top judge's protocols: a cell trained from scratch, longer and larger than the cell table.
+
+The 1,000-step cell table (``cell_table``) ranks cells but not its own top (its two seeds
+disagree among its 20 best). Stage 2 of the table (``research/cell_table/top_judge.py``,
+pre-registered in research/PROTOCOL.md) trains cells under one of ``PROTOCOLS`` with 3+ seeds;
+its pilot chose C. ``dimo compare --judge C`` judges every entry of a comparison the same way.
+
+    from dimo.evaluation import judge
+    log = judge.TrainingLog(Path("runs.csv"), reuse=[Path("results/cell_table/top_judge_runs.csv")])
+    figures = log.judge(genotype, dataset_at_32x32, "C", seeds=judge.run_seeds(0))
+
+Every finished training is appended (and fsynced) to a CSV, one row per (dataset, protocol,
+genotype, seed), so a killed run loses at most the training under way, and a training already
+in a log (this one or a ``reuse`` one, e.g. stage 2's) is read rather than repeated: one
+(genotype, seed, protocol) trains alike whoever asks.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+
+COMMON = {"optimizer": "sgd", "loss": "ce", "learning_rate": 0.1, "weight_decay": 5e-4, "batch_size": 32,
+          "channels": 8, "cells_per_stage": 1, "schedule": "cosine", "warmup_steps": 0}
+# Cheapest first; research/PROTOCOL.md pre-registers the rule that picked C.
+PROTOCOLS = {"A": {"image_size": 16, "steps": 4000}, "B": {"image_size": 32, "steps": 2000},
+             "C": {"image_size": 32, "steps": 4000}}
+RUN_FIELDS = ("dataset", "protocol", "genotype", "seed", "val_accuracy", "test_accuracy", "val_loss",
+              "test_loss", "final_train_loss", "params", "train_s")
+
+
+def run_seeds(run: int, count: int = 3) -> list[int]:
+    """The training seeds of meta-training run ``run``'s evaluations (research/PROTOCOL.md):
+    ``1000 (run + 1) + k``, so no two runs share one, and none is a table's 0, 1, 2."""
+    if run < 0 or count < 1:
+        raise ValueError(f"run_seeds needs a run >= 0 and a count >= 1, got {run} and {count}")
+    return [1000 * (run + 1) + k for k in range(count)]
+
+
+def describe(protocol: str) -> dict:
+    """Everything that defines ``protocol``'s training, for manifests and result files."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown judge protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    return {"name": protocol, **COMMON, **PROTOCOLS[protocol], "momentum": 0.9,
+            "accuracy": "whole test split"}
+
+
+def read_runs(path: Path) -> list[dict]:
+    """Finished trainings; a line cut short by a kill (the only way one can be damaged) is skipped."""
+    if not path.is_file():
+        return []
+    runs = []
+    with path.open(newline="") as f:
+        for row in csv.DictReader(f):
+            try:
+                runs.append({**row, "seed": int(row["seed"]), "test_accuracy": float(row["test_accuracy"]),
+                             "val_accuracy": float(row["val_accuracy"])})
+            except (TypeError, ValueError):
+                continue
+    return runs
+
+
+def append_run(path: Path, run: dict, fields=RUN_FIELDS) -> None:
+    new = not path.is_file() or path.stat().st_size == 0
+    with path.open("a", newline="") as f:
+        if not new and not path.read_bytes().endswith(b"\n"):
+            f.write("\n")  # the previous process died mid-line
+        writer = csv.DictWriter(f, fields, extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        writer.writerow(run)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def train(genotype: str, dataset, protocol: str, seed: int) -> dict:
+    """``genotype`` trained once under ``protocol`` (``dataset`` loaded at its image size)."""
+    from dimo.evaluation import evaluate
+    from dimo.space import search_space
+
+    size = PROTOCOLS[protocol]["image_size"]
+    if dataset.image_shape[0] != size:
+        raise ValueError(f"protocol {protocol} trains at {size}x{size}; {dataset.name} is loaded at "
+                         f"{dataset.image_shape[0]}x{dataset.image_shape[1]}")
+    setup = evaluate.TrainSetup(seed=seed, steps=PROTOCOLS[protocol]["steps"], **COMMON)
+    return evaluate.train_genotype(search_space.Genotype.from_string(genotype), dataset, setup, progress=False)
+
+
+class TrainingLog:
+    """Trainings under the judge's protocols, appended to ``path``; ``reuse`` logs are read too."""
+
+    def __init__(self, path: Path, reuse=()):
+        self.path = Path(path)
+        self.done = {}
+        for log in [*map(Path, reuse), self.path]:
+            for r in read_runs(log):
+                self.done[(r["dataset"], r["protocol"], r["genotype"], r["seed"])] = r
+
+    def judge(self, genotype: str, dataset, protocol: str, seeds) -> dict:
+        """Test and validation accuracies of ``genotype`` over ``seeds``, training what no log has."""
+        rows, cleared = [], False
+        for seed in seeds:
+            key = (dataset.name, protocol, genotype, int(seed))
+            if key not in self.done:
+                if not cleared:  # a cell's programs are its own: free the last cell's (see research/cell_table/build.py)
+                    import jax
+
+                    jax.clear_caches()
+                    cleared = True
+                result = train(genotype, dataset, protocol, int(seed))
+                row = {**result, "dataset": dataset.name, "protocol": protocol, "seed": int(seed)}
+                append_run(self.path, row)
+                self.done[key] = row
+            rows.append(self.done[key])
+        tests = [float(r["test_accuracy"]) for r in rows]
+        return {"judge": protocol, "training_seeds": [int(s) for s in seeds], "test_accuracy_per_seed": tests,
+                "val_accuracy_per_seed": [float(r["val_accuracy"]) for r in rows],
+                "test_accuracy_mean": float(np.mean(tests))}
