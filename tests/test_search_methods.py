@@ -91,16 +91,22 @@ def test_hyperband_runs_its_brackets_of_successive_halving():
     assert evaluations == [100] * 9 + [300] * 3 + [300] * 5 + [900] * 3
 
 
-def test_tpe_runs_through_optunas_study_api_and_records_a_failed_trial_at_the_budget():
-    convs = lambda g: sum(op.startswith("nor_conv") for op in g.ops) / search_space.NUM_EDGES  # noqa: E731
+def _scored_until(evaluations: int, value):
+    """A synthetic scorer (``value(genotype)``) whose budget ends after ``evaluations`` calls."""
     calls = []
 
     def score(g):
-        if len(calls) == 30:
+        if len(calls) == evaluations:
             raise OutOfBudget("done")
         calls.append(g)
-        return convs(g)
+        return value(g)
 
+    return score, calls
+
+
+def test_tpe_runs_through_optunas_study_api_and_records_a_failed_trial_at_the_budget():
+    convs = lambda g: sum(op.startswith("nor_conv") for op in g.ops) / search_space.NUM_EDGES  # noqa: E731
+    score, calls = _scored_until(30, convs)
     study = tpe.tpe(score, num_classes=10, seed=0, startup_trials=10)
     states = [t.state for t in study.trials]
     assert states[-1] == optuna.trial.TrialState.FAIL and states.count(optuna.trial.TrialState.COMPLETE) >= 30
@@ -116,14 +122,7 @@ def test_nao_learns_a_decodable_code_and_its_predictor_proposes_better_cells():
     from dimo.search import nao
 
     convs = lambda g: sum(op == "nor_conv_3x3" for op in g.ops) / search_space.NUM_EDGES  # noqa: E731
-    calls = []
-
-    def score(g):
-        if len(calls) == 40:
-            raise OutOfBudget("done")
-        calls.append(g)
-        return convs(g)
-
+    score, calls = _scored_until(40, convs)
     out = nao.nao(score, seed=0, initial=10, epochs=200)
     genotypes = [g for g, _ in out["history"]]
     assert genotypes == calls and len(set(genotypes)) == 40 and all(g.connected for g in genotypes)
