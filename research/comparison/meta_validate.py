@@ -1,0 +1,138 @@
+"""Meta-validation of a recipe variant (research/comparison/PROTOCOL.md): the figure choices read.
+
+    DIMO_DATA_DIR=../shared/data python -m research.comparison.meta_validate --variant v0 \\
+        --config dimo/configs/default.py --fold fashion_mnist --seed 0 [-- --config.meta.steps=300 ...]
+    python -m research.comparison.meta_validate --summary        # a line per variant
+
+One (variant, fold, seed): meta-trains the config on the meta-training datasets other than the
+fold (``train_meta.py``, resumed if its workdir exists), proposes a cell for the fold, trains it
+under the top judge's protocol C with the run's seeds ``1000 (seed + 1) + k`` and reads its
+**validation** accuracy (never the test split's, which the training log holds but nothing here
+reads). The figure is its margin over all-``nor_conv_3x3``'s validation accuracy under C (seeds
+0-2, from the top judge's log). Each result is a line of ``results/comparison/meta_validation.jsonl``
+with the variant's config and overrides, the cell, the figures and the meta-training time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from dimo.infra.manifest import git_revision, write_manifest
+from research import protocol
+
+REPO = Path(__file__).resolve().parents[2]
+OUT = REPO / "results" / "comparison" / "meta_validation.jsonl"
+TRAININGS = OUT.with_name("meta_validation_runs.csv")
+TOP_JUDGE_RUNS = REPO / "results" / "cell_table" / "top_judge_runs.csv"
+FOLDS = ("fashion_mnist", "kmnist")  # the meta-training datasets with stage-2 tables
+ALL_3X3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+
+
+def meta_training_datasets(fold: str) -> list[str]:
+    if fold not in FOLDS:
+        raise ValueError(f"--fold must be one of {', '.join(FOLDS)} (a meta-training dataset with a stage-2 "
+                         f"table), got {fold!r}")
+    return [d for d in protocol.META_TRAINING if d != fold]
+
+
+def meta_train(config: str, datasets, seed: int, workdir: Path, overrides, data_dir) -> float:
+    """Runs (or resumes, or finds finished) the meta-training; its elapsed seconds."""
+    command = [sys.executable, str(REPO / "train_meta.py"), "--config", config, "--datasets", ",".join(datasets),
+               f"--config.seed={seed}", "--workdir", str(workdir), *overrides]
+    if data_dir:
+        command += ["--data_dir", data_dir]
+    if (workdir / "checkpoints").is_dir():
+        command.append("--resume")
+    subprocess.run(command, check=True, cwd=REPO)
+    last = (workdir / "metrics.jsonl").read_text().splitlines()[-1]
+    return float(json.loads(last)["time_s"])
+
+
+def judge_validation(genotype: str, fold: str, seeds, data_dir) -> list[float]:
+    from datasets_meta import load
+    from dimo.evaluation import judge
+
+    dataset = load(fold, data_dir, image_size=judge.PROTOCOLS["C"]["image_size"])
+    log = judge.TrainingLog(TRAININGS, reuse=[TOP_JUDGE_RUNS])
+    return log.judge(genotype, dataset, "C", seeds)["val_accuracy_per_seed"]
+
+
+def validate(args, overrides) -> dict:
+    from dimo.evaluation import judge
+    from dimo.meta import propose, trained
+
+    datasets = meta_training_datasets(args.fold)
+    workdir = Path(args.workdir or REPO / "runs" / "meta_validation" / f"{args.variant}_{args.fold}_seed{args.seed}")
+    meta_s = meta_train(args.config, datasets, args.seed, workdir, overrides, args.data_dir)
+    proposal = propose.propose(trained.load(workdir), args.fold, args.data_dir)
+    genotype = proposal["genotype"]
+    val = judge_validation(genotype, args.fold, judge.run_seeds(args.seed), args.data_dir)
+    base = judge_validation(ALL_3X3, args.fold, range(3), args.data_dir)
+    return {"variant": args.variant, "config": args.config, "overrides": overrides, "fold": args.fold,
+            "meta_training_datasets": datasets, "seed": args.seed, "run": workdir.name, "genotype": genotype,
+            "lr_scale": float(proposal["lr_scale"]), "val_accuracy_per_seed": val,
+            "val_accuracy": float(np.mean(val)), "all_3x3_val_accuracy": float(np.mean(base)),
+            "margin_over_all_3x3": float(np.mean(val) - np.mean(base)), "meta_training_s": meta_s,
+            "git_revision": git_revision(), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    """Per variant: the mean margin over folds and runs, its spread over runs, how many."""
+    out = []
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        mine = [r for r in rows if r["variant"] == variant]
+        margins = [r["margin_over_all_3x3"] for r in mine]
+        out.append({"variant": variant, "results": len(mine), "folds": sorted({r["fold"] for r in mine}),
+                    "seeds": sorted({r["seed"] for r in mine}), "margin_mean": float(np.mean(margins)),
+                    "margin_std": float(np.std(margins, ddof=1)) if len(margins) > 1 else None,
+                    "meta_training_s_mean": float(np.mean([r["meta_training_s"] for r in mine]))})
+    return out
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    overrides = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--variant", help="the variant's name in the record")
+    p.add_argument("--config", default="dimo/configs/default.py")
+    p.add_argument("--fold", default="fashion_mnist")
+    p.add_argument("--seed", type=int, default=0, help="the meta-training seed (the run)")
+    p.add_argument("--workdir", default=None, help="default runs/meta_validation/<variant>_<fold>_seed<seed>")
+    p.add_argument("--data_dir", default=None)
+    p.add_argument("--summary", action="store_true", help="print a line per variant of the record")
+    args = p.parse_args(argv)
+    if args.summary:
+        rows = [json.loads(line) for line in OUT.read_text().splitlines() if line.strip()] if OUT.is_file() else []
+        for s in summary(rows):
+            print(json.dumps(s))
+        return 0
+    if not args.variant:
+        p.error("--variant is required (the name the record gives this recipe)")
+    try:
+        row = validate(args, overrides)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as e:
+        print(f"error: meta-training failed (exit {e.returncode}); its workdir resumes with the same command",
+              file=sys.stderr)
+        return 2
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    with OUT.open("a") as f:
+        f.write(json.dumps(row) + "\n")
+    write_manifest(OUT, append=True)
+    print(json.dumps({k: row[k] for k in ("variant", "fold", "seed", "genotype", "val_accuracy",
+                                          "margin_over_all_3x3", "meta_training_s")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The comparison study's scripts: the transferred cell from complete meta-training tables."""
+
+import pytest
+
+from research.cell_table import build
+from research.comparison import transferred
+
+A = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+B = "|nor_conv_1x1~0|+|nor_conv_1x1~0|nor_conv_1x1~1|+|nor_conv_1x1~0|nor_conv_1x1~1|nor_conv_1x1~2|"
+C = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
+
+
+def _table(folder, dataset, means, status="complete"):
+    rows = [{"dataset": dataset, "genotype": g, "test_mean": f"{m:.4f}"} for g, m in means.items()]
+    build.write_table(folder / f"top_judge_{dataset}_C_stage2.csv", {"dataset": dataset, "status": status},
+                      rows, ["dataset", "genotype", "test_mean"])
+
+
+def test_the_transferred_cell_is_the_best_shared_cell_of_complete_meta_training_tables(tmp_path):
+    _table(tmp_path, "fashion_mnist", {A: 0.90, B: 0.89, C: 0.95})  # C: judged by one table only
+    _table(tmp_path, "kmnist", {A: 0.93, B: 0.95})
+    tables = transferred.read_tables(["fashion_mnist", "kmnist"], tmp_path)
+    assert transferred.baselines.transferred_cell(tables) == B  # 0.92 against 0.915
+    _table(tmp_path, "kmnist", {A: 0.93}, status="being built: 1 of 23 judged cells done")
+    with pytest.raises(ValueError, match="being built"):
+        transferred.read_tables(["fashion_mnist", "kmnist"], tmp_path)
+    with pytest.raises(ValueError, match="held out"):
+        transferred.read_tables(["fashion_mnist", "cifar10"], tmp_path)
+    with pytest.raises(ValueError, match="no stage-2 table for mnist"):
+        transferred.read_tables(["mnist"], tmp_path)
+
+
+def test_meta_validation_judges_the_proposal_on_the_folds_validation_split(smoke_workdir, monkeypatch, tmp_path):
+    import argparse
+    import json
+
+    from dimo.evaluation import judge
+    from research.comparison import meta_validate
+
+    trained = []
+
+    def stand_in(genotype, dataset, protocol, seed):  # the judge's training (tests/test_judge.py)
+        trained.append((genotype, dataset.name, dataset.image_shape[0], seed))
+        return {"val_accuracy": 0.8 + (genotype == meta_validate.ALL_3X3) * 0.05, "test_accuracy": -1.0}
+
+    monkeypatch.setattr(judge, "train", stand_in)
+    monkeypatch.setattr(meta_validate, "meta_train", lambda *a: 12.5)  # the smoke run stands for it
+    monkeypatch.setattr(meta_validate, "TRAININGS", tmp_path / "runs.csv")
+    monkeypatch.setattr(meta_validate, "TOP_JUDGE_RUNS", tmp_path / "none.csv")
+    args = argparse.Namespace(variant="v", config="c.py", fold="kmnist", seed=1, workdir=str(smoke_workdir),
+                              data_dir=None)
+    row = meta_validate.validate(args, ["--config.meta.steps=3"])
+    assert row["meta_training_datasets"] == ["digits", "mnist", "fashion_mnist"]
+    proposed = [t for t in trained if t[0] == row["genotype"]]
+    assert {t[3] for t in proposed} == {2000, 2001, 2002} and {t[1:3] for t in trained} == {("kmnist", 32)}
+    assert row["margin_over_all_3x3"] == pytest.approx(-0.05 if row["genotype"] != meta_validate.ALL_3X3 else 0.0)
+    assert "test" not in json.dumps({k: v for k, v in row.items() if k != "overrides"})  # validation only
+    with pytest.raises(ValueError, match="--fold must be one of"):
+        meta_validate.meta_training_datasets("cifar10")
+    rows = [dict(row, seed=s, margin_over_all_3x3=m) for s, m in ((0, 0.01), (1, 0.03))]
+    assert meta_validate.summary(rows) == [{"variant": "v", "results": 2, "folds": ["kmnist"], "seeds": [0, 1],
+                                            "margin_mean": pytest.approx(0.02), "margin_std": pytest.approx(0.01414, abs=1e-4),
+                                            "meta_training_s_mean": 12.5}]
