@@ -120,3 +120,21 @@ def test_a_dataset_still_being_built_judges_nothing(tmp_path):
     header = runner.summarize(runs, ["d", "e"], 2, out, expected=4)
     assert header["cells_e"] == "3 of 4 (being built)" and header["cells_d"] == "4"
     assert set(cell_table.read(out)[1]) == {"d"}
+
+
+def test_claims_stand_beside_all_3x3_and_the_transferred_cell(tmp_path):
+    from research.cell_table import claims_beside
+
+    a3, judged = claims_beside.ALL_3X3, "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|nor_conv_3x3~0|none~1|none~2|"
+    alias = "|avg_pool_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|nor_conv_3x3~0|none~1|none~2|"
+    rows = [{"dataset": "d", "genotype": g, "test_seed0": t0, "test_seed1": t1, "test_seed2": t2, "percentile": p,
+             "percentile_lo95": p, "percentile_hi95": p, "stands_for": s}
+            for g, t0, t1, t2, p, s in ((a3, 0.91, 0.92, 0.93, "75.0", ""), (judged, 0.90, 0.90, 0.93, "25.0", alias))]
+    runner.write_table(tmp_path / "t.csv", {"protocol": "C", "status": "complete"}, rows, list(rows[0]))
+    header, table = claims_beside.table_rows(tmp_path / "t.csv")
+    assert table[alias] is table[judged] and table[a3]["tests"] == [0.91, 0.92, 0.93]
+    text = claims_beside.markdown("d", header, table, {alias: ["3.2 run"], "|none~0|+|none~0|none~1|+"
+                                                       "|nor_conv_1x1~0|none~1|none~2|": ["4.1 x"]},
+                                  (a3, [0.91, 0.92, 0.93]))
+    assert "| 3.2 run |" in text and "| -0.0100 | -0.0100 |" in text  # the aliased claim, read from its network
+    assert "not judged yet" in text and "status: complete" in text
