@@ -69,6 +69,7 @@ def validate(args, overrides) -> dict:
     from dimo.meta import propose, trained
 
     datasets = meta_training_datasets(args.fold)
+    revision = git_revision()  # the code that ran: HEAD may move during an hour's run
     workdir = Path(args.workdir or REPO / "runs" / "meta_validation" / f"{args.variant}_{args.fold}_seed{args.seed}")
     meta_s = meta_train(args.config, datasets, args.seed, workdir, overrides, args.data_dir)
     proposal = propose.propose(trained.load(workdir), args.fold, args.data_dir)
@@ -80,7 +81,7 @@ def validate(args, overrides) -> dict:
             "lr_scale": float(proposal["lr_scale"]), "val_accuracy_per_seed": val,
             "val_accuracy": float(np.mean(val)), "all_3x3_val_accuracy": float(np.mean(base)),
             "margin_over_all_3x3": float(np.mean(val) - np.mean(base)), "meta_training_s": meta_s,
-            "git_revision": git_revision(), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            "git_revision": revision, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
 def summary(rows: list[dict]) -> list[dict]:
