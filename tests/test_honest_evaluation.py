@@ -126,6 +126,30 @@ def test_configs_are_not_installed_as_a_top_level_package():
     assert namespace["get_config"]().to_dict() == default.get_config().to_dict()
 
 
+def test_the_recommended_config_is_what_ships_and_meta_trains_on_meta_training_datasets_only():
+    # The README says dimo/pretrained/ is the recommended recipe: its config.json must be the
+    # config's (tools/build_pretrained.py builds it), and only meta-training datasets train it.
+    import json
+    from pathlib import Path
+
+    from dimo.configs import default, recommended
+    from dimo.infra import looks
+    from dimo.meta import config as meta_config
+
+    root = Path(__file__).resolve().parents[1]
+    config = recommended.get_config()
+    assert config.datasets.split(",") == looks.roles()["meta_training"]
+    shipped = json.loads((root / "dimo" / "pretrained" / "system" / "config.json").read_text())
+    migrated = json.loads(json.dumps(meta_config.migrate(config).to_dict()))  # as meta-training saves it
+    assert shipped == migrated, "rebuild: python -m tools.build_pretrained"
+    shorter = default.get_config()  # the default is it at a shorter length, on digits (offline)
+    shorter.update(datasets=config.datasets, meta=dict(config.meta, steps=config.meta.steps))
+    assert shorter.to_dict() == config.to_dict() and default.get_config().meta.steps < config.meta.steps
+    namespace = {}
+    exec((root / "configs" / "recommended.py").read_text(), namespace)
+    assert namespace["get_config"]().to_dict() == config.to_dict()
+
+
 def test_evaluation_scales_the_teachers_progress_as_meta_training_did():
     # With persistent inner states the teacher saw progress = step / lifetime in meta-training;
     # evaluation once used step / K, telling it training was over 20x too early.

@@ -2,8 +2,9 @@
 
     DIMO_DATA_DIR=../shared/data python -m tools.build_pretrained
 
-Meta-trains the default config (``dimo/configs/default.py``) for ``--steps`` meta-steps on every
-meta-training dataset of ``research/dataset_roles.json`` (never a held-out one), in a workdir
+Meta-trains the recommended config (``dimo/configs/recommended.py``: the default config for 200
+meta-steps, ``--steps``) on every meta-training dataset of ``research/dataset_roles.json`` (never a
+held-out one), in a workdir
 under ``runs/``, then copies its ``config.json`` and newest checkpoint into
 ``dimo/pretrained/system/`` and writes ``dimo/pretrained/manifest.json`` (command, config, git
 revision, wall time, datasets, machine). ``dimo propose`` without ``--workdir`` answers with it.
@@ -21,7 +22,7 @@ from pathlib import Path
 from dimo.infra import looks, manifest
 
 TARGET = Path(__file__).resolve().parents[1] / "dimo" / "pretrained"
-DEFAULT_STEPS = 200
+DEFAULT_STEPS = 200  # recommended.get_config().meta.steps
 
 
 def main(argv=None) -> int:
@@ -31,7 +32,7 @@ def main(argv=None) -> int:
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
 
-    from dimo.configs import default
+    from dimo.configs import recommended
     from dimo.infra import integrity
     from dimo.meta import meta_train
 
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
         print("error: research/dataset_roles.json names no meta_training datasets; run from a checkout",
               file=sys.stderr)
         return 2
-    config = default.get_config()
+    config = recommended.get_config()
     config.datasets = ",".join(datasets)
     config.meta.steps = args.steps
     revision = manifest.git_revision()

@@ -1,0 +1,29 @@
+"""The recommended recipe: DiMO's proposal and training recipe, the system it ships (issue #36).
+
+    DIMO_DATA_DIR=../shared/data python train_meta.py --config configs/recommended.py   # ~20 min, 2 CPU cores
+    DIMO_DATA_DIR=../shared/data python -m tools.build_pretrained    # the system `dimo propose` answers with
+
+The default config's model and meta-objective, meta-trained for 200 meta-steps on the four
+meta-training datasets of research/dataset_roles.json (digits, mnist, fashion_mnist, kmnist),
+never on a held-out one; ``dimo/configs/default.py`` is it at a shorter length (50 meta-steps) on
+digits alone, so the README's first command runs offline. Meta-training took 1,154 s on the
+2-core CPU machine (``dimo/pretrained/manifest.json``).
+
+It is the first candidate of research/comparison/PROTOCOL.md's meta-validation (``v0_default_200``
+in ``results/comparison/meta_validation.jsonl``): a variant replaces it only when its
+meta-validation figure (the proposal's validation accuracy under the top judge on fashion_mnist
+and kmnist, each held out of meta-training in turn, over all-``nor_conv_3x3``'s) is higher. The
+research configs (``research/proposals/configs/propose.py``, ``research/lopt/configs/recipe.py``)
+are variants to be judged the same way, not recommendations.
+"""
+
+from dimo.configs import default
+
+META_TRAINING = "digits,mnist,fashion_mnist,kmnist"  # research/dataset_roles.json's, for an installed DiMO
+
+
+def get_config():
+    config = default.get_config()
+    config.datasets = META_TRAINING
+    config.meta.steps = 200
+    return config
