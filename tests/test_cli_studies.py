@@ -103,3 +103,24 @@ def test_compare_under_a_top_judge_refuses_unpaired_or_unresumable_arguments(smo
     (started / "settings.json").write_text("{}")
     assert "the arguments differ" in run_error(capsys, base + ["--judge", "C", "--resume", "--out", str(started)])
     assert not (tmp_path / "c").exists() and (started / "settings.json").read_text() == "{}"  # nothing written
+
+
+@pytest.mark.e2e  # compiles a program per optimizer and horizon: the mechanics are tests/test_schedules.py's
+def test_ablate_with_schedules_trains_the_protocols_baselines_for_real(smoke_workdir, capsys, monkeypatch, tmp_path):
+    from dimo.studies import schedules
+
+    monkeypatch.setattr(schedules, "LEARNING_RATES", {"sgd": (0.03, 0.3), "adam": (1e-3, 1e-2)})
+    monkeypatch.setattr(schedules, "WEIGHT_DECAYS", (5e-4,))
+    monkeypatch.setattr(schedules, "lopt_horizons", lambda config: {6: "K", 30: "H"})
+    cache = tmp_path / "cache.jsonl"
+    args = ["ablate", "--schedules", "--workdir", str(smoke_workdir), "--dataset", "digits", "--seeds", "2",
+            "--seed", "1000", "--genotype", GENOTYPE, "--cache", str(cache), "--out", str(tmp_path / "s.png")]
+    result = run_json(capsys, args)
+    rows = {(r["baseline"], r["horizon"]): r for r in result["rows"]}
+    assert set(b for b, _ in rows) == {"learned_teacher", "adam_schedule_tuned_meta_train", "sgd_schedule_tuned_meta_train",
+                                       "adam_schedule_tuned_held_out", "sgd_schedule_tuned_held_out"}
+    for (_, horizon), row in rows.items():  # 30 steps on digits: above chance; two seeds that differ
+        assert row["test_accuracy"][0] != row["test_accuracy"][1] and (horizon == "K" or min(row["test_accuracy"]) > 0.2), row
+    assert result["manifest"]["git_revision"] and (tmp_path / "s.png").stat().st_size > 1000
+    lines = len(cache.read_text().splitlines())
+    assert run_json(capsys, args)["rows"] == result["rows"] and len(cache.read_text().splitlines()) == lines

@@ -1,38 +1,98 @@
-"""SGD's and Adam's rate schedule in the inner loop (the judges' and baselines' cosine)."""
+"""research/lopt/PROTOCOL.md's baselines (``dimo ablate --schedules``): the grid, the choice on
+validation at each horizon, the cache, and the rows. Training is a stand-in here: the schedule
+itself is tested in test_schedules' neighbour test_inner_loop (warm-up and cosine), the trainings
+in test_cli_studies."""
 
-import jax.numpy as jnp
+import types
+
 import numpy as np
 import pytest
 
-from dimo.inner.types import Recipe
-from dimo.inner.unroll import InnerConfig, InnerLoop
-from dimo.space import search_space
+from dimo.configs import smoke
+from dimo.evaluation import evaluate
+from dimo.studies import schedules
+
+GENOTYPE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
 
-def _steps(cfg: InnerConfig, n: int) -> list[float]:
-    """The size of each of ``n`` SGD steps (no momentum, no decay) on a constant unit gradient."""
-    recipe = Recipe(jnp.asarray(search_space.uniform_arch_weights()), jnp.asarray(2.0), jnp.asarray(0.0))
-    optimizer = InnerLoop(None, cfg).optimizer({"optimizer": None}, recipe)
-    params, grads = {"w": jnp.zeros([])}, {"w": jnp.ones([])}
-    state, sizes = optimizer.init(params), []
-    for _ in range(n):
-        updates, state = optimizer.update(grads, state, params)
-        sizes.append(-float(updates["w"]))
-    return sizes
+def test_the_grids_span_two_decades_in_seven_points_and_three_decays():
+    for rates in schedules.LEARNING_RATES.values():
+        assert len(rates) == 7 and rates[-1] / rates[0] == pytest.approx(100)
+    assert len(schedules.WEIGHT_DECAYS) == 3 and schedules.train_setup(200)["warmup_steps"] == 10
 
 
-def test_cosine_warms_up_linearly_then_decays_to_zero_at_the_horizon():
-    cosine = _steps(InnerConfig(optimizer="sgd", learning_rate=0.1, momentum=0.0, schedule="cosine",
-                                warmup_steps=2, decay_steps=6), 7)
-    # rate x lr_scale = 0.2 at the peak; 0 at the first step, the peak after the warm-up, 0 at the end.
-    np.testing.assert_allclose(cosine[:3], [0.0, 0.1, 0.2], atol=1e-7)
-    np.testing.assert_allclose(cosine[3:], [0.2 * (1 + np.cos(np.pi * k / 4)) / 2 for k in (1, 2, 3, 4)], atol=1e-7)
-    constant = _steps(InnerConfig(optimizer="sgd", learning_rate=0.1, momentum=0.0), 3)
-    np.testing.assert_allclose(constant, [0.2] * 3, atol=1e-7)
+def test_tuning_chooses_on_validation_and_reports_both_choices():
+    calls = []
+
+    def train(optimizer, lr, wd, setup, seed):
+        calls.append((lr, wd, seed, setup["schedule"], setup["warmup_steps"]))
+        accuracy = 1 - abs(lr - 0.1) - wd  # best at 0.1, the smallest decay
+        loss = abs(lr - 0.2154) + wd  # a loss that prefers the next rate up
+        return {"val_accuracy": accuracy + 0.001 * seed, "val_loss": loss, "test_accuracy": 0.0}
+
+    out = schedules.tuned(train, "sgd", steps=200, tuning_seeds=(0, 1))
+    assert len(calls) == 7 * 3 * 2 and {c[3:] for c in calls} == {("cosine", 10)}
+    assert out["chosen"]["learning_rate"] == pytest.approx(0.1) and out["chosen"]["weight_decay"] == 5e-5
+    assert out["chosen_by_val_loss"]["learning_rate"] == pytest.approx(0.2154, abs=1e-3)
+    assert not out["on_the_grid_edge"]
+    assert all("test_accuracy" not in s for s in out["grid"])  # nothing chosen or kept from test
 
 
-def test_a_cosine_needs_its_horizon():
-    with pytest.raises(ValueError, match="warmup_steps < decay_steps"):
-        InnerConfig(optimizer="sgd", schedule="cosine", warmup_steps=0, decay_steps=0)
-    with pytest.raises(ValueError, match="inner.schedule must be one of"):
-        InnerConfig(schedule="step")
+def test_the_cache_keeps_finished_trainings_and_survives_a_cut_line(tmp_path):
+    path, calls = tmp_path / "c.jsonl", []
+    cache = schedules.TrainingCache(path)
+    assert cache.get({"a": 1}, lambda: calls.append(1) or {"val_loss": 2}) == {"val_loss": 2.0}
+    with path.open("a") as f:
+        f.write('{"key": "cut sho')  # a kill mid-line
+    again = schedules.TrainingCache(path)
+    assert again.get({"a": 1}, lambda: calls.append(2) or {"val_loss": 3}) == {"val_loss": 2.0} and calls == [1]
+
+
+def test_horizons_are_the_protocols_merged_where_equal():
+    config = smoke.get_config()
+    config.inner.update(steps=10, lifetime=200)
+    assert schedules.lopt_horizons(config) == {10: "K", 40: "4K", 200: "H", 400: "2H", 2000: "10H"}
+    config.inner.lifetime = 0  # H = K without persistent states
+    assert schedules.lopt_horizons(config) == {10: "K=H", 20: "2H", 40: "4K", 100: "10H"}
+
+
+def test_each_horizon_tunes_and_trains_its_own_schedule_and_the_learned_row_is_measured_along_one(
+        tmp_path, monkeypatch):
+    trainings = []
+
+    def stand_in(genotype, dataset, setup, meta=None, lopt_cfg=None, teacher_cfg=None, lr_scale=1.0,
+                 weight_decay=None, progress=True, measure_at=()):
+        trainings.append((dataset.name, setup.optimizer, setup.steps, setup.schedule, lr_scale, weight_decay,
+                          setup.seed))
+        acc = 0.5 + setup.seed * 1e-3 - abs(np.log10(lr_scale) + (1 if setup.optimizer == "sgd" else 3)) * 0.01
+        metrics = {"val_accuracy": acc, "val_loss": 1 - acc, "test_accuracy": acc, "test_loss": 1 - acc}
+        return {**metrics, "measured": [{"step": s, **metrics} for s in measure_at]}
+
+    monkeypatch.setattr(evaluate, "train_genotype", stand_in)
+    config = smoke.get_config()
+    config.inner.update(steps=5, lifetime=0)
+    run = types.SimpleNamespace(config=config, params=None)
+    target = types.SimpleNamespace(name="target", val_labels=np.arange(5))
+    meta = [types.SimpleNamespace(name=n, val_labels=np.arange(5)) for n in ("m1", "m2")]
+    recipe = types.SimpleNamespace(lr_scale=2.0, weight_decay=1e-4)
+    horizons = {5: "K", 10: "2H"}
+    cache = schedules.TrainingCache(tmp_path / "c.jsonl")
+    result = schedules.at_horizons(run, GENOTYPE, target, meta, horizons, [1000, 1001], cache, recipe)
+    learned = [t for t in trainings if t[1] == "learned"]
+    assert [(t[2], t[4], t[6]) for t in learned] == [(10, 2.0, 1000), (10, 2.0, 1001)]  # one training per seed
+    rows = {(r["baseline"], r["horizon"]): r for r in result["rows"]}
+    assert list(rows)[:2] == [("learned_teacher", "K"), ("learned_teacher", "2H")]  # the config's loss
+    assert rows[("sgd_schedule_tuned_meta_train", "K")]["learning_rate"] == pytest.approx(0.1)
+    assert rows[("adam_schedule_tuned_held_out", "2H")]["learning_rate"] == pytest.approx(1e-3)
+    assert len(rows) == 2 + 2 * 2 * 2 and all(len(r["test_accuracy"]) == 2 for r in rows.values())
+    baseline = [t for t in trainings if t[1] != "learned"]
+    assert {t[2:4] for t in baseline} == {(5, "cosine"), (10, "cosine")}
+    # 21 grid points x 2 tuning seeds x 3 datasets (two meta-training, the target) x 2 horizons x 2
+    # optimizers, then the chosen pairs on the target with the evaluation seeds (a few coincide).
+    tuning = [t for t in baseline if t[6] in schedules.TUNING_SEEDS]
+    assert len(tuning) == 21 * 2 * 3 * 2 * 2 and {t[6] for t in baseline} == {0, 1, 1000, 1001}
+    trainings.clear()
+    again = schedules.at_horizons(run, GENOTYPE, target, meta, horizons, [1000, 1001],
+                                  schedules.TrainingCache(tmp_path / "c.jsonl"), recipe)
+    assert [t[1] for t in trainings] == ["learned", "learned"]  # every baseline training came from the cache
+    assert again["rows"] == result["rows"]

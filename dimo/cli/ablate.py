@@ -21,6 +21,12 @@ def add_arguments(parser) -> None:
                         help="training seeds whose mean validation accuracy picks SGD's and Adam's rates")
     parser.add_argument("--genotype", default=None, help="ablate this cell instead of the proposed one")
     parser.add_argument("--out", default=None, help="PNG of learning curves (default W/ablation_<dataset>.png)")
+    parser.add_argument("--schedules", action="store_true",
+                        help="research/lopt/PROTOCOL.md's baselines instead: Adam and SGD with a warm-up and a cosine, "
+                             "tuned on a 7 x 3 grid (rate x decay) at each horizon K, 4K, H, 2H, 10H, beside the "
+                             "learned optimizer; --seed is the first training seed")
+    parser.add_argument("--cache", default=None, help="--schedules: JSON lines of finished trainings (resumable; "
+                        "default W/schedule_trainings.jsonl)")
 
 
 def run(args) -> dict:
@@ -31,6 +37,8 @@ def run(args) -> dict:
         if value < 1:
             raise ValueError(f"{flag} must be at least 1, got {value}")
     system = trained.load(args.workdir)
+    if args.schedules:
+        return _schedules(args, system)
     combos = ablate.COMBOS
     if args.combos:
         combos = tuple(tuple(c.split("/")) for c in args.combos.split(","))
@@ -44,15 +52,40 @@ def run(args) -> dict:
     result = ablate.ablate(system, args.dataset, args.data_dir, seeds=args.seeds, combos=combos,
                            embedding=not args.no_embedding, genotype=genotype, first_seed=args.seed,
                            tune_on_target=not args.no_target_tuning, tuning_seeds=args.tuning_seeds)
-    result["seen_in_meta_training"] = system.warn_if_seen(result["dataset"])
-    out = Path(args.out or Path(args.workdir) / f"ablation_{result['dataset']}.png")
-    ablate.plot_curves(result, out)
-    result["curves_png"] = str(out)
-    # --json > results/...: its provenance inside; the workdir and the plot are not committed
-    result["manifest"] = manifest(config=system.config, uncommitted_inputs=[str(args.workdir), str(out)])
+    out = _finish(args, system, result, "ablation", ablate.plot_curves, "curves_png")
     if not args.json:
         print(ablate.format_table(result))
         for e in result.get("embedding_ablation", []):
             print(f"code: {e['code']:<28} {e['genotype']}  test {e['test_accuracy']:.3f}")
         print(f"learning curves: {out}")
+    return result
+
+
+def _finish(args, system, result: dict, name: str, plot, key: str) -> Path:
+    """The seen-dataset warning, the plot (default W/<name>_<dataset>.png) and the manifest."""
+    result["seen_in_meta_training"] = system.warn_if_seen(result["dataset"])
+    out = Path(args.out or Path(args.workdir) / f"{name}_{result['dataset']}.png")
+    plot(result, out)
+    result[key] = str(out)
+    # --json > results/...: its provenance inside; the workdir and the plot are not committed
+    result["manifest"] = manifest(config=system.config, uncommitted_inputs=[str(args.workdir), str(out)])
+    return out
+
+
+def _schedules(args, system) -> dict:
+    from dimo.space import search_space
+    from dimo.studies import ablate, schedules
+
+    target = schedules.load(system, args.dataset, args.data_dir)
+    meta = [schedules.load(system, n.strip(), args.data_dir) for n in system.config.datasets.split(",") if n.strip()]
+    recipe = ablate.recipe_from_code(system, ablate.dataset_code(system, target))
+    genotype = (search_space.Genotype.from_string(args.genotype) if args.genotype
+                else search_space.discretize(recipe.arch_weights))
+    cache = schedules.TrainingCache(args.cache or Path(args.workdir) / "schedule_trainings.jsonl")
+    result = schedules.at_horizons(system, genotype, target, meta, schedules.lopt_horizons(system.config),
+                                   range(args.seed, args.seed + args.seeds), cache, recipe,
+                                   tune_on_target=not args.no_target_tuning)
+    out = _finish(args, system, result, "schedules", schedules.plot, "plot_png")
+    if not args.json:
+        print(schedules.format_table(result) + f"\nplot: {out}")
     return result

@@ -1,0 +1,222 @@
+"""Adam and SGD with a warm-up and a cosine, tuned on a grid: what a learned optimizer must beat.
+
+research/PROTOCOL.md ("Baselines beside every claim") and research/lopt/PROTOCOL.md fix them:
+each optimizer (Adam; SGD with momentum 0.9) warms up linearly over the first 5 % of the steps
+and decays along a cosine to 0 at the evaluated horizon; its learning rate is chosen on a grid of
+7 points over 2 decades and its weight decay on 3 points, by mean validation accuracy (the
+choice by validation loss is reported beside), each horizon tuned on its own. ``at_horizons``
+sets the learned optimizer beside them at every horizon:
+
+    result = at_horizons(trained, genotype, target, meta_datasets, {10: "K", 200: "H"}, seeds=[1000, 1001],
+                         cache=TrainingCache(path))
+
+The learned optimizer has no schedule: one training to the longest horizon, measured at each.
+A baseline's training at one horizon is another training than at the next (its cosine ends
+there). Every training goes through a ``TrainingCache`` (JSON lines, keyed by everything that
+defines it), so a study resumes, and tunings shared by several runs or folds train once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+OPTIMIZERS = ("adam", "sgd")
+# 7 rates over 2 decades each, centred on the rates these networks train at; 3 weight decays.
+LEARNING_RATES = {"sgd": tuple(float(x) for x in np.logspace(-2, 0, 7)),
+                  "adam": tuple(float(x) for x in np.logspace(-4, -2, 7))}
+WEIGHT_DECAYS = (5e-5, 5e-4, 5e-3)
+WARMUP_FRACTION = 0.05
+TUNING_SEEDS = (0, 1)  # never an evaluation's: those are 1000 (r + 1) + k (dimo.evaluation.judge.run_seeds)
+METRICS = ("val_accuracy", "val_loss", "test_accuracy", "test_loss")
+
+
+def train_setup(steps: int) -> dict:
+    """The schedule of every tuned baseline: a linear warm-up, then a cosine to 0 at ``steps``."""
+    return {"steps": steps, "schedule": "cosine", "warmup_steps": max(1, int(WARMUP_FRACTION * steps))}
+
+
+def tuned(train, optimizer: str, steps: int, tuning_seeds=TUNING_SEEDS) -> dict:
+    """Every (rate, decay) of the grid trained with ``tuning_seeds`` by ``train(optimizer, lr, wd,
+    schedule_setup, seed)``; the choice by mean validation accuracy, and (reported beside it) the
+    choice by mean validation loss. No test figure is kept."""
+    grid = [(lr, wd) for lr in LEARNING_RATES[optimizer] for wd in WEIGHT_DECAYS]
+    scores = []
+    for lr, wd in grid:
+        runs = [train(optimizer, lr, wd, train_setup(steps), seed) for seed in tuning_seeds]
+        scores.append({"learning_rate": lr, "weight_decay": wd,
+                       "val_accuracy": float(np.mean([r["val_accuracy"] for r in runs])),
+                       "val_loss": float(np.mean([r["val_loss"] for r in runs]))})
+    by_accuracy = max(scores, key=lambda s: s["val_accuracy"])
+    by_loss = min(scores, key=lambda s: s["val_loss"])
+    return {"optimizer": optimizer, "steps": steps, "tuning_seeds": list(tuning_seeds), "grid": scores,
+            "chosen": by_accuracy, "chosen_by_val_loss": by_loss,
+            "on_the_grid_edge": by_accuracy["learning_rate"] in (LEARNING_RATES[optimizer][0],
+                                                                 LEARNING_RATES[optimizer][-1])}
+
+
+class TrainingCache:
+    """Finished trainings' metrics, one JSON line each, keyed by what defines the training."""
+
+    def __init__(self, path: Path | None = None):
+        self.path, self.done = (Path(path) if path else None), {}
+        if self.path and self.path.is_file():
+            for line in self.path.read_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:  # a line cut short by a kill
+                    continue
+                self.done[entry["key"]] = entry["metrics"]
+
+    def get(self, key: dict, train) -> dict:
+        name = json.dumps(key, sort_keys=True)
+        if name not in self.done:
+            self.done[name] = {k: float(v) for k, v in train().items()}
+            if self.path:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a") as f:
+                    f.write(json.dumps({"key": name, "metrics": self.done[name]}) + "\n")
+        return self.done[name]
+
+
+def _baseline_trainer(trained, genotype, dataset, cache: TrainingCache):
+    """``train(optimizer, lr, wd, schedule_setup, seed)`` of ``tuned``, on ``dataset``, cached."""
+    from dimo.evaluation import evaluate
+
+    config = trained.config
+    # Which images are validation depends on the split's seed: the key says which split it was.
+    split = hashlib.md5(np.ascontiguousarray(dataset.val_labels).tobytes()).hexdigest()[:10]
+
+    def train(optimizer, lr, wd, schedule, seed):
+        key = {"dataset": dataset.name, "split": split, "genotype": str(genotype), "optimizer": optimizer, "loss": "ce",
+               "learning_rate": lr, "weight_decay": wd, **schedule, "seed": seed,
+               "channels": config.model.channels, "cells_per_stage": config.model.cells_per_stage,
+               "affine": config.model.affine, "batch_size": config.inner.batch_size,
+               "image_size": config.data.image_size}
+
+        def run():  # the rate travels in the (traced) lr_scale: one compile for the grid per horizon
+            setup = evaluate.setup_for(config, optimizer=optimizer, loss="ce", learning_rate=1.0, seed=seed,
+                                       affine=config.model.affine, **schedule)
+            result = evaluate.train_genotype(genotype, dataset, setup, lr_scale=lr, weight_decay=wd, progress=False)
+            return {m: result[m] for m in METRICS}
+
+        return cache.get(key, run)
+
+    return train
+
+
+def tune_on(trained, genotype, datasets, optimizer: str, steps: int, cache: TrainingCache) -> dict:
+    """``tuned`` over several datasets: each grid point's validation figures averaged over them."""
+    trainers = [_baseline_trainer(trained, genotype, d, cache) for d in datasets]
+
+    def train(*args):
+        runs = [t(*args) for t in trainers]
+        return {m: float(np.mean([r[m] for r in runs])) for m in ("val_accuracy", "val_loss")}
+
+    return {**tuned(train, optimizer, steps), "datasets": [d.name for d in datasets]}
+
+
+def _learned(trained, genotype, target, recipe, horizons, seeds, loss) -> list[dict]:
+    """The learned optimizer trained to the longest horizon per seed, measured at each."""
+    from dimo.evaluation import evaluate
+
+    config, longest = trained.config, max(horizons)
+    lopt_cfg, teacher_cfg = evaluate.learned_configs(config)
+    out = []
+    for seed in seeds:
+        setup = evaluate.setup_for(config, steps=longest, optimizer="learned", loss=loss, seed=seed,
+                                   chunk=config.inner.steps, affine=config.model.affine)
+        result = evaluate.train_genotype(genotype, target, setup, trained.params, lopt_cfg, teacher_cfg,
+                                         float(recipe.lr_scale), float(recipe.weight_decay), progress=False,
+                                         measure_at=tuple(horizons))
+        out.append({m["step"]: {k: m[k] for k in METRICS} for m in result["measured"]})
+    return out
+
+
+def at_horizons(trained, genotype, target, meta_datasets, horizons: dict[int, str], seeds, cache: TrainingCache,
+                recipe, tune_on_target: bool = True, loss: str | None = None) -> dict:
+    """Rows (one per baseline and horizon, the learned optimizer's first) of per-seed metrics on
+    ``target``: the learned optimizer with ``recipe`` and ``loss`` (default: the config's), and
+    Adam and SGD tuned at each horizon on ``meta_datasets`` and, with ``tune_on_target``, on the
+    target's own validation split."""
+    loss = loss or trained.config.inner.loss
+    learned = _learned(trained, genotype, target, recipe, horizons, seeds, loss)
+    rows = [{"baseline": f"learned_{loss}", "horizon": label, "steps": steps,
+             **{m: [run[steps][m] for run in learned] for m in METRICS}} for steps, label in horizons.items()]
+    sources = {"meta_train": list(meta_datasets), **({"held_out": [target]} if tune_on_target else {})}
+    tunings = {}
+    for optimizer in OPTIMIZERS:
+        for source, datasets in sources.items():
+            for steps, label in horizons.items():
+                tuning = tune_on(trained, genotype, datasets, optimizer, steps, cache)
+                chosen = tuning["chosen"]
+                train = _baseline_trainer(trained, genotype, target, cache)
+                runs = [train(optimizer, chosen["learning_rate"], chosen["weight_decay"], train_setup(steps), s)
+                        for s in seeds]
+                name = f"{optimizer}_schedule_tuned_{source}"
+                tunings[f"{name}@{label}"] = tuning
+                rows.append({"baseline": name, "horizon": label, "steps": steps, "learning_rate": chosen["learning_rate"],
+                             "weight_decay": chosen["weight_decay"], **{m: [r[m] for r in runs] for m in METRICS}})
+    return {"dataset": target.name, "genotype": str(genotype), "seeds": list(seeds), "horizons": horizons,
+            "learned_loss": loss, "rows": rows, "tunings": tunings,
+            "recipe": {"lr_scale": float(recipe.lr_scale), "weight_decay": float(recipe.weight_decay)}}
+
+
+def lopt_horizons(config) -> dict[int, str]:
+    """{steps: label} of research/lopt/PROTOCOL.md: K, 4K, H, 2H and 10H, merged where equal."""
+    k = config.inner.steps
+    h = config.inner.lifetime or k
+    labels: dict[int, str] = {}
+    for steps, label in ((k, "K"), (4 * k, "4K"), (h, "H"), (2 * h, "2H"), (10 * h, "10H")):
+        labels[steps] = f"{labels[steps]}={label}" if steps in labels else label
+    return dict(sorted(labels.items()))
+
+
+def load(trained, name: str, data_dir=None):
+    """Dataset ``name`` at the run's sizes, its validation split carved with seed 0 whatever the
+    run's seed (research/PROTOCOL.md): every run and tuning reads the same validation images."""
+    from datasets_meta import load as load_dataset
+
+    c = trained.config
+    return load_dataset(name, data_dir, image_size=c.data.image_size, channels=c.data.channels,
+                        val_fraction=c.data.val_fraction, seed=0)
+
+
+def format_table(result: dict) -> str:
+    lines = [f"{result['dataset']}: {result['genotype']}, seeds {result['seeds']}",
+             f"{'horizon':<8} {'baseline':<32} {'test accuracy':>16} {'val loss':>16} {'lr':>9} {'wd':>8}"]
+    for row in sorted(result["rows"], key=lambda r: (r["steps"], r["baseline"])):
+        acc, loss = np.asarray(row["test_accuracy"]), np.asarray(row["val_loss"])
+        spread = lambda v: v.std(ddof=1) if len(v) > 1 else 0.0  # noqa: E731
+        lr = f"{row['learning_rate']:.2g}" if "learning_rate" in row else "learned"
+        wd = f"{row['weight_decay']:.0e}" if "weight_decay" in row else ""
+        lines.append(f"{row['horizon']:<8} {row['baseline']:<32} {acc.mean():>9.4f} ± {spread(acc):.4f} "
+                     f"{loss.mean():>9.4f} ± {spread(loss):.4f} {lr:>9} {wd:>8}")
+    return "\n".join(lines)
+
+
+def plot(result: dict, path) -> None:
+    """Test accuracy (left) and validation loss (right) against the horizon, one line a baseline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for name in dict.fromkeys(r["baseline"] for r in result["rows"]):
+        mine = sorted((r for r in result["rows"] if r["baseline"] == name), key=lambda r: r["steps"])
+        for ax, metric in zip(axes, ("test_accuracy", "val_loss")):
+            ax.errorbar([r["steps"] for r in mine], [np.mean(r[metric]) for r in mine],
+                        [np.std(r[metric]) for r in mine], marker="o", ms=3, capsize=2, label=name)
+    for ax, label in zip(axes, ("test accuracy", "validation loss")):
+        ax.set_xscale("log")
+        ax.set_xlabel("horizon (inner steps; a baseline's cosine ends there)")
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"{result['dataset']}: the learned optimizer against tuned schedules", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
