@@ -1,0 +1,172 @@
+"""The learned optimizer, leave one dataset out, against tuned schedules (research/lopt/PROTOCOL.md).
+
+    DIMO_DATA_DIR=../shared/data python -m research.lopt.leave_one_out --config CONFIG   # resumable
+    python -m research.lopt.leave_one_out --summarize                                  # tables only
+
+For each tested dataset (the four meta-training datasets in turn, then cifar10 and
+tiny_imagenet20) and each meta-training run ``r`` (seeds 0-3): meta-trains ``CONFIG`` on the
+datasets the protocol names (``train_meta.py``, resumed from its workdir), then trains the
+all-``nor_conv_3x3`` cell on the tested dataset with the learned optimizer and with Adam and SGD
+tuned per horizon (``dimo.studies.schedules.at_horizons``), all with the run's seeds
+``1000 (r + 1) + k``. Each (dataset, run) is one JSON file under ``results/lopt_leave_one_out/runs/``;
+baseline trainings are cached in ``trainings.jsonl`` and shared between runs. ``--summarize``
+writes ``summary.json`` (a row per dataset x horizon x baseline: the paired differences over
+runs, Holm-corrected over datasets x horizons), ``summary.md`` and a PNG per dataset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from dimo.infra.manifest import git_revision, write_manifest
+from research import protocol, stats
+
+REPO = Path(__file__).resolve().parents[2]
+OUT = REPO / "results" / "lopt_leave_one_out"
+ALL_3X3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+RUNS = 4
+CLAIM_HORIZONS = ("H", "2H")
+PRIMARY = "adam_schedule_tuned_meta_train"
+
+
+def folds() -> list[tuple[str, list[str]]]:
+    """(tested dataset, what meta-trains for it): each meta-training dataset held out in turn, then
+    every held-out dataset with all the meta-training datasets."""
+    loo = [(held, list(train)) for train, held in protocol.meta_validation_folds()]
+    return loo + [(held, list(protocol.META_TRAINING)) for held in protocol.HELD_OUT]
+
+
+def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, overrides) -> Path:
+    """One (tested dataset, run): meta-training, then the trainings; its JSON file."""
+    from dimo.evaluation import judge
+    from dimo.meta import trained as trained_lib
+    from dimo.space import search_space
+    from dimo.studies import ablate, schedules
+
+    out = OUT / "runs" / f"{tested}_run{run}.json"
+    if out.is_file():
+        return out
+    revision = git_revision()
+    workdir = REPO / "runs" / "lopt_leave_one_out" / f"{'-'.join(datasets)}_seed{run}"
+    command = [sys.executable, str(REPO / "train_meta.py"), "--config", config, "--datasets", ",".join(datasets),
+               f"--config.seed={run}", "--workdir", str(workdir), "--noprogress", *overrides]
+    if data_dir:
+        command += ["--data_dir", data_dir]
+    subprocess.run(command + (["--resume"] if (workdir / "checkpoints").is_dir() else []), check=True, cwd=REPO)
+    system = trained_lib.load(workdir)
+    target = schedules.load(system, tested, data_dir)
+    meta = [schedules.load(system, d, data_dir) for d in datasets]
+    recipe = ablate.recipe_from_code(system, ablate.dataset_code(system, target))
+    if tested in protocol.HELD_OUT:  # a look, said before it is taken
+        protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "
+                             "optimizer and the tuned schedules", git_revision=revision)
+    result = schedules.at_horizons(system, search_space.Genotype.from_string(ALL_3X3), target, meta,
+                                   schedules.lopt_horizons(system.config), judge.run_seeds(run),
+                                   schedules.TrainingCache(OUT / "trainings.jsonl"), recipe)
+    result.update(run=run, meta_training_datasets=datasets, meta_training_run=workdir.name, config=config,
+                  overrides=list(overrides), git_revision=revision)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1, default=float) + "\n")
+    return out
+
+
+def summary_rows(results: list[dict]) -> list[dict]:
+    """A row per tested dataset x horizon x baseline: learned minus baseline, paired over runs."""
+    rows = []
+    for dataset in dict.fromkeys(r["dataset"] for r in results):
+        mine = sorted((r for r in results if r["dataset"] == dataset), key=lambda r: r["run"])
+        first = mine[0]["rows"]
+        learned = first[0]["baseline"]
+        for row in (x for x in first if x["baseline"] != learned):
+            pick = lambda res, name: next(x for x in res["rows"] if x["baseline"] == name  # noqa: E731
+                                          and x["horizon"] == row["horizon"])
+            entry = {"held_out": dataset, "horizon": row["horizon"], "steps": row["steps"],
+                     "baseline": row["baseline"], "learned": learned, "n_runs": len(mine)}
+            for metric in ("test_accuracy", "val_loss"):
+                ours = stats.run_means([pick(r, learned)[metric] for r in mine])
+                theirs = stats.run_means([pick(r, row["baseline"])[metric] for r in mine])
+                entry[f"diff_{metric}"] = float(np.mean(ours - theirs))
+                entry[f"p_{metric}"] = stats.paired_t(ours, theirs)["p"] if len(mine) > 1 else None
+            rows.append(entry)
+    for baseline in dict.fromkeys(r["baseline"] for r in rows):  # Holm over datasets x horizons
+        for metric in ("test_accuracy", "val_loss"):
+            family = [r for r in rows if r["baseline"] == baseline and r[f"p_{metric}"] is not None]
+            for r, h in zip(family, stats.holm([r[f"p_{metric}"] for r in family]) if family else []):
+                r[f"p_holm_{metric}" if metric != "test_accuracy" else "p_holm"] = h["p_holm"]
+    return rows
+
+
+def acceptance(rows: list[dict]) -> dict:
+    """research/lopt/PROTOCOL.md's bar against ``PRIMARY``, from the summary rows."""
+    primary = [r for r in rows if r["baseline"] == PRIMARY and r["horizon"] in CLAIM_HORIZONS]
+    win = lambda r: r["diff_test_accuracy"] > 0 and (r.get("p_holm") or 1.0) < 0.05  # noqa: E731
+    loss = lambda r: r["diff_test_accuracy"] < 0 and (r.get("p_holm") or 1.0) < 0.05  # noqa: E731
+    datasets = sorted({r["held_out"] for r in primary})
+    wins = [d for d in datasets if all(win(r) for r in primary if r["held_out"] == d)
+            and {r["horizon"] for r in primary if r["held_out"] == d} >= set(CLAIM_HORIZONS)]
+    losses = sorted({r["held_out"] for r in primary if loss(r)})
+    return {"datasets_won_at_H_and_2H": wins, "datasets_significantly_worse": losses,
+            "met": len(wins) >= 3 and not losses and len(datasets) == 6, "datasets_tested": datasets}
+
+
+def summarize() -> dict:
+    from dimo.studies import schedules
+
+    results = [json.loads(p.read_text()) for p in sorted((OUT / "runs").glob("*.json"))]
+    rows = summary_rows(results)
+    out = {"rows": rows, "acceptance": acceptance(rows), "protocol": "research/lopt/PROTOCOL.md"}
+    (OUT / "summary.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_manifest(OUT / "summary.json", runs=[p.name for p in sorted((OUT / "runs").glob("*.json"))])
+    lines = ["| held out | horizon | baseline | diff test accuracy | p (Holm) | diff val loss | runs |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        p = "" if r.get("p_holm") is None else f"{r['p_holm']:.3f}"
+        lines.append(f"| {r['held_out']} | {r['horizon']} | {r['baseline']} | {r['diff_test_accuracy']:+.4f} | {p} "
+                     f"| {r['diff_val_loss']:+.4f} | {r['n_runs']} |")
+    (OUT / "summary.md").write_text("\n".join(lines) + f"\n\nacceptance: {json.dumps(out['acceptance'])}\n")
+    for dataset in dict.fromkeys(r["dataset"] for r in results):  # every run's seeds, pooled per row
+        mine = [r for r in results if r["dataset"] == dataset]
+        pooled = [{**row, **{m: [v for r in mine for x in r["rows"] if (x["baseline"], x["horizon"]) ==
+                                 (row["baseline"], row["horizon"]) for v in x[m]] for m in schedules.METRICS}}
+                  for row in mine[0]["rows"]]
+        schedules.plot({"dataset": dataset, "rows": pooled}, OUT / f"curves_{dataset}.png")
+    return out
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    overrides = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="the config research/lopt/PROTOCOL.md's System line names")
+    p.add_argument("--runs", type=int, default=RUNS)
+    p.add_argument("--tested", default="", help="comma-separated subset of the tested datasets (default all six)")
+    p.add_argument("--data_dir", default=None)
+    p.add_argument("--summarize", action="store_true")
+    args = p.parse_args(argv)
+    if not args.summarize:
+        if not args.config:
+            p.error("--config is required (the config the protocol's System line names)")
+        wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
+        for tested, datasets in folds():
+            if wanted and tested not in wanted:
+                continue
+            for run in range(args.runs):
+                try:
+                    print(run_one(args.config, tested, datasets, run, args.data_dir, overrides))
+                except subprocess.CalledProcessError as e:
+                    print(f"error: meta-training for {tested}, run {run} failed (exit {e.returncode}); the same "
+                          "command resumes it", file=sys.stderr)
+                    return 2
+    print(json.dumps(summarize()["acceptance"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

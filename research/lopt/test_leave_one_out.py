@@ -1,0 +1,47 @@
+"""The leave-one-out study's bookkeeping: folds, paired differences over runs, Holm, the bar."""
+
+import json
+
+import numpy as np
+
+from research.lopt import leave_one_out as loo
+
+
+def test_folds_hold_each_meta_training_dataset_out_and_test_the_held_out_ones_on_all():
+    folds = dict(loo.folds())
+    assert len(folds) == 6 and folds["kmnist"] == ["digits", "mnist", "fashion_mnist"]
+    assert folds["cifar10"] == folds["tiny_imagenet20"] == ["digits", "mnist", "fashion_mnist", "kmnist"]
+
+
+def _result(dataset, run, gain):
+    rng = np.random.default_rng(run)
+    rows = []
+    for steps, horizon in ((10, "K"), (200, "H"), (400, "2H")):
+        base = 0.8 + 0.01 * rng.standard_normal(3)
+        rows.append({"baseline": "learned_ce", "horizon": horizon, "steps": steps,
+                     "test_accuracy": list(base + gain), "val_loss": list(1 - base - gain),
+                     "val_accuracy": list(base), "test_loss": list(1 - base)})
+        for name in ("adam_schedule_tuned_meta_train", "sgd_schedule_tuned_meta_train"):
+            rows.append({"baseline": name, "horizon": horizon, "steps": steps, "test_accuracy": list(base),
+                         "val_loss": list(1 - base), "val_accuracy": list(base), "test_loss": list(1 - base)})
+    return {"dataset": dataset, "run": run, "rows": rows}
+
+
+def test_the_summary_pairs_runs_corrects_over_datasets_and_horizons_and_reads_the_bar(tmp_path, monkeypatch):
+    gains = {"digits": 0.05, "mnist": 0.04, "fashion_mnist": 0.03, "kmnist": 0.0, "cifar10": 0.0,
+             "tiny_imagenet20": -0.0}
+    results = [_result(d, r, g + 0.001 * r) for d, g in gains.items() for r in range(4)]
+    rows = loo.summary_rows(results)
+    assert len(rows) == 6 * 3 * 2 and {r["n_runs"] for r in rows} == {4}
+    row = next(r for r in rows if (r["held_out"], r["horizon"], r["baseline"]) == ("digits", "H", loo.PRIMARY))
+    assert abs(row["diff_test_accuracy"] - 0.0515) < 1e-9 and row["p_holm"] < 0.05 <= 1
+    assert all(r["p_holm"] >= r["p_test_accuracy"] for r in rows)  # corrected, never smaller
+    bar = loo.acceptance(rows)
+    assert bar["datasets_won_at_H_and_2H"] == ["digits", "fashion_mnist", "mnist"] and bar["met"]
+    monkeypatch.setattr(loo, "OUT", tmp_path)
+    (tmp_path / "runs").mkdir()
+    for r in results:
+        (tmp_path / "runs" / f"{r['dataset']}_run{r['run']}.json").write_text(json.dumps(r))
+    out = loo.summarize()
+    assert json.loads((tmp_path / "summary.json").read_text())["rows"] == out["rows"]
+    assert (tmp_path / "curves_kmnist.png").stat().st_size > 1000 and "| digits | H |" in (tmp_path / "summary.md").read_text()
