@@ -21,4 +21,3 @@ def test_counts_by_dataset_and_a_damaged_line_is_named(tmp_path, capsys, monkeyp
     assert looks.main(["cifar10"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: line 3") and err.count("\n") == 1
-

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dimo.infra.manifest import git_revision, write_manifest
-from research import protocol
+from research import meta_runs, protocol
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "comparison" / "meta_validation.jsonl"
@@ -40,19 +40,6 @@ def meta_training_datasets(fold: str) -> list[str]:
         raise ValueError(f"--fold must be one of {', '.join(FOLDS)} (a meta-training dataset with a stage-2 "
                          f"table), got {fold!r}")
     return [d for d in protocol.META_TRAINING if d != fold]
-
-
-def meta_train(config: str, datasets, seed: int, workdir: Path, overrides, data_dir) -> float:
-    """Runs (or resumes, or finds finished) the meta-training; its elapsed seconds."""
-    command = [sys.executable, str(REPO / "train_meta.py"), "--config", config, "--datasets", ",".join(datasets),
-               f"--config.seed={seed}", "--workdir", str(workdir), *overrides]
-    if data_dir:
-        command += ["--data_dir", data_dir]
-    if (workdir / "checkpoints").is_dir():
-        command.append("--resume")
-    subprocess.run(command, check=True, cwd=REPO)
-    last = (workdir / "metrics.jsonl").read_text().splitlines()[-1]
-    return float(json.loads(last)["time_s"])
 
 
 def judge_validation(genotype: str, fold: str, seeds, data_dir) -> list[float]:
@@ -71,7 +58,7 @@ def validate(args, overrides) -> dict:
     datasets = meta_training_datasets(args.fold)
     revision = git_revision()  # the code that ran: HEAD may move during an hour's run
     workdir = Path(args.workdir or REPO / "runs" / "meta_validation" / f"{args.variant}_{args.fold}_seed{args.seed}")
-    meta_s = meta_train(args.config, datasets, args.seed, workdir, overrides, args.data_dir)
+    meta_s = meta_runs.meta_train(args.config, datasets, args.seed, workdir, overrides, args.data_dir)
     proposal = propose.propose(trained.load(workdir), args.fold, args.data_dir)
     genotype = proposal["genotype"]
     val = judge_validation(genotype, args.fold, judge.run_seeds(args.seed), args.data_dir)
@@ -98,9 +85,7 @@ def summary(rows: list[dict]) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    overrides = argv[argv.index("--") + 1:] if "--" in argv else []
-    argv = argv[:argv.index("--")] if "--" in argv else argv
+    argv, overrides = meta_runs.split_overrides(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variant", help="the variant's name in the record")
     p.add_argument("--config", default="dimo/configs/default.py")

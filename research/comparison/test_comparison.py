@@ -44,7 +44,7 @@ def test_meta_validation_judges_the_proposal_on_the_folds_validation_split(smoke
         return {"val_accuracy": 0.8 + (genotype == meta_validate.ALL_3X3) * 0.05, "test_accuracy": -1.0}
 
     monkeypatch.setattr(judge, "train", stand_in)
-    monkeypatch.setattr(meta_validate, "meta_train", lambda *a: 12.5)  # the smoke run stands for it
+    monkeypatch.setattr(meta_validate.meta_runs, "meta_train", lambda *a: 12.5)  # the smoke run stands for it
     monkeypatch.setattr(meta_validate, "TRAININGS", tmp_path / "runs.csv")
     monkeypatch.setattr(meta_validate, "TOP_JUDGE_RUNS", tmp_path / "none.csv")
     args = argparse.Namespace(variant="v", config="c.py", fold="kmnist", seed=1, workdir=str(smoke_workdir),

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dimo.infra.manifest import git_revision, write_manifest
-from research import protocol, stats
+from research import meta_runs, protocol, stats
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "lopt_leave_one_out"
@@ -54,11 +54,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
         return out
     revision = git_revision()
     workdir = REPO / "runs" / "lopt_leave_one_out" / f"{'-'.join(datasets)}_seed{run}"
-    command = [sys.executable, str(REPO / "train_meta.py"), "--config", config, "--datasets", ",".join(datasets),
-               f"--config.seed={run}", "--workdir", str(workdir), "--noprogress", *overrides]
-    if data_dir:
-        command += ["--data_dir", data_dir]
-    subprocess.run(command + (["--resume"] if (workdir / "checkpoints").is_dir() else []), check=True, cwd=REPO)
+    meta_runs.meta_train(config, datasets, run, workdir, overrides, data_dir)
     system = trained_lib.load(workdir)
     target = schedules.load(system, tested, data_dir)
     meta = [schedules.load(system, d, data_dir) for d in datasets]
@@ -140,9 +136,7 @@ def summarize() -> dict:
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    overrides = argv[argv.index("--") + 1:] if "--" in argv else []
-    argv = argv[:argv.index("--")] if "--" in argv else argv
+    argv, overrides = meta_runs.split_overrides(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", help="the config research/lopt/PROTOCOL.md's System line names")
     p.add_argument("--runs", type=int, default=RUNS)

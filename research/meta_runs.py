@@ -1,0 +1,36 @@
+"""Meta-training runs a study starts: ``train_meta.py`` in a subprocess, resumed from its workdir.
+
+    args, overrides = split_overrides(sys.argv[1:])      # "... -- --config.meta.steps=300"
+    seconds = meta_train("dimo/configs/recommended.py", ["digits", "mnist"], 0, workdir, overrides)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def split_overrides(argv) -> tuple[list[str], list[str]]:
+    """(the script's own arguments, the config overrides after a ``--`` for ``train_meta.py``)."""
+    argv = list(argv)
+    if "--" not in argv:
+        return argv, []
+    return argv[:argv.index("--")], argv[argv.index("--") + 1:]
+
+
+def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), data_dir=None) -> float:
+    """Runs (or resumes, or finds finished) the meta-training; its elapsed seconds. Raises
+    ``subprocess.CalledProcessError`` if it fails (the same call resumes it)."""
+    workdir = Path(workdir)
+    command = [sys.executable, str(REPO / "train_meta.py"), "--config", config, "--datasets", ",".join(datasets),
+               f"--config.seed={seed}", "--workdir", str(workdir), "--noprogress", *overrides]
+    if data_dir:
+        command += ["--data_dir", data_dir]
+    if (workdir / "checkpoints").is_dir():
+        command.append("--resume")
+    subprocess.run(command, check=True, cwd=REPO)
+    return float(json.loads((workdir / "metrics.jsonl").read_text().splitlines()[-1])["time_s"])
