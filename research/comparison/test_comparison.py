@@ -61,3 +61,11 @@ def test_meta_validation_judges_the_proposal_on_the_folds_validation_split(smoke
     assert meta_validate.summary(rows) == [{"variant": "v", "results": 2, "folds": ["kmnist"], "seeds": [0, 1],
                                             "margin_mean": pytest.approx(0.02), "margin_std": pytest.approx(0.01414, abs=1e-4),
                                             "meta_training_s_mean": 12.5}]
+
+
+def test_the_gradient_baseline_is_the_best_validation_mean_ties_to_the_earlier():
+    from research.comparison import gradient_choice
+
+    entries = {"gdas": {"val_accuracy_mean": 0.9}, "darts2": {"val_accuracy_mean": 0.9},
+               "sdarts": {"val_accuracy_mean": 0.8}}
+    assert gradient_choice.choose(entries) == "darts2"

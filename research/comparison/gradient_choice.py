@@ -1,0 +1,74 @@
+"""The best gradient method, chosen on a meta-training dataset (research/comparison/PROTOCOL.md).
+
+    DIMO_DATA_DIR=../shared/data python -m research.comparison.gradient_choice     # ~1 h of searches, alone
+
+Each of darts, darts2, gdas, drnas, sdarts and darts-pt searches fashion_mnist for 600 s with
+seed 0 (the network at the recommended config's sizes, as ``dimo compare`` sets it); each found
+cell is trained under the top judge's protocol C with seeds 0, 1, 2 (the stage-2 trainings are
+reused where they exist); the method whose cell has the highest mean **validation** accuracy
+is the comparison's gradient baseline (ties: the earlier in the list). The searches run one at a
+time and the machine must be otherwise idle: the budget is wall clock. Resumable: a method
+already in ``results/comparison/gradient_choice.json`` is not searched again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from dimo.infra.manifest import write_manifest
+
+REPO = Path(__file__).resolve().parents[2]
+OUT = REPO / "results" / "comparison" / "gradient_choice.json"
+TRAININGS = OUT.with_name("gradient_choice_runs.csv")
+TOP_JUDGE_RUNS = REPO / "results" / "cell_table" / "top_judge_runs.csv"
+METHODS = ("darts", "darts2", "gdas", "drnas", "sdarts", "darts-pt")
+DATASET, BUDGET_S, SEED = "fashion_mnist", 600.0, 0
+
+
+def choose(entries: dict) -> str:
+    """The method with the best mean validation accuracy; ties go to the earlier in ``METHODS``."""
+    return max((m for m in METHODS if m in entries), key=lambda m: (entries[m]["val_accuracy_mean"], -METHODS.index(m)))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data_dir", default=None)
+    args = p.parse_args(argv)
+    from datasets_meta import load
+    from dimo.configs import recommended
+    from dimo.evaluation import judge
+    from dimo.search import discrete
+    from dimo.search import registry as search_methods
+
+    config = recommended.get_config()
+    record = json.loads(OUT.read_text()) if OUT.is_file() else {"dataset": DATASET, "budget_s": BUDGET_S,
+                                                                 "seed": SEED, "methods": {}}
+    searched = load(DATASET, args.data_dir, image_size=config.data.image_size)
+    judged = load(DATASET, args.data_dir, image_size=judge.PROTOCOLS["C"]["image_size"])
+    log = judge.TrainingLog(TRAININGS, reuse=[TOP_JUDGE_RUNS])
+    for method in METHODS:
+        if method in record["methods"]:
+            continue
+        setup = discrete.SearchSetup.from_config(config, seed=SEED, budget_s=BUDGET_S)
+        result = search_methods.run(method, searched, setup)
+        figures = log.judge(result.genotype, judged, "C", range(3))
+        record["methods"][method] = {"genotype": result.genotype, "search_s": float(result.search_s),
+                                     "val_accuracy_per_seed": figures["val_accuracy_per_seed"],
+                                     "val_accuracy_mean": float(np.mean(figures["val_accuracy_per_seed"]))}
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(record, indent=1) + "\n")  # after every method: a kill loses one search
+        print(method, record["methods"][method]["val_accuracy_mean"], result.genotype, flush=True)
+    record["chosen"] = choose(record["methods"])
+    OUT.write_text(json.dumps(record, indent=1) + "\n")
+    write_manifest(OUT, config=config)
+    print(f"the gradient baseline: {record['chosen']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
