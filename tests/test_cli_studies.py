@@ -44,6 +44,8 @@ def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
     assert out.stat().st_size > 1000
     assert "must be OPTIMIZER/LOSS" in run_error(capsys, ["ablate", "--workdir", str(smoke_workdir),
                                                           "--dataset", "digits", "--combos", "rmsprop/ce"])
+    assert "include the tuning seeds" in run_error(capsys, ["ablate", "--schedules", "--workdir", str(smoke_workdir),
+                                                            "--dataset", "digits"])
     assert "--tuning_seeds must be at least 1" in run_error(capsys, ["ablate", "--workdir", str(smoke_workdir),
                                                                      "--dataset", "digits", "--tuning_seeds", "0"])
 
@@ -92,6 +94,8 @@ def test_compare_runs_every_entry_judges_each_cell_once_and_writes_its_files(smo
 def test_compare_under_a_top_judge_refuses_unpaired_or_unresumable_arguments(smoke_workdir, capsys, tmp_path):
     base = ["compare", "--workdir", str(smoke_workdir), "--dataset", "digits", "--budget", "1"]
     assert "pass as many --seeds as runs" in run_error(capsys, base + ["--judge", "C", "--seeds", "2"])
+    twice = ["compare", "--workdir", f"{smoke_workdir},{smoke_workdir}", "--dataset", "digits", "--budget", "1"]
+    assert "seed twice" in run_error(capsys, twice + ["--judge", "C"])
     assert "belong to a top judge" in run_error(capsys, base + ["--judge_runs", "x.csv"])
     assert "holds no comparison to continue" in run_error(capsys, base + ["--judge", "C", "--resume",
                                                                           "--out", str(tmp_path / "new")])

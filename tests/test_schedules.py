@@ -3,6 +3,7 @@ validation at each horizon, the cache, and the rows. Training is a stand-in here
 itself is tested in test_schedules' neighbour test_inner_loop (warm-up and cosine), the trainings
 in test_cli_studies."""
 
+import json
 import types
 
 import numpy as np
@@ -46,6 +47,8 @@ def test_the_cache_keeps_finished_trainings_and_survives_a_cut_line(tmp_path):
         f.write('{"key": "cut sho')  # a kill mid-line
     again = schedules.TrainingCache(path)
     assert again.get({"a": 1}, lambda: calls.append(2) or {"val_loss": 3}) == {"val_loss": 2.0} and calls == [1]
+    again.get({"b": 1}, lambda: {"val_loss": 4})  # written on a line of its own after the cut one
+    assert schedules.TrainingCache(path).done[json.dumps({"b": 1})] == {"val_loss": 4.0}
 
 
 def test_horizons_are_the_protocols_merged_where_equal():

@@ -76,6 +76,10 @@ def _schedules(args, system) -> dict:
     from dimo.space import search_space
     from dimo.studies import ablate, schedules
 
+    seeds = range(args.seed, args.seed + args.seeds)
+    if set(seeds) & set(schedules.TUNING_SEEDS):
+        raise ValueError(f"--schedules: the training seeds {list(seeds)} include the tuning seeds "
+                         f"{list(schedules.TUNING_SEEDS)}, which choose the baselines' rates; pass e.g. --seed 1000")
     target = schedules.load(system, args.dataset, args.data_dir)
     meta = [schedules.load(system, n.strip(), args.data_dir) for n in system.config.datasets.split(",") if n.strip()]
     recipe = ablate.recipe_from_code(system, ablate.dataset_code(system, target))
@@ -83,7 +87,7 @@ def _schedules(args, system) -> dict:
                 else search_space.discretize(recipe.arch_weights))
     cache = schedules.TrainingCache(args.cache or Path(args.workdir) / "schedule_trainings.jsonl")
     result = schedules.at_horizons(system, genotype, target, meta, schedules.lopt_horizons(system.config),
-                                   range(args.seed, args.seed + args.seeds), cache, recipe,
+                                   seeds, cache, recipe,
                                    tune_on_target=not args.no_target_tuning)
     out = _finish(args, system, result, "schedules", schedules.plot, "plot_png")
     if not args.json:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from dimo.cli import common
+from dimo.infra import looks
 from dimo.infra.manifest import write_manifest
 from dimo.search import registry as search_methods
 
@@ -58,6 +59,12 @@ def run(args) -> dict:
     for flag, value in (("--budget", args.budget), ("--seeds", args.seeds), ("--candidate_steps", args.candidate_steps)):
         if value <= 0:
             raise ValueError(f"{flag} must be positive, got {value:g}")
+    if top:  # run r is the run of the r-th smallest meta-training seed, paired with search seed r
+        seeds = [r.config.seed for r in runs]
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"--judge {args.judge}: --workdir holds runs of one meta-training seed twice "
+                             f"({seeds}); pass runs of distinct seeds")
+        runs = sorted(runs, key=lambda r: r.config.seed)
     if top and args.seeds != len(runs):
         raise ValueError(f"--judge {args.judge} pairs search seed r with meta-training run r: pass as many "
                          f"--seeds as runs in --workdir (got {args.seeds} seed(s), {len(runs)} run(s))")
@@ -78,6 +85,10 @@ def run(args) -> dict:
                          "(nothing is overwritten)")
     dataset = common.load_dataset(args, runs[0].config.data.image_size)
     judging = _judging(args, dataset, out) if top else None
+    # A top-judge comparison runs for hours and logs test figures as it goes: its look at a
+    # held-out test split is recorded before the first training, so a killed run counts too.
+    recorded = top and looks.record(args.dataset, {}, what=f"dimo compare --judge {args.judge} (started): the "
+                                    f"judged cells' test accuracies, in {out}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "settings.json").write_text(json.dumps(settings, indent=1))
     result = compare.compare(runs, dataset, args.budget, args.seeds, methods, args.verify, args.candidate_steps,
@@ -88,6 +99,7 @@ def run(args) -> dict:
     compare.plot(result, out / "compare.png")
     write_manifest(out / "compare.json", config=runs[0].config)
     result["out"] = str(out)
+    result["held_out_look_recorded"] = bool(recorded)
     if not args.json:
         print(compare.markdown(result) + f"\n\nwritten: {out}/compare.md, compare.json, compare.png")
     return result

@@ -73,7 +73,8 @@ def main(argv=None) -> int:
 
     # A test figure on a held-out dataset, from a checkout: one more look in the ledger.
     try:
-        held_out_look = hasattr(args, "dataset") and looks.test_figures(result)
+        held_out_look = (hasattr(args, "dataset") and not (isinstance(result, dict) and result.get("held_out_look_recorded"))
+                         and looks.test_figures(result))
         if held_out_look and looks.record(args.dataset, result, what=f"dimo {args.command}"):
             print(f"note: {args.dataset} is held out (research/dataset_roles.json); this look at its "
                   f"test split is appended to {looks.ledger_path()}", file=sys.stderr)

@@ -106,8 +106,7 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
     if judging.per_run and seeds != len(runs):
         raise ValueError(f"--judge {judging.protocol} pairs search seed r with meta-training run r: pass as "
                          f"many --seeds as runs (got {seeds} seed(s), {len(runs)} run(s))")
-    rows = [json.loads(line) for line in Path(rows_path).read_text().splitlines() if line.strip()] \
-        if rows_path and Path(rows_path).is_file() else []
+    rows = _read_rows(rows_path)
     done, judged = {(r["method"], r["seed"]) for r in rows}, {}
     todo = [u for u in units(len(runs), seeds, methods, verify, judging.per_run, cells) if u not in done]
     bar = tqdm(todo, desc="compare", unit="entry", disable=not progress)
@@ -132,8 +131,9 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
         row.update(judged[row["genotype"]])
         rows.append(row)
         if rows_path:
+            cut = Path(rows_path).is_file() and not Path(rows_path).read_bytes().endswith(b"\n")
             with open(rows_path, "a") as f:
-                f.write(json.dumps(row, default=float) + "\n")
+                f.write(("\n" if cut else "") + json.dumps(row, default=float) + "\n")
     order = {u: i for i, u in enumerate(units(len(runs), seeds, methods, verify, judging.per_run, cells))}
     rows.sort(key=lambda r: order.get((r["method"], r["seed"]), len(order)))
     protocol = cell_table.PROTOCOL if judging.protocol == "table" else _judge_protocol(judging.protocol)
@@ -144,6 +144,17 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
             "seen_in_meta_training": any(r.seen(dataset.name) for r in runs),
             "protocol": protocol, "fixed_cells": cells, "rows": rows, "summary": summarize(rows),
             "table": sorted(judging.table.values())}
+
+
+def _read_rows(path) -> list[dict]:
+    """Finished entries; a line cut short by a kill is skipped (that entry runs again)."""
+    rows = []
+    for line in Path(path).read_text().splitlines() if path and Path(path).is_file() else []:
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
 
 
 def _judge_protocol(name: str) -> dict:

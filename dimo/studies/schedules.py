@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +78,11 @@ class TrainingCache:
             self.done[name] = {k: float(v) for k, v in train().items()}
             if self.path:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                cut = self.path.is_file() and not self.path.read_bytes().endswith(b"\n") and self.path.stat().st_size
                 with self.path.open("a") as f:
-                    f.write(json.dumps({"key": name, "metrics": self.done[name]}) + "\n")
+                    f.write(("\n" if cut else "") + json.dumps({"key": name, "metrics": self.done[name]}) + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
         return self.done[name]
 
 
@@ -95,7 +99,7 @@ def _baseline_trainer(trained, genotype, dataset, cache: TrainingCache):
                "learning_rate": lr, "weight_decay": wd, **schedule, "seed": seed,
                "channels": config.model.channels, "cells_per_stage": config.model.cells_per_stage,
                "affine": config.model.affine, "batch_size": config.inner.batch_size,
-               "image_size": config.data.image_size}
+               "image_size": config.data.image_size, "image_channels": config.data.channels}
 
         def run():  # the rate travels in the (traced) lr_scale: one compile for the grid per horizon
             setup = evaluate.setup_for(config, optimizer=optimizer, loss="ce", learning_rate=1.0, seed=seed,

@@ -90,6 +90,9 @@ def transferred_tests(dataset: str, rows: dict, train: bool, data_dir=None) -> t
         return genotype, None
     from datasets_meta import load
 
+    from dimo.infra.looks import record
+
+    record(dataset, {}, what="claims_beside --train: the transferred cell's test accuracies under C")  # if held out
     loaded = load(dataset, data_dir, image_size=judge.PROTOCOLS["C"]["image_size"])
     return genotype, log.judge(genotype, loaded, "C", range(3))["test_accuracy_per_seed"]
 

@@ -102,6 +102,11 @@ def main(argv=None) -> int:
         return 0
     if not args.variant:
         p.error("--variant is required (the name the record gives this recipe)")
+    done = [json.loads(line) for line in OUT.read_text().splitlines() if line.strip()] if OUT.is_file() else []
+    if any((r["variant"], r["fold"], r["seed"]) == (args.variant, args.fold, args.seed) for r in done):
+        print(f"error: {OUT.name} already holds {args.variant} on {args.fold} with seed {args.seed}; "
+              "a new --seed or --variant", file=sys.stderr)
+        return 2
     try:
         row = validate(args, overrides)
     except (ValueError, FileNotFoundError) as e:

@@ -72,7 +72,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     return out
 
 
-def summary_rows(results: list[dict]) -> list[dict]:
+def summary_rows(results: list[dict], resamples: int = 10_000) -> list[dict]:
     """A row per tested dataset x horizon x baseline: learned minus baseline, paired over runs."""
     rows = []
     for dataset in dict.fromkeys(r["dataset"] for r in results):
@@ -89,6 +89,10 @@ def summary_rows(results: list[dict]) -> list[dict]:
                 theirs = stats.run_means([pick(r, row["baseline"])[metric] for r in mine])
                 entry[f"diff_{metric}"] = float(np.mean(ours - theirs))
                 entry[f"p_{metric}"] = stats.paired_t(ours, theirs)["p"] if len(mine) > 1 else None
+                if len(mine) > 1:  # the 95% interval: runs, then seeds within each (paired by seed)
+                    diffs = [np.subtract(pick(r, learned)[metric], pick(r, row["baseline"])[metric]) for r in mine]
+                    boot = stats.hierarchical_bootstrap(diffs, resamples)
+                    entry[f"diff_{metric}_ci95"] = [boot["lo95"], boot["hi95"]]
             rows.append(entry)
     for baseline in dict.fromkeys(r["baseline"] for r in rows):  # Holm over datasets x horizons
         for metric in ("test_accuracy", "val_loss"):
@@ -98,17 +102,26 @@ def summary_rows(results: list[dict]) -> list[dict]:
     return rows
 
 
+def _is(horizon: str, label: str) -> bool:
+    """Whether a (possibly merged, e.g. "K=H") horizon label is ``label``."""
+    return label in horizon.split("=")
+
+
 def acceptance(rows: list[dict]) -> dict:
-    """research/lopt/PROTOCOL.md's bar against ``PRIMARY``, from the summary rows."""
-    primary = [r for r in rows if r["baseline"] == PRIMARY and r["horizon"] in CLAIM_HORIZONS]
-    win = lambda r: r["diff_test_accuracy"] > 0 and (r.get("p_holm") or 1.0) < 0.05  # noqa: E731
-    loss = lambda r: r["diff_test_accuracy"] < 0 and (r.get("p_holm") or 1.0) < 0.05  # noqa: E731
-    datasets = sorted({r["held_out"] for r in primary})
-    wins = [d for d in datasets if all(win(r) for r in primary if r["held_out"] == d)
-            and {r["horizon"] for r in primary if r["held_out"] == d} >= set(CLAIM_HORIZONS)]
-    losses = sorted({r["held_out"] for r in primary if loss(r)})
-    return {"datasets_won_at_H_and_2H": wins, "datasets_significantly_worse": losses,
-            "met": len(wins) >= 3 and not losses and len(datasets) == 6, "datasets_tested": datasets}
+    """research/lopt/PROTOCOL.md's bar against ``PRIMARY``, from the summary rows; ``met`` only
+    when the study is whole (six datasets, every row over ``RUNS`` runs). Criterion 4, the inner
+    step's cost, is the benchmark's (``lopt_over_sgd``), not read here."""
+    primary = [r for r in rows if r["baseline"] == PRIMARY and any(_is(r["horizon"], h) for h in CLAIM_HORIZONS)]
+    significant = lambda r: r.get("p_holm") is not None and r["p_holm"] < 0.05  # noqa: E731
+    datasets = sorted({r["held_out"] for r in rows})
+    wins = [d for d in datasets
+            if all(any(_is(r["horizon"], h) and r["diff_test_accuracy"] > 0 and significant(r)
+                       for r in primary if r["held_out"] == d) for h in CLAIM_HORIZONS)]
+    losses = sorted({r["held_out"] for r in primary if r["diff_test_accuracy"] < 0 and significant(r)})
+    whole = len(datasets) == 6 and all(r["n_runs"] == RUNS for r in rows)
+    return {"datasets_won_at_H_and_2H": wins, "datasets_significantly_worse": losses, "whole_study": whole,
+            "met": whole and len(wins) >= 3 and not losses, "datasets_tested": datasets,
+            "not_read_here": "criterion 4, lopt_over_sgd <= 1.2 (python -m benchmarks.run)"}
 
 
 def summarize() -> dict:

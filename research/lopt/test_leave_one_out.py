@@ -31,17 +31,28 @@ def test_the_summary_pairs_runs_corrects_over_datasets_and_horizons_and_reads_th
     gains = {"digits": 0.05, "mnist": 0.04, "fashion_mnist": 0.03, "kmnist": 0.0, "cifar10": 0.0,
              "tiny_imagenet20": -0.0}
     results = [_result(d, r, g + 0.001 * r) for d, g in gains.items() for r in range(4)]
-    rows = loo.summary_rows(results)
+    rows = loo.summary_rows(results, resamples=200)
     assert len(rows) == 6 * 3 * 2 and {r["n_runs"] for r in rows} == {4}
     row = next(r for r in rows if (r["held_out"], r["horizon"], r["baseline"]) == ("digits", "H", loo.PRIMARY))
-    assert abs(row["diff_test_accuracy"] - 0.0515) < 1e-9 and row["p_holm"] < 0.05 <= 1
+    assert abs(row["diff_test_accuracy"] - 0.0515) < 1e-9 and row["p_holm"] < 0.05
+    assert row["diff_test_accuracy_ci95"][0] < row["diff_test_accuracy"] < row["diff_test_accuracy_ci95"][1]
     assert all(r["p_holm"] >= r["p_test_accuracy"] for r in rows)  # corrected, never smaller
     bar = loo.acceptance(rows)
     assert bar["datasets_won_at_H_and_2H"] == ["digits", "fashion_mnist", "mnist"] and bar["met"]
+    # A merged label ("K=H" without persistent states) still counts as H; two runs are not the study.
+    merged = [dict(r, horizon="K=H" if r["horizon"] == "H" else r["horizon"]) for r in rows]
+    assert loo.acceptance(merged)["datasets_won_at_H_and_2H"] == bar["datasets_won_at_H_and_2H"]
+    partial = loo.acceptance([dict(r, n_runs=2) for r in rows])
+    assert not partial["met"] and not partial["whole_study"]
+    worse = [dict(r, diff_test_accuracy=-0.01) if r["held_out"] == "kmnist" and r["baseline"] == loo.PRIMARY
+             else r for r in rows]
+    worse = [dict(r, p_holm=0.0) if r["held_out"] == "kmnist" else r for r in worse]  # p = 0 is significant
+    assert loo.acceptance(worse)["datasets_significantly_worse"] == ["kmnist"] and not loo.acceptance(worse)["met"]
     monkeypatch.setattr(loo, "OUT", tmp_path)
     (tmp_path / "runs").mkdir()
     for r in results:
         (tmp_path / "runs" / f"{r['dataset']}_run{r['run']}.json").write_text(json.dumps(r))
+    monkeypatch.setattr(loo, "summary_rows", lambda results, resamples=200, f=loo.summary_rows: f(results, resamples))
     out = loo.summarize()
     assert json.loads((tmp_path / "summary.json").read_text())["rows"] == out["rows"]
     assert (tmp_path / "curves_kmnist.png").stat().st_size > 1000 and "| digits | H |" in (tmp_path / "summary.md").read_text()
