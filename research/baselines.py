@@ -28,8 +28,13 @@ def trivial_cells() -> list[str]:
 
 def transferred_cell(tables: dict[str, dict[str, float]]) -> str:
     """The cell a person gets without meta-learning: the best mean, over the meta-training
-    datasets' tables ({dataset: {genotype: mean test accuracy}}), of the cells all of them judge."""
-    shared = set.intersection(*(set(t) for t in tables.values()))
+    datasets' tables ({dataset: {genotype: mean test accuracy}}), of the networks all of them
+    judge (cells are matched by their pruned network: two strings of one network train alike);
+    the first table's string of it."""
+    forms = [{search_space.Genotype.from_string(g).pruned(): g for g in t} for t in tables.values()]
+    shared = set.intersection(*(set(f) for f in forms))
     if not shared:
         raise ValueError("the tables judge no cell in common")
-    return max(sorted(shared), key=lambda g: np.mean([t[g] for t in tables.values()]))
+    means = {form: np.mean([t[f[form]] for t, f in zip(tables.values(), forms)]) for form in shared}
+    best = max(sorted(shared, key=lambda form: forms[0][form]), key=lambda form: means[form])
+    return forms[0][best]

@@ -48,8 +48,12 @@ def main(argv=None) -> int:
     config = recommended.get_config()
     record = json.loads(OUT.read_text()) if OUT.is_file() else {"dataset": DATASET, "budget_s": BUDGET_S,
                                                                  "seed": SEED, "methods": {}}
-    searched = load(DATASET, args.data_dir, image_size=config.data.image_size)
-    judged = load(DATASET, args.data_dir, image_size=judge.PROTOCOLS["C"]["image_size"])
+    try:
+        searched = load(DATASET, args.data_dir, image_size=config.data.image_size)
+        judged = load(DATASET, args.data_dir, image_size=judge.PROTOCOLS["C"]["image_size"])
+    except ValueError as e:  # datasets_meta.DatasetError: one line naming the fix
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     log = judge.TrainingLog(TRAININGS, reuse=[TOP_JUDGE_RUNS])
     for method in METHODS:
         if method in record["methods"]:

@@ -171,6 +171,12 @@ def main(argv=None) -> int:
                     print(f"error: meta-training for {tested}, run {run} failed (exit {e.returncode}); the same "
                           "command resumes it", file=sys.stderr)
                     return 2
+                except ValueError as e:  # a dataset missing or malformed (datasets_meta.DatasetError), a bad config
+                    print(f"error: {tested}, run {run}: {e}", file=sys.stderr)
+                    return 2
+    if not sorted((OUT / "runs").glob("*.json")):
+        print(f"error: no finished runs in {OUT / 'runs'}: run the study first (--config CONFIG)", file=sys.stderr)
+        return 2
     print(json.dumps(summarize()["acceptance"]))
     return 0
 
