@@ -1,5 +1,6 @@
 """The comparison study's scripts: the transferred cell from complete meta-training tables."""
 
+import numpy as np
 import pytest
 
 from research.cell_table import build
@@ -69,3 +70,35 @@ def test_the_gradient_baseline_is_the_best_validation_mean_ties_to_the_earlier()
     entries = {"gdas": {"val_accuracy_mean": 0.9}, "darts2": {"val_accuracy_mean": 0.9},
                "sdarts": {"val_accuracy_mean": 0.8}}
     assert gradient_choice.choose(entries) == "darts2"
+
+
+def _compare_json(dataset, gain):
+    rng = np.random.default_rng(len(dataset))
+    rows = []
+    for r in range(3):
+        base = 0.5 + 0.002 * rng.standard_normal(3)
+        rows += [{"method": "propose", "seed": r, "test_accuracy_per_seed": list(base + gain + 0.001 * rng.standard_normal(3)),
+                  "search_s": 2.0},
+                 {"method": "random", "seed": r, "test_accuracy_per_seed": list(base), "search_s": 600.0}]
+    rows += [{"method": "cell:all-nor_conv_3x3", "seed": None, "test_accuracy_per_seed": [0.5, 0.501, 0.499],
+              "search_s": 0.0},
+             {"method": "cell:transferred", "seed": None, "test_accuracy_per_seed": [0.49, 0.491, 0.489],
+              "search_s": 0.0}]
+    return {"dataset": dataset, "judge": "C", "rows": rows}
+
+
+def test_the_report_pairs_searches_by_run_bootstraps_fixed_cells_and_reads_the_bar():
+    from research.comparison import report
+
+    rows = report.compare_dataset(_compare_json("cifar10", 0.01), resamples=500)
+    by = {r["baseline"]: r for r in rows}
+    assert by["random"]["kind"] == "searched" and by["random"]["delta"] == pytest.approx(0.01, abs=0.002)
+    assert by["cell:all-nor_conv_3x3"]["kind"] == "fixed" and by["cell:transferred"]["delta"] > by["random"]["delta"]
+    assert all(r["p_holm"] >= r["p"] for r in rows) and all(r["lo95"] <= r["delta"] <= r["hi95"] for r in rows)
+    rows += report.compare_dataset(_compare_json("tiny_imagenet20", 0.0005), resamples=500)
+    bar = report.acceptance(rows, {"cifar10": 0.002, "tiny_imagenet20": 0.002})
+    assert bar["met"] and bar["above_trivial_and_transferred_by_se"] == {"cifar10": True, "tiny_imagenet20": False}
+    assert not report.acceptance(rows, {"cifar10": None, "tiny_imagenet20": 0.002})["met"]  # a table not complete
+    worse = [dict(r, delta=-0.001) if r["dataset"] == "tiny_imagenet20" and r["baseline"] == "random" else r
+             for r in rows]
+    assert not report.acceptance(worse, {"cifar10": 0.002, "tiny_imagenet20": 0.002})["met"]
