@@ -120,6 +120,7 @@ def main(argv=None) -> int:
     with OUT.open("a") as f:
         f.write(json.dumps(row) + "\n")
     write_manifest(OUT, append=True)
+    write_manifest(TRAININGS, append=True, protocol="top judge C (dimo.evaluation.judge)")  # the trainings behind it
     print(json.dumps({k: row[k] for k in ("variant", "fold", "seed", "genotype", "val_accuracy",
                                           "margin_over_all_3x3", "meta_training_s")}))
     return 0
