@@ -18,7 +18,9 @@ import numpy as np
 from dimo.space import search_space
 from dimo.studies.schedules import LEARNING_RATES, WEIGHT_DECAYS, train_setup, tuned  # noqa: F401 (the grid lives with dimo ablate)
 
-UNIFORM_OPS = ("nor_conv_3x3", "nor_conv_1x1", "skip_connect", "avg_pool_3x3")
+from dimo.studies.compare import UNIFORM_OPS  # noqa: E402,F401 (one list of the uniform cells)
+
+ALL_3X3 = str(search_space.Genotype(("nor_conv_3x3",) * search_space.NUM_EDGES))  # the trivial cell
 
 
 def trivial_cells() -> list[str]:

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 RUN_FIELDS = ("dataset", "genotype", "seed", "val_accuracy", "test_accuracy", "final_train_loss",
               "params", "train_s")
-UNIFORM_OPS = ("nor_conv_3x3", "nor_conv_1x1", "skip_connect", "avg_pool_3x3")
+from dimo.studies.compare import UNIFORM_OPS  # noqa: E402 (one list of the uniform cells)
 SAMPLE_SEED = 2026
 TABLE_CELLS = 100  # the shipped table's sample (96 + the 4 uniform cells), whatever --cells trains
 

@@ -23,13 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from dimo.infra.manifest import write_manifest
-from dimo.space import search_space
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "results" / "cell_table"
 CLAIMED = Path(__file__).with_name("claimed_cells.json")
 TRANSFERRED = REPO / "results" / "comparison" / "transferred_cell.json"
-ALL_3X3 = str(search_space.Genotype(("nor_conv_3x3",) * search_space.NUM_EDGES))
+from research.baselines import ALL_3X3  # noqa: E402 (the trivial cell)
 
 
 def table_rows(path: Path) -> tuple[dict, dict[str, dict]]:

@@ -32,7 +32,7 @@ OUT = REPO / "results" / "comparison" / "meta_validation.jsonl"
 TRAININGS = OUT.with_name("meta_validation_runs.csv")
 TOP_JUDGE_RUNS = REPO / "results" / "cell_table" / "top_judge_runs.csv"
 FOLDS = ("fashion_mnist", "kmnist")  # the meta-training datasets with stage-2 tables
-ALL_3X3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+from research.baselines import ALL_3X3  # noqa: E402 (the trivial cell)
 
 
 def meta_training_datasets(fold: str) -> list[str]:

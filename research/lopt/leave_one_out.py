@@ -29,7 +29,7 @@ from research import meta_runs, protocol, stats
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "lopt_leave_one_out"
-ALL_3X3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+from research.baselines import ALL_3X3  # noqa: E402 (the trivial cell)
 RUNS = 4
 CLAIM_HORIZONS = ("H", "2H")
 PRIMARY = "adam_schedule_tuned_meta_train"
