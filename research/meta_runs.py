@@ -24,8 +24,12 @@ def split_overrides(argv) -> tuple[list[str], list[str]]:
 
 def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), data_dir=None) -> float:
     """Runs (or resumes, or finds finished) the meta-training; its elapsed seconds. Raises
-    ``subprocess.CalledProcessError`` if it fails (the same call resumes it)."""
+    ``subprocess.CalledProcessError`` if it fails (the same call resumes it). A finished run
+    (``summary.json`` is written last) is read, not resumed: a resume would rewrite its summary's
+    timing with a zero-step one."""
     workdir = Path(workdir)
+    if (workdir / "summary.json").is_file():
+        return _elapsed(workdir)
     command = [sys.executable, str(REPO / "train_meta.py"), "--config", config, "--datasets", ",".join(datasets),
                f"--config.seed={seed}", "--workdir", str(workdir), "--noprogress", *overrides]
     if data_dir:
@@ -33,4 +37,8 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
     if (workdir / "checkpoints").is_dir():
         command.append("--resume")
     subprocess.run(command, check=True, cwd=REPO)
+    return _elapsed(workdir)
+
+
+def _elapsed(workdir: Path) -> float:
     return float(json.loads((workdir / "metrics.jsonl").read_text().splitlines()[-1])["time_s"])

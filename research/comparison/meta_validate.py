@@ -9,7 +9,16 @@ fold (``train_meta.py``, resumed if its workdir exists), proposes a cell for the
 under the top judge's protocol C with the run's seeds ``1000 (seed + 1) + k`` and reads its
 **validation** accuracy (never the test split's, which the training log holds but nothing here
 reads). The figure is its margin over all-``nor_conv_3x3``'s validation accuracy under C (seeds
-0-2, from the top judge's log). Each result is a line of ``results/comparison/meta_validation.jsonl``
+0-2, from the top judge's log).
+
+``--verify N`` measures verification (issue #36, hypothesis 4): the run's N most probable cells,
+chosen among by ``dimo propose --verify``'s successive halving, the chosen cell judged as above.
+The halving reads a validation split carved from the fold's *training* split (``inner_split``),
+never the validation images the figure reads: choosing and scoring on one split would flatter it,
+as the held-out comparison chooses on validation and scores on test. ``--workdir`` may name
+another variant's finished meta-training (the record's ``run``), so verification costs no new one.
+
+Each result is a line of ``results/comparison/meta_validation.jsonl``
 with the variant's config and overrides, the cell, the figures and the meta-training time.
 """
 
@@ -51,6 +60,31 @@ def judge_validation(genotype: str, fold: str, seeds, data_dir) -> list[float]:
     return log.judge(genotype, dataset, "C", seeds)["val_accuracy_per_seed"]
 
 
+def inner_split(dataset, fraction: float = 0.1, seed: int = 0):
+    """``dataset`` with its validation split replaced by ``fraction`` of its training images (a
+    seeded, deterministic carve) and its training split by the rest; the test split is untouched
+    and the original validation images are left out, so a choice made on this view reads none of
+    the images the meta-validation figure is read on."""
+    import dataclasses
+
+    order = np.random.default_rng(seed).permutation(len(dataset.train_labels))
+    held = order[:max(1, int(round(fraction * len(order))))]
+    kept = np.sort(order[len(held):])
+    return dataclasses.replace(dataset, train_images=dataset.train_images[kept], train_labels=dataset.train_labels[kept],
+                               val_images=dataset.train_images[np.sort(held)],
+                               val_labels=dataset.train_labels[np.sort(held)])
+
+
+def verified_cell(system, proposal: dict, fold: str, n: int, seed: int, data_dir) -> dict:
+    """``dimo propose --verify n`` on the fold, choosing on ``inner_split``'s validation images."""
+    from datasets_meta import load
+    from dimo.search import discrete, verify
+
+    setup = discrete.SearchSetup.from_config(system.config, seed=seed)
+    dataset = inner_split(load(fold, data_dir, image_size=system.config.data.image_size))
+    return verify.verify(proposal["arch_weights"], dataset, n, setup)
+
+
 def validate(args, overrides) -> dict:
     from dimo.evaluation import judge
     from dimo.meta import propose, trained
@@ -59,8 +93,12 @@ def validate(args, overrides) -> dict:
     revision = git_revision()  # the code that ran: HEAD may move during an hour's run
     workdir = Path(args.workdir or REPO / "runs" / "meta_validation" / f"{args.variant}_{args.fold}_seed{args.seed}")
     meta_s = meta_runs.meta_train(args.config, datasets, args.seed, workdir, overrides, args.data_dir)
-    proposal = propose.propose(trained.load(workdir), args.fold, args.data_dir)
-    genotype = proposal["genotype"]
+    system = trained.load(workdir)
+    proposal = propose.propose(system, args.fold, args.data_dir)
+    genotype, checked = proposal["genotype"], None
+    if getattr(args, "verify", 0):
+        checked = verified_cell(system, proposal, args.fold, args.verify, args.seed, args.data_dir)
+        genotype = checked["genotype"]
     val = judge_validation(genotype, args.fold, judge.run_seeds(args.seed), args.data_dir)
     base = judge_validation(ALL_3X3, args.fold, range(3), args.data_dir)
     return {"variant": args.variant, "config": args.config, "overrides": overrides, "fold": args.fold,
@@ -68,7 +106,11 @@ def validate(args, overrides) -> dict:
             "lr_scale": float(proposal["lr_scale"]), "val_accuracy_per_seed": val,
             "val_accuracy": float(np.mean(val)), "all_3x3_val_accuracy": float(np.mean(base)),
             "margin_over_all_3x3": float(np.mean(val) - np.mean(base)), "meta_training_s": meta_s,
-            "git_revision": revision, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            "git_revision": revision, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            **({"verify": {"n": args.verify, "proposed": proposal["genotype"], "verify_s": checked["verify_s"],
+                           "rank_in_distribution": checked["rank_in_distribution"], "steps": checked["steps"],
+                           "chosen_on": "10% of the fold's training split (inner_split), seed 0"}}
+               if checked else {})}
 
 
 def summary(rows: list[dict]) -> list[dict]:
@@ -91,7 +133,10 @@ def main(argv=None) -> int:
     p.add_argument("--config", default="dimo/configs/default.py")
     p.add_argument("--fold", default="fashion_mnist")
     p.add_argument("--seed", type=int, default=0, help="the meta-training seed (the run)")
-    p.add_argument("--workdir", default=None, help="default runs/meta_validation/<variant>_<fold>_seed<seed>")
+    p.add_argument("--workdir", default=None, help="default runs/meta_validation/<variant>_<fold>_seed<seed>; "
+                                                  "another variant's finished run is reused as it is")
+    p.add_argument("--verify", type=int, default=0, metavar="N",
+                   help="judge the cell propose --verify N chooses (on a carve of the fold's training split)")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--summary", action="store_true", help="print a line per variant of the record")
     args = p.parse_args(argv)
@@ -102,6 +147,8 @@ def main(argv=None) -> int:
         return 0
     if not args.variant:
         p.error("--variant is required (the name the record gives this recipe)")
+    if args.verify < 0:
+        p.error(f"--verify takes a number of cells >= 1 (0 for none), got {args.verify}")
     done = [json.loads(line) for line in OUT.read_text().splitlines() if line.strip()] if OUT.is_file() else []
     if any((r["variant"], r["fold"], r["seed"]) == (args.variant, args.fold, args.seed) for r in done):
         print(f"error: {OUT.name} already holds {args.variant} on {args.fold} with seed {args.seed}; "

@@ -64,6 +64,42 @@ def test_meta_validation_judges_the_proposal_on_the_folds_validation_split(smoke
                                             "meta_training_s_mean": 12.5}]
 
 
+def test_meta_validation_of_verification_chooses_on_a_carve_of_train_and_judges_the_chosen_cell(
+        smoke_workdir, monkeypatch, tmp_path):
+    import argparse
+
+    from dimo.evaluation import judge
+    from dimo.search import verify
+    from research.comparison import meta_validate
+
+    seen = {}
+
+    def halving(arch_weights, dataset, n, setup, min_steps=100, eta=3):  # the verification's trainings
+        seen.update(dataset=dataset, n=n, seed=setup.seed)
+        return {"genotype": meta_validate.ALL_3X3, "rank_in_distribution": 4, "steps": 1800, "verify_s": 3.0}
+
+    monkeypatch.setattr(verify, "verify", halving)
+    monkeypatch.setattr(judge, "train", lambda g, d, p, s: {"val_accuracy": 0.9, "test_accuracy": -1.0})
+    monkeypatch.setattr(meta_validate.meta_runs, "meta_train", lambda *a: 12.5)
+    monkeypatch.setattr(meta_validate, "TRAININGS", tmp_path / "runs.csv")
+    monkeypatch.setattr(meta_validate, "TOP_JUDGE_RUNS", tmp_path / "none.csv")
+    args = argparse.Namespace(variant="v+verify", config="c.py", fold="kmnist", seed=1, workdir=str(smoke_workdir),
+                              data_dir=None, verify=9)
+    row = meta_validate.validate(args, [])
+    assert row["genotype"] == meta_validate.ALL_3X3 and row["verify"]["n"] == 9 and seen["seed"] == 1
+    assert row["verify"]["proposed"] != "" and row["margin_over_all_3x3"] == 0.0
+
+    from datasets_meta import load
+
+    fold = load("kmnist", image_size=seen["dataset"].image_shape[0])
+    chosen_on = seen["dataset"]
+    assert len(chosen_on.val_labels) + len(chosen_on.train_labels) == len(fold.train_labels)
+    assert len(chosen_on.val_labels) == round(0.1 * len(fold.train_labels))
+    train_rows = {a.tobytes() for a in fold.train_images}
+    assert all(a.tobytes() in train_rows for a in chosen_on.val_images[:50])  # carved from train ...
+    assert np.array_equal(chosen_on.test_images, fold.test_images)  # ... test untouched, never read by it
+
+
 def test_the_gradient_baseline_is_the_best_validation_mean_ties_to_the_earlier():
     from research.comparison import gradient_choice
 
