@@ -138,3 +138,36 @@ def test_the_report_pairs_searches_by_run_bootstraps_fixed_cells_and_reads_the_b
     worse = [dict(r, delta=-0.001) if r["dataset"] == "tiny_imagenet20" and r["baseline"] == "random" else r
              for r in rows]
     assert not report.acceptance(worse, {"cifar10": 0.002, "tiny_imagenet20": 0.002})["met"]
+
+
+def test_the_comparison_command_is_the_protocols_and_waits_for_what_comes_first(tmp_path):
+    import json
+
+    from research.comparison import run
+
+    runs = run.workdirs(tmp_path / "runs")
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match="held-out datasets"):
+        run.compare_command("kmnist", runs, out, tmp_path)
+    with pytest.raises(ValueError, match="no stage-2 table for cifar10"):
+        run.compare_command("cifar10", runs, out, tmp_path)
+    (tmp_path / "cell_table").mkdir()
+    _table(tmp_path / "cell_table", "cifar10", {A: 0.5}, status="being built: 1 of 45 judged cells done")
+    with pytest.raises(ValueError, match="being built"):
+        run.compare_command("cifar10", runs, out, tmp_path)
+    _table(tmp_path / "cell_table", "cifar10", {A: 0.5, B: 0.4})
+    with pytest.raises(ValueError, match="gradient baseline is not chosen"):
+        run.compare_command("cifar10", runs, out, tmp_path)
+    (tmp_path / "comparison").mkdir()
+    (tmp_path / "comparison" / "gradient_choice.json").write_text(json.dumps({"methods": {}, "chosen": "gdas"}))
+    with pytest.raises(ValueError, match="no transferred cell"):
+        run.compare_command("cifar10", runs, out, tmp_path)
+    (tmp_path / "comparison" / "transferred_cell.json").write_text(json.dumps({"genotype": C}))
+    command = run.compare_command("cifar10", runs, out, tmp_path)
+    flags = dict(zip(command[4::2], command[5::2]))
+    assert flags["--methods"] == "random,evolution,tpe,hyperband,gdas" and flags["--budget"] == "600"
+    assert flags["--judge"] == "C" and flags["--fixed_cells"] == f"uniform,transferred={C}"
+    assert flags["--workdir"].count("recommended_seed") == 3 and "--resume" not in command
+    out.mkdir()
+    (out / "settings.json").write_text("{}")
+    assert run.compare_command("cifar10", runs, out, tmp_path)[-1] == "--resume"

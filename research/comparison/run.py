@@ -1,0 +1,122 @@
+"""The pre-registered comparison on one held-out dataset, as one command (research/comparison/PROTOCOL.md).
+
+    DIMO_DATA_DIR=../shared/data python -m research.comparison.run --dataset cifar10 --dry_run   # what it would run
+    DIMO_DATA_DIR=../shared/data python -m research.comparison.run --dataset cifar10             # hours; resumable
+
+Everything the protocol fixes is written here once, so no hand-typed ``dimo compare`` can drift
+from it: the entries (DiMO's recommended config, meta-training runs with seeds 0, 1, 2 on the
+meta-training datasets; the four searches and the gradient method chosen on fashion_mnist's
+validation; the uniform and the transferred cells), 600 s a search, judge C, the held-out
+dataset's stage-2 table for percentiles and its trainings reused. It refuses to start before
+what the protocol says comes first: the dataset's complete stage-2 table, the gradient choice,
+the transferred cell. Each step resumes: meta-training runs from their workdirs, the comparison
+from its folder (``dimo compare --resume``). The statistics are ``research.comparison.report``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from dimo.evaluation import cell_table
+from research import meta_runs, protocol
+
+REPO = Path(__file__).resolve().parents[2]
+RESULTS = REPO / "results"
+CONFIG = "dimo/configs/recommended.py"  # the recipe the README names as recommended
+RUNS = (0, 1, 2)  # meta-training seeds: run r pairs with search seed r
+SEARCHES = ("random", "evolution", "tpe", "hyperband")
+BUDGET_S = 600
+JUDGE = "C"
+
+
+def stage2_table(dataset: str, results: Path = RESULTS) -> Path:
+    path = results / "cell_table" / f"top_judge_{dataset}_{JUDGE}_stage2.csv"
+    if not path.is_file():
+        raise ValueError(f"no stage-2 table for {dataset}: the protocol compares only after it is complete "
+                         f"(python -m research.cell_table.top_judge --dataset {dataset} --protocol {JUDGE})")
+    status = cell_table.read(path)[0].get("status")
+    if status != "complete":
+        raise ValueError(f"{path.name} is {status or 'of unknown status'}: the protocol compares only after "
+                         f"it is complete; resume python -m research.cell_table.top_judge --dataset {dataset}")
+    return path
+
+
+def gradient_method(results: Path = RESULTS) -> str:
+    path = results / "comparison" / "gradient_choice.json"
+    chosen = json.loads(path.read_text()).get("chosen") if path.is_file() else None
+    if not chosen:
+        raise ValueError("the gradient baseline is not chosen yet: run python -m research.comparison.gradient_choice "
+                         "(fashion_mnist's validation, on an idle machine) first")
+    return chosen
+
+
+def transferred_cell(results: Path = RESULTS) -> str:
+    path = results / "comparison" / "transferred_cell.json"
+    if not path.is_file():
+        raise ValueError("no transferred cell: run python -m research.comparison.transferred first")
+    return json.loads(path.read_text())["genotype"]
+
+
+def workdirs(runs_root: Path) -> list[Path]:
+    return [runs_root / f"recommended_seed{seed}" for seed in RUNS]
+
+
+def compare_command(dataset: str, runs: list[Path], out: Path, results: Path = RESULTS) -> list[str]:
+    """The ``dimo compare`` invocation the protocol fixes, after checking what must come first."""
+    if dataset not in protocol.HELD_OUT:
+        raise ValueError(f"the comparison judges held-out datasets ({', '.join(protocol.HELD_OUT)}), got {dataset!r}")
+    table = stage2_table(dataset, results)
+    methods = [*SEARCHES, gradient_method(results)]
+    command = [sys.executable, "-m", "dimo.cli", "compare", "--workdir", ",".join(map(str, runs)), "--dataset", dataset,
+               "--budget", str(BUDGET_S), "--judge", JUDGE, "--methods", ",".join(methods),
+               "--fixed_cells", f"uniform,transferred={transferred_cell(results)}",
+               "--judge_runs", str(results / "cell_table" / "top_judge_runs.csv"), "--judge_table", str(table),
+               "--out", str(out)]
+    return command + (["--resume"] if (out / "settings.json").is_file() else [])
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", required=True, help=f"a held-out dataset: {', '.join(protocol.HELD_OUT)}")
+    p.add_argument("--runs_root", default=str(REPO / "runs" / "comparison"), help="the meta-training runs' folder")
+    p.add_argument("--data_dir", default=None)
+    p.add_argument("--dry_run", action="store_true", help="check the preconditions and print the commands only")
+    args = p.parse_args(argv)
+    runs = workdirs(Path(args.runs_root))
+    out = RESULTS / "comparison" / args.dataset
+    try:
+        command = compare_command(args.dataset, runs, out)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.data_dir:
+        command += ["--data_dir", args.data_dir]
+    print(f"meta-training: {CONFIG} on {','.join(protocol.META_TRAINING)}, seeds {RUNS}, in {args.runs_root}")
+    print("then:", shlex.join(command))
+    if args.dry_run:
+        return 0
+    seconds = []
+    for seed, workdir in zip(RUNS, runs):
+        try:  # a finished run is read, an unfinished one resumed
+            seconds.append(meta_runs.meta_train(CONFIG, protocol.META_TRAINING, seed, workdir, data_dir=args.data_dir))
+        except subprocess.CalledProcessError as e:
+            print(f"error: meta-training seed {seed} failed (exit {e.returncode}); the same command resumes it",
+                  file=sys.stderr)
+            return 2
+    if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):  # the budgets are wall clock (PROTOCOL.md)
+        print(f"warning: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: the protocol runs the "
+              "searches on an otherwise idle machine", file=sys.stderr)
+    code = subprocess.run(command, cwd=REPO).returncode
+    print("statistics: python -m research.comparison.report", out / "compare.json",
+          "--meta_training_s", ",".join(f"{s:.0f}" for s in seconds))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
