@@ -56,6 +56,15 @@ def test_training_log_trains_once_appends_and_reuses(tmp_path, trained):
         judge.describe("D")
 
 
+def test_two_processes_sharing_a_log_do_not_train_a_cell_twice(tmp_path, trained):
+    path = tmp_path / "shared.csv"
+    first, second = judge.TrainingLog(path), judge.TrainingLog(path)  # opened before either trained
+    first.judge(A, DATASET, "C", range(2))
+    second.judge(A, DATASET, "C", range(3))  # reads first's two rows from disk, trains seed 2 only
+    assert trained == [(A, "C", 0), (A, "C", 1), (A, "C", 2)]
+    assert first.judge(A, DATASET, "C", range(3))["training_seeds"] == [0, 1, 2] and len(trained) == 3
+
+
 def test_a_protocol_refuses_a_dataset_at_another_size():
     with pytest.raises(ValueError, match="trains at 32x32"):
         judge.train(A, types.SimpleNamespace(name="cifar10", image_shape=(16, 16, 3)), "C", 0)

@@ -95,15 +95,30 @@ class TrainingLog:
     def __init__(self, path: Path, reuse=()):
         self.path = Path(path)
         self.done = {}
-        for log in [*map(Path, reuse), self.path]:
-            for r in read_runs(log):
-                self.done[(r["dataset"], r["protocol"], r["genotype"], r["seed"])] = r
+        self._read_size = -1
+        for log in map(Path, reuse):
+            self._add(read_runs(log))
+        self.refresh()
+
+    def _add(self, runs) -> None:
+        for r in runs:
+            self.done[(r["dataset"], r["protocol"], r["genotype"], r["seed"])] = r
+
+    def refresh(self) -> None:
+        """Reads rows another process appended to ``path`` since the last read, so two processes
+        sharing a log (e.g. one taking the cells from each end) do not train one twice."""
+        size = self.path.stat().st_size if self.path.is_file() else 0
+        if size != self._read_size:
+            self._add(read_runs(self.path))
+            self._read_size = size
 
     def judge(self, genotype: str, dataset, protocol: str, seeds) -> dict:
         """Test and validation accuracies of ``genotype`` over ``seeds``, training what no log has."""
         rows, cleared = [], False
         for seed in seeds:
             key = (dataset.name, protocol, genotype, int(seed))
+            if key not in self.done:
+                self.refresh()
             if key not in self.done:
                 if not cleared:  # a cell's programs are its own: free the last cell's (see research/cell_table/build.py)
                     import jax
@@ -114,6 +129,7 @@ class TrainingLog:
                 row = {**result, "dataset": dataset.name, "protocol": protocol, "seed": int(seed)}
                 append_run(self.path, row)
                 self.done[key] = row
+                self._read_size = -1  # re-read at the next miss: others may have appended too
             rows.append(self.done[key])
         tests = [float(r["test_accuracy"]) for r in rows]
         return {"judge": protocol, "training_seeds": [int(s) for s in seeds], "test_accuracy_per_seed": tests,

@@ -198,6 +198,8 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--data_dir", default=None, help="raw data folder (default $DIMO_DATA_DIR)")
     p.add_argument("--summarize", action="store_true", help="only write the summary from the runs so far")
+    p.add_argument("--reverse", action="store_true", help="take the cells from the last: a second process on the "
+                   "same dataset meets the first in the middle (the shared log keeps either from repeating one)")
     args = p.parse_args(argv)
     if args.seeds < 3:
         p.error("--seeds must be at least 3 (research/PROTOCOL.md: fewer cells, never fewer seeds)")
@@ -246,6 +248,7 @@ def train(args, cells: list[str], dataset, revision) -> None:
     if not manifest_path(RUNS).is_file():  # from its first row on, the log says what wrote it
         RUNS.touch()
         write_manifest(RUNS, protocol={**COMMON, **protocol})
+    todo = todo[::-1] if args.reverse else todo
     start = time.perf_counter()
     for genotype in tqdm(todo, desc=f"top judge {args.dataset} {args.protocol}", unit="cell", dynamic_ncols=True):
         log.judge(genotype, dataset, args.protocol, range(args.seeds))
