@@ -18,6 +18,10 @@ never the validation images the figure reads: choosing and scoring on one split 
 as the held-out comparison chooses on validation and scores on test. ``--workdir`` may name
 another variant's finished meta-training (the record's ``run``), so verification costs no new one.
 
+``--rank N`` measures the performance predictor (hypothesis 3): the run's N most probable cells
+reranked by ``research.comparison.predictor`` fitted to the cell tables of the fold's
+meta-training datasets (never the fold's own table), the top-ranked cell judged as above.
+
 Each result is a line of ``results/comparison/meta_validation.jsonl``
 with the variant's config and overrides, the cell, the figures and the meta-training time.
 """
@@ -85,6 +89,20 @@ def verified_cell(system, proposal: dict, fold: str, n: int, seed: int, data_dir
     return verify.verify(proposal["arch_weights"], dataset, n, setup)
 
 
+def ranked_cell(proposal: dict, datasets, n: int) -> dict:
+    """The most probable ``n`` cells reranked by a predictor fitted to ``datasets``' tables."""
+    from dimo.space import search_space
+    from research.cell_table.top_judge import stage1_rows
+    from research.comparison import predictor
+
+    taught_by = [d for d in datasets if stage1_rows(d)]
+    model = predictor.fit(predictor.stage1_tables(taught_by))
+    candidates = [str(c) for c in search_space.most_probable(np.asarray(proposal["arch_weights"]), n)]
+    genotype, predicted = predictor.best(model, candidates)
+    return {"n": n, "proposed": proposal["genotype"], "genotype": genotype, "taught_by": taught_by,
+            "rank_in_distribution": candidates.index(genotype) + 1, "candidates": candidates, "predicted": predicted}
+
+
 def validate(args, overrides) -> dict:
     from dimo.evaluation import judge
     from dimo.meta import propose, trained
@@ -95,7 +113,10 @@ def validate(args, overrides) -> dict:
     meta_s = meta_runs.meta_train(args.config, datasets, args.seed, workdir, overrides, args.data_dir)
     system = trained.load(workdir)
     proposal = propose.propose(system, args.fold, args.data_dir)
-    genotype, checked = proposal["genotype"], None
+    genotype, checked, ranked = proposal["genotype"], None, None
+    if getattr(args, "rank", 0):
+        ranked = ranked_cell(proposal, datasets, args.rank)
+        genotype = ranked["genotype"]
     if getattr(args, "verify", 0):
         checked = verified_cell(system, proposal, args.fold, args.verify, args.seed, args.data_dir)
         genotype = checked["genotype"]
@@ -110,7 +131,8 @@ def validate(args, overrides) -> dict:
             **({"verify": {"n": args.verify, "proposed": proposal["genotype"], "verify_s": checked["verify_s"],
                            "rank_in_distribution": checked["rank_in_distribution"], "steps": checked["steps"],
                            "chosen_on": "10% of the fold's training split (inner_split), seed 0"}}
-               if checked else {})}
+               if checked else {}),
+            **({"rank": ranked} if ranked else {})}
 
 
 def summary(rows: list[dict]) -> list[dict]:
@@ -137,6 +159,8 @@ def main(argv=None) -> int:
                                                   "another variant's finished run is reused as it is")
     p.add_argument("--verify", type=int, default=0, metavar="N",
                    help="judge the cell propose --verify N chooses (on a carve of the fold's training split)")
+    p.add_argument("--rank", type=int, default=0, metavar="N",
+                   help="judge the best of the N most probable cells by the predictor of the other tables")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--summary", action="store_true", help="print a line per variant of the record")
     args = p.parse_args(argv)
@@ -147,8 +171,10 @@ def main(argv=None) -> int:
         return 0
     if not args.variant:
         p.error("--variant is required (the name the record gives this recipe)")
-    if args.verify < 0:
-        p.error(f"--verify takes a number of cells >= 1 (0 for none), got {args.verify}")
+    if args.verify < 0 or args.rank < 0:
+        p.error("--verify and --rank take a number of cells >= 1 (0 for none)")
+    if args.verify and args.rank:
+        p.error("--verify and --rank are two variants: pass one")
     done = [json.loads(line) for line in OUT.read_text().splitlines() if line.strip()] if OUT.is_file() else []
     if any((r["variant"], r["fold"], r["seed"]) == (args.variant, args.fold, args.seed) for r in done):
         print(f"error: {OUT.name} already holds {args.variant} on {args.fold} with seed {args.seed}; "

@@ -100,6 +100,41 @@ def test_meta_validation_of_verification_chooses_on_a_carve_of_train_and_judges_
     assert np.array_equal(chosen_on.test_images, fold.test_images)  # ... test untouched, never read by it
 
 
+def test_the_predictor_learns_a_tables_order_and_reranks_candidates_never_from_a_held_out_table(tmp_path):
+    from research.comparison import predictor
+
+    conv = {f"|{a}~0|+|{b}~0|{c}~1|+|nor_conv_3x3~0|{d}~1|nor_conv_3x3~2|": 0.5 + 0.1 * n
+            for n, (a, b, c, d) in enumerate([("avg_pool_3x3",) * 4, ("skip_connect",) * 4, ("nor_conv_1x1",) * 4,
+                                              ("nor_conv_3x3",) * 4])}
+    model = predictor.fit({"kmnist": conv, "fashion_mnist": {g: 2 * v for g, v in conv.items()}})
+    candidates = [B, A, C]  # the more probable first
+    assert predictor.best(model, candidates)[0] == A
+    assert predictor.best(model, [A, A])[1][0] == predictor.best(model, [A])[1][0]
+    with pytest.raises(ValueError, match="held out"):
+        predictor.stage1_tables(["cifar10"])
+
+
+def test_meta_validation_of_the_predictor_fits_without_the_folds_table(smoke_workdir, monkeypatch, tmp_path):
+    import argparse
+
+    from dimo.evaluation import judge
+    from research.comparison import meta_validate, predictor
+
+    taught = []
+    real = predictor.stage1_tables
+    monkeypatch.setattr(predictor, "stage1_tables", lambda d, path=None: taught.append(list(d)) or real(d, path))
+    monkeypatch.setattr(judge, "train", lambda g, d, p, s: {"val_accuracy": 0.9, "test_accuracy": -1.0})
+    monkeypatch.setattr(meta_validate.meta_runs, "meta_train", lambda *a: 12.5)
+    monkeypatch.setattr(meta_validate, "TRAININGS", tmp_path / "runs.csv")
+    monkeypatch.setattr(meta_validate, "TOP_JUDGE_RUNS", tmp_path / "none.csv")
+    args = argparse.Namespace(variant="v+rank9", config="c.py", fold="kmnist", seed=0, workdir=str(smoke_workdir),
+                              data_dir=None, verify=0, rank=9)
+    row = meta_validate.validate(args, [])
+    assert taught == [["fashion_mnist"]]  # the committed table's meta-training datasets, less the fold
+    assert row["rank"]["genotype"] == row["genotype"] in row["rank"]["candidates"]
+    assert len(row["rank"]["candidates"]) == len(row["rank"]["predicted"]) <= 9
+
+
 def test_the_gradient_baseline_is_the_best_validation_mean_ties_to_the_earlier():
     from research.comparison import gradient_choice
 
