@@ -24,12 +24,10 @@ def split_overrides(argv) -> tuple[list[str], list[str]]:
 
 def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), data_dir=None) -> float:
     """Runs (or resumes, or finds finished) the meta-training; its elapsed seconds. Raises
-    ``subprocess.CalledProcessError`` if it fails (the same call resumes it). A finished run
-    (``summary.json`` is written last) is read, not resumed: a resume would rewrite its summary's
-    timing with a zero-step one."""
+    ``subprocess.CalledProcessError`` if it fails (the same call resumes it). A finished run is
+    resumed too, so ``train_meta.py`` checks that it is the run asked for (datasets, seed, model;
+    a longer ``meta.steps`` continues it); with nothing left to run it leaves the run as it was."""
     workdir = Path(workdir)
-    if (workdir / "summary.json").is_file():
-        return _elapsed(workdir)
     command = [sys.executable, str(REPO / "train_meta.py"), "--config", config, "--datasets", ",".join(datasets),
                f"--config.seed={seed}", "--workdir", str(workdir), "--noprogress", *overrides]
     if data_dir:
@@ -41,4 +39,9 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
 
 
 def _elapsed(workdir: Path) -> float:
-    return float(json.loads((workdir / "metrics.jsonl").read_text().splitlines()[-1])["time_s"])
+    """Meta-training seconds over every session of the run: ``time_s`` counts from its process's
+    start, so it restarts after each resume; the sum of each session's last value."""
+    times = [float(json.loads(line)["time_s"]) for line in (workdir / "metrics.jsonl").read_text().splitlines()
+             if line.strip()]
+    ends = [a for a, b in zip(times, times[1:]) if b < a]
+    return float(sum(ends) + times[-1])

@@ -9,21 +9,18 @@ def test_a_studys_own_arguments_and_the_config_overrides_after_a_double_dash():
     assert meta_runs.split_overrides(["--summary"]) == (["--summary"], [])
 
 
-def test_a_finished_run_is_read_not_resumed(tmp_path, monkeypatch):
+def test_a_run_with_checkpoints_is_resumed_and_its_time_summed_over_sessions(tmp_path, monkeypatch):
     import json
-
-    import pytest
 
     from research import meta_runs
 
-    def started(*a, **k):
-        raise AssertionError("a finished run was started again")
-
-    monkeypatch.setattr(meta_runs.subprocess, "run", started)
-    (tmp_path / "metrics.jsonl").write_text(json.dumps({"step": 1, "time_s": 3.0}) + "\n"
-                                            + json.dumps({"step": 2, "time_s": 7.5}) + "\n")
+    commands = []
+    monkeypatch.setattr(meta_runs.subprocess, "run", lambda command, **k: commands.append(command))
+    # Two sessions: time_s restarts at the resume (train_meta.py counts from its process's start).
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps({"step": s, "time_s": t}) + "\n"
+                                                    for s, t in ((1, 3.0), (2, 7.5), (3, 2.0), (4, 4.0))))
+    assert meta_runs.meta_train("c.py", ["digits"], 0, tmp_path) == 11.5
+    assert "--resume" not in commands[-1] and "--config.seed=0" in commands[-1]
     (tmp_path / "checkpoints").mkdir()
-    with pytest.raises(AssertionError, match="started again"):  # no summary yet: resumed
-        meta_runs.meta_train("c.py", ["digits"], 0, tmp_path)
-    (tmp_path / "summary.json").write_text("{}")
-    assert meta_runs.meta_train("c.py", ["digits"], 0, tmp_path) == 7.5
+    meta_runs.meta_train("c.py", ["digits", "mnist"], 1, tmp_path, ["--config.meta.steps=9"])
+    assert commands[-1][-2:] == ["--config.meta.steps=9", "--resume"] and "digits,mnist" in commands[-1]

@@ -65,6 +65,18 @@ def test_two_processes_sharing_a_log_do_not_train_a_cell_twice(tmp_path, trained
     assert first.judge(A, DATASET, "C", range(3))["training_seeds"] == [0, 1, 2] and len(trained) == 3
 
 
+def test_a_row_whose_line_has_not_ended_is_not_read(tmp_path):
+    path = tmp_path / "runs.csv"
+    judge.append_run(path, {"dataset": "cifar10", "protocol": "C", "genotype": A, "seed": 0,
+                            "val_accuracy": 0.7, "test_accuracy": 0.71})
+    with path.open("a") as f:  # another process mid-row, or a kill: the accuracy cut inside a number
+        f.write("cifar10,C,|nor_conv_3x3~0|,1,0.7,0.8")
+    assert [r["seed"] for r in judge.read_runs(path)] == [0]
+    judge.append_run(path, {"dataset": "cifar10", "protocol": "C", "genotype": A, "seed": 2,
+                            "val_accuracy": 0.7, "test_accuracy": 0.72})  # the torn line is ended first ...
+    assert [r["seed"] for r in judge.read_runs(path)] == [0, 2]  # ... and still not read: fields are missing
+
+
 def test_a_protocol_refuses_a_dataset_at_another_size():
     with pytest.raises(ValueError, match="trains at 32x32"):
         judge.train(A, types.SimpleNamespace(name="cifar10", image_shape=(16, 16, 3)), "C", 0)

@@ -177,6 +177,10 @@ def test_run_writes_its_workdir_and_resume_continues_exactly(tmp_path, smoke_wor
     resumed = _lines(tmp_path / "split")
     assert [r["step"] for r in resumed] == [r["step"] for r in lines]
     assert [_comparable(r) for r in resumed] == [_comparable(r) for r in lines]
+    # A resume of the finished run runs nothing and leaves its summary (and timing) as it was.
+    finished = (tmp_path / "split" / "summary.json").read_text()
+    meta_train.run(config, tmp_path / "split", resume=True, progress=False)
+    assert (tmp_path / "split" / "summary.json").read_text() == finished and _lines(tmp_path / "split") == resumed
 
 
 def test_workdir_is_not_clobbered_and_bad_resume_is_refused(tmp_path):

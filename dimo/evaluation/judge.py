@@ -49,17 +49,26 @@ def describe(protocol: str) -> dict:
 
 
 def read_runs(path: Path) -> list[dict]:
-    """Finished trainings; a line cut short by a kill (the only way one can be damaged) is skipped."""
+    """Finished trainings. A row is finished when its line ends and every field is there: a last
+    line without its newline is cut short by a kill or still being written by another process,
+    and a line cut by a kill and ended by the next process's first append lacks its last fields;
+    both are skipped (a number cut inside would otherwise parse; a cut inside the last field,
+    ``train_s``, leaves the figures whole)."""
     if not path.is_file():
         return []
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()
     runs = []
-    with path.open(newline="") as f:
-        for row in csv.DictReader(f):
-            try:
-                runs.append({**row, "seed": int(row["seed"]), "test_accuracy": float(row["test_accuracy"]),
-                             "val_accuracy": float(row["val_accuracy"])})
-            except (TypeError, ValueError):
-                continue
+    for row in csv.DictReader(lines):
+        if None in row or None in row.values():  # more or fewer fields than the header: torn
+            continue
+        try:
+            runs.append({**row, "seed": int(row["seed"]), "test_accuracy": float(row["test_accuracy"]),
+                         "val_accuracy": float(row["val_accuracy"])})
+        except (TypeError, ValueError):
+            continue
     return runs
 
 

@@ -15,6 +15,7 @@ after ``jax.distributed.initialize()`` (``--distributed``).
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 import sys
 import time
@@ -176,6 +177,9 @@ def _run(config, workdir: Path, resume: bool, overwrite: bool, data_dir, progres
         workdirs.save_checkpoint(manager, int(state.step), checkpoint_tree(state), force=True)
     manager.wait_until_finished()
     log.close()
+    if not step_seconds and (workdir / "summary.json").is_file():
+        # A resume of a finished run changes nothing: its summary (and timing) stays the run's.
+        return json.loads((workdir / "summary.json").read_text())
     tick = time.perf_counter()
     summary = write_summary(system, state.answer_params, datasets, config, workdir)
     timing.update(summary_s=time.perf_counter() - tick, steps_run=len(step_seconds),

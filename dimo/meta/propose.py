@@ -21,13 +21,16 @@ from dimo.space.cost import network_cost
 from dimo.space.supernet import Supernet
 
 
-def propose(trained: Trained, dataset_name: str, data_dir=None, seed: int = 0) -> dict:
-    """The proposal for ``dataset_name`` (any registry name or folder:/path), with timings."""
+def propose(trained: Trained, dataset_name: str, data_dir=None, seed: int = 0, split_seed: int | None = None) -> dict:
+    """The proposal for ``dataset_name`` (any registry name or folder:/path), with timings. The
+    support set is drawn from the training split as meta-training carved it (``split_seed``
+    defaults to the run's seed); a study that scores on the seed-0 validation split passes 0, so
+    the support set holds none of those images."""
     config = trained.config
     start = time.perf_counter()
     dataset = load_dataset(dataset_name, data_dir, image_size=config.data.image_size,
                            channels=config.data.channels, val_fraction=config.data.val_fraction,
-                           seed=config.seed)
+                           seed=config.seed if split_seed is None else split_seed)
     images, labels = reference_support(dataset, PROPOSAL_SHOTS, seed)
     loaded = time.perf_counter()
     recipe = jax.device_get(system_lib.propose(trained.system, trained.params, images, labels,

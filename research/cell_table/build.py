@@ -108,7 +108,7 @@ def summarize(runs: list[dict], datasets: list[str], seeds: int, out: Path, expe
 
 def write_table(out: Path, header: dict, rows: list[dict], fields) -> None:
     """``# key: value`` header lines, then the CSV rows; replaced whole, never half-written."""
-    tmp = out.with_suffix(".tmp")
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")  # two processes finishing at once each write their own
     with tmp.open("w", newline="") as f:
         f.writelines(f"# {k}: {v}\n" for k, v in header.items())
         writer = csv.DictWriter(f, fields)

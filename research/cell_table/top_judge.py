@@ -251,7 +251,10 @@ def train(args, cells: list[str], dataset, revision) -> None:
     todo = todo[::-1] if args.reverse else todo
     start = time.perf_counter()
     for genotype in tqdm(todo, desc=f"top judge {args.dataset} {args.protocol}", unit="cell", dynamic_ncols=True):
-        log.judge(genotype, dataset, args.protocol, range(args.seeds))
+        # --reverse takes the seeds from the last too: where the two processes meet, on one cell,
+        # they train different seeds (the shared log keeps either from repeating the other's).
+        seeds = range(args.seeds)
+        log.judge(genotype, dataset, args.protocol, seeds[::-1] if args.reverse else seeds)
     print(f"{len(todo)} cells in {time.perf_counter() - start:.0f} s")
 
 

@@ -96,6 +96,8 @@ def ranked_cell(proposal: dict, datasets, n: int) -> dict:
     from research.comparison import predictor
 
     taught_by = [d for d in datasets if stage1_rows(d)]
+    if not taught_by:
+        raise ValueError(f"--rank: no cell table of {', '.join(datasets)} to fit the predictor on")
     model = predictor.fit(predictor.stage1_tables(taught_by))
     candidates = [str(c) for c in search_space.most_probable(np.asarray(proposal["arch_weights"]), n)]
     genotype, predicted = predictor.best(model, candidates)
@@ -112,8 +114,15 @@ def validate(args, overrides) -> dict:
     workdir = Path(args.workdir or REPO / "runs" / "meta_validation" / f"{args.variant}_{args.fold}_seed{args.seed}")
     meta_s = meta_runs.meta_train(args.config, datasets, args.seed, workdir, overrides, args.data_dir)
     system = trained.load(workdir)
-    proposal = propose.propose(system, args.fold, args.data_dir)
+    if system.config.seed != args.seed or args.fold in system.meta_training_datasets:
+        raise ValueError(f"{workdir} is a run of seed {system.config.seed} on "
+                         f"{','.join(system.meta_training_datasets)}, not of seed {args.seed} without {args.fold}")
+    # The support set from the seed-0 carve's training split: none of the validation images the
+    # figure is read on (judge_validation's split), whatever the run's seed.
+    proposal = propose.propose(system, args.fold, args.data_dir, split_seed=0)
     genotype, checked, ranked = proposal["genotype"], None, None
+    if getattr(args, "rank", 0) and getattr(args, "verify", 0):
+        raise ValueError("--verify and --rank are two variants: pass one")
     if getattr(args, "rank", 0):
         ranked = ranked_cell(proposal, datasets, args.rank)
         genotype = ranked["genotype"]
@@ -123,13 +132,17 @@ def validate(args, overrides) -> dict:
     val = judge_validation(genotype, args.fold, judge.run_seeds(args.seed), args.data_dir)
     base = judge_validation(ALL_3X3, args.fold, range(3), args.data_dir)
     return {"variant": args.variant, "config": args.config, "overrides": overrides, "fold": args.fold,
-            "meta_training_datasets": datasets, "seed": args.seed, "run": workdir.name, "genotype": genotype,
+            "meta_training_datasets": list(system.meta_training_datasets), "seed": args.seed, "run": workdir.name,
+            "run_config": {"meta_steps": int(system.config.meta.steps), "step": int(system.step),
+                           "relaxation": system.config.decoder.relaxation, "lifetime": int(system.config.inner.lifetime)},
+            "genotype": genotype,
             "lr_scale": float(proposal["lr_scale"]), "val_accuracy_per_seed": val,
             "val_accuracy": float(np.mean(val)), "all_3x3_val_accuracy": float(np.mean(base)),
             "margin_over_all_3x3": float(np.mean(val) - np.mean(base)), "meta_training_s": meta_s,
             "git_revision": revision, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
             **({"verify": {"n": args.verify, "proposed": proposal["genotype"], "verify_s": checked["verify_s"],
                            "rank_in_distribution": checked["rank_in_distribution"], "steps": checked["steps"],
+                           "candidates": checked["candidates"], "rungs": checked["rungs"],
                            "chosen_on": "10% of the fold's training split (inner_split), seed 0"}}
                if checked else {}),
             **({"rank": ranked} if ranked else {})}

@@ -33,6 +33,8 @@ RUNS = (0, 1, 2)  # meta-training seeds: run r pairs with search seed r
 SEARCHES = ("random", "evolution", "tpe", "hyperband")
 BUDGET_S = 600
 JUDGE = "C"
+VERIFY, VERIFY_STEPS, CANDIDATE_STEPS = 9, 100, 300  # propose --verify 9; dimo compare's rungs and candidates
+TRANSFERRED_FROM = ("fashion_mnist", "kmnist")  # the meta-training datasets with stage-2 tables
 
 
 def stage2_table(dataset: str, results: Path = RESULTS) -> Path:
@@ -60,7 +62,22 @@ def transferred_cell(results: Path = RESULTS) -> str:
     path = results / "comparison" / "transferred_cell.json"
     if not path.is_file():
         raise ValueError("no transferred cell: run python -m research.comparison.transferred first")
-    return json.loads(path.read_text())["genotype"]
+    record = json.loads(path.read_text())
+    if sorted(record.get("tables", [])) != sorted(TRANSFERRED_FROM):
+        raise ValueError(f"{path.name} comes from the tables of {record.get('tables')}, the protocol's are "
+                         f"{', '.join(TRANSFERRED_FROM)}: rerun python -m research.comparison.transferred")
+    return record["genotype"]
+
+
+def committed(paths) -> None:
+    """The protocol fixes the gradient choice and the transferred cell *before* the held-out
+    searches: each must be committed, unchanged since."""
+    for path in paths:
+        tracked = subprocess.run(["git", "ls-files", "--error-unmatch", str(path)], cwd=REPO, capture_output=True)
+        clean = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", str(path)], cwd=REPO)
+        if tracked.returncode or clean.returncode:
+            raise ValueError(f"{Path(path).relative_to(REPO)} is not committed as it is: commit it before the "
+                             "comparison (the protocol fixes it first)")
 
 
 def workdirs(runs_root: Path) -> list[Path]:
@@ -71,10 +88,12 @@ def compare_command(dataset: str, runs: list[Path], out: Path, results: Path = R
     """The ``dimo compare`` invocation the protocol fixes, after checking what must come first."""
     if dataset not in protocol.HELD_OUT:
         raise ValueError(f"the comparison judges held-out datasets ({', '.join(protocol.HELD_OUT)}), got {dataset!r}")
-    table = stage2_table(dataset, results)
+    # Both tables first (PROTOCOL.md: "runs only once both held-out stage-2 tables are complete").
+    table = {d: stage2_table(d, results) for d in protocol.HELD_OUT}[dataset]
     methods = [*SEARCHES, gradient_method(results)]
     command = [sys.executable, "-m", "dimo.cli", "compare", "--workdir", ",".join(map(str, runs)), "--dataset", dataset,
-               "--budget", str(BUDGET_S), "--judge", JUDGE, "--methods", ",".join(methods),
+               "--budget", str(BUDGET_S), "--seeds", str(len(runs)), "--judge", JUDGE, "--methods", ",".join(methods),
+               "--verify", str(VERIFY), "--verify_steps", str(VERIFY_STEPS), "--candidate_steps", str(CANDIDATE_STEPS),
                "--fixed_cells", f"uniform,transferred={transferred_cell(results)}",
                "--judge_runs", str(results / "cell_table" / "top_judge_runs.csv"), "--judge_table", str(table),
                "--out", str(out)]
@@ -87,13 +106,22 @@ def main(argv=None) -> int:
     p.add_argument("--runs_root", default=str(REPO / "runs" / "comparison"), help="the meta-training runs' folder")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--dry_run", action="store_true", help="check the preconditions and print the commands only")
+    p.add_argument("--allow_busy", action="store_true", help="start although the machine is loaded (the searches' "
+                   "budgets are wall clock: their results are then not the protocol's)")
     args = p.parse_args(argv)
     runs = workdirs(Path(args.runs_root))
     out = RESULTS / "comparison" / args.dataset
     try:
         command = compare_command(args.dataset, runs, out)
+        committed([RESULTS / "comparison" / "gradient_choice.json", RESULTS / "comparison" / "transferred_cell.json"])
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    load = os.getloadavg()[0]
+    if load > 0.5 * (os.cpu_count() or 1) and not args.dry_run and not args.allow_busy:
+        print(f"error: load average {load:.1f} on {os.cpu_count()} cores: the protocol runs the searches on an "
+              "otherwise idle machine (their budgets are wall clock); stop the other work, or --allow_busy",
+              file=sys.stderr)
         return 2
     if args.data_dir:
         command += ["--data_dir", args.data_dir]
@@ -109,9 +137,6 @@ def main(argv=None) -> int:
             print(f"error: meta-training seed {seed} failed (exit {e.returncode}); the same command resumes it",
                   file=sys.stderr)
             return 2
-    if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):  # the budgets are wall clock (PROTOCOL.md)
-        print(f"warning: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: the protocol runs the "
-              "searches on an otherwise idle machine", file=sys.stderr)
     code = subprocess.run(command, cwd=REPO).returncode
     print("statistics: python -m research.comparison.report", out / "compare.json",
           "--meta_training_s", ",".join(f"{s:.0f}" for s in seconds))

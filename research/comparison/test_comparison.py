@@ -48,16 +48,19 @@ def test_meta_validation_judges_the_proposal_on_the_folds_validation_split(smoke
     monkeypatch.setattr(meta_validate.meta_runs, "meta_train", lambda *a: 12.5)  # the smoke run stands for it
     monkeypatch.setattr(meta_validate, "TRAININGS", tmp_path / "runs.csv")
     monkeypatch.setattr(meta_validate, "TOP_JUDGE_RUNS", tmp_path / "none.csv")
-    args = argparse.Namespace(variant="v", config="c.py", fold="kmnist", seed=1, workdir=str(smoke_workdir),
+    args = argparse.Namespace(variant="v", config="c.py", fold="kmnist", seed=0, workdir=str(smoke_workdir),
                               data_dir=None)
     row = meta_validate.validate(args, ["--config.meta.steps=3"])
-    assert row["meta_training_datasets"] == ["digits", "mnist", "fashion_mnist"]
+    assert row["meta_training_datasets"] == ["digits"]  # the run's own, as it was meta-trained
+    assert row["run_config"]["meta_steps"] == row["run_config"]["step"]
     proposed = [t for t in trained if t[0] == row["genotype"]]
-    assert {t[3] for t in proposed} == {2000, 2001, 2002} and {t[1:3] for t in trained} == {("kmnist", 32)}
+    assert {t[3] for t in proposed} == {1000, 1001, 1002} and {t[1:3] for t in trained} == {("kmnist", 32)}
     assert row["margin_over_all_3x3"] == pytest.approx(-0.05 if row["genotype"] != meta_validate.ALL_3X3 else 0.0)
     assert "test" not in json.dumps({k: v for k, v in row.items() if k != "overrides"})  # validation only
     with pytest.raises(ValueError, match="--fold must be one of"):
         meta_validate.meta_training_datasets("cifar10")
+    with pytest.raises(ValueError, match="not of seed 1"):  # another run's workdir is refused
+        meta_validate.validate(argparse.Namespace(**{**vars(args), "seed": 1}), [])
     rows = [dict(row, seed=s, margin_over_all_3x3=m) for s, m in ((0, 0.01), (1, 0.03))]
     assert meta_validate.summary(rows) == [{"variant": "v", "results": 2, "folds": ["kmnist"], "seeds": [0, 1],
                                             "margin_mean": pytest.approx(0.02), "margin_std": pytest.approx(0.01414, abs=1e-4),
@@ -76,18 +79,22 @@ def test_meta_validation_of_verification_chooses_on_a_carve_of_train_and_judges_
 
     def halving(arch_weights, dataset, n, setup, min_steps=100, eta=3):  # the verification's trainings
         seen.update(dataset=dataset, n=n, seed=setup.seed)
-        return {"genotype": meta_validate.ALL_3X3, "rank_in_distribution": 4, "steps": 1800, "verify_s": 3.0}
+        return {"genotype": C, "rank_in_distribution": 4, "steps": 1800, "verify_s": 3.0, "candidates": [C],
+                "rungs": []}
 
+    trained = []
     monkeypatch.setattr(verify, "verify", halving)
-    monkeypatch.setattr(judge, "train", lambda g, d, p, s: {"val_accuracy": 0.9, "test_accuracy": -1.0})
+    monkeypatch.setattr(judge, "train", lambda g, d, p, s: trained.append((g, s)) or {
+        "val_accuracy": 0.9 if g == C else 0.8, "test_accuracy": -1.0})
     monkeypatch.setattr(meta_validate.meta_runs, "meta_train", lambda *a: 12.5)
     monkeypatch.setattr(meta_validate, "TRAININGS", tmp_path / "runs.csv")
     monkeypatch.setattr(meta_validate, "TOP_JUDGE_RUNS", tmp_path / "none.csv")
-    args = argparse.Namespace(variant="v+verify", config="c.py", fold="kmnist", seed=1, workdir=str(smoke_workdir),
+    args = argparse.Namespace(variant="v+verify", config="c.py", fold="kmnist", seed=0, workdir=str(smoke_workdir),
                               data_dir=None, verify=9)
     row = meta_validate.validate(args, [])
-    assert row["genotype"] == meta_validate.ALL_3X3 and row["verify"]["n"] == 9 and seen["seed"] == 1
-    assert row["verify"]["proposed"] != "" and row["margin_over_all_3x3"] == 0.0
+    assert row["genotype"] == C and row["verify"]["n"] == 9 and seen["n"] == 9 and seen["seed"] == 0
+    assert [t for t in trained if t[0] == C] == [(C, 1000), (C, 1001), (C, 1002)]  # the chosen cell is judged
+    assert row["margin_over_all_3x3"] == pytest.approx(0.1)
 
     from datasets_meta import load
 
@@ -100,6 +107,31 @@ def test_meta_validation_of_verification_chooses_on_a_carve_of_train_and_judges_
     assert np.array_equal(chosen_on.test_images, fold.test_images)  # ... test untouched, never read by it
 
 
+def test_the_inner_split_carves_validation_from_train_and_leaves_the_figures_images_out():
+    import dataclasses
+
+    from research.comparison import meta_validate
+
+    @dataclasses.dataclass(frozen=True)
+    class Splits:  # the fields of datasets_meta.Dataset that inner_split reads
+        train_images: np.ndarray
+        train_labels: np.ndarray
+        val_images: np.ndarray
+        val_labels: np.ndarray
+        test_images: np.ndarray
+
+    def images(start, n):  # each image holds its own index
+        return np.arange(start, start + n, dtype=np.int32).reshape(n, 1, 1, 1)
+
+    fold = Splits(images(0, 200), np.arange(200) % 10, images(1000, 20), np.arange(20) % 10, images(2000, 50))
+    view = meta_validate.inner_split(fold)
+    train, val = set(view.train_images.ravel()), set(view.val_images.ravel())
+    assert len(val) == 20 and not train & val and train | val == set(range(200))  # a partition of train
+    assert not (train | val) & set(range(1000, 1020))  # no image the figure is read on
+    assert np.array_equal(view.test_images, fold.test_images)
+    assert np.array_equal(view.val_labels, fold.train_labels[view.val_images.ravel()])
+
+
 def test_the_predictor_learns_a_tables_order_and_reranks_candidates_never_from_a_held_out_table(tmp_path):
     from research.comparison import predictor
 
@@ -109,7 +141,13 @@ def test_the_predictor_learns_a_tables_order_and_reranks_candidates_never_from_a
     model = predictor.fit({"kmnist": conv, "fashion_mnist": {g: 2 * v for g, v in conv.items()}})
     candidates = [B, A, C]  # the more probable first
     assert predictor.best(model, candidates)[0] == A
-    assert predictor.best(model, [A, A])[1][0] == predictor.best(model, [A])[1][0]
+    predicted = dict(zip(candidates, predictor.best(model, candidates)[1]))
+    assert predicted[A] > predicted[B] > predicted[C]  # the tables' order: conv > pool-skip mixtures
+    # one network, two strings (a pooled edge that reaches no output): equal features, the earlier wins
+    one = "|none~0|+|skip_connect~0|none~1|+|nor_conv_3x3~0|none~1|none~2|"
+    same = "|avg_pool_3x3~0|+|nor_conv_1x1~0|none~1|+|nor_conv_3x3~0|none~1|none~2|"
+    assert np.array_equal(predictor.features([one]), predictor.features([same]))
+    assert predictor.best(model, [same, one])[0] == same and predictor.best(model, [one, same])[0] == one
     with pytest.raises(ValueError, match="held out"):
         predictor.stage1_tables(["cifar10"])
 
@@ -129,6 +167,8 @@ def test_meta_validation_of_the_predictor_fits_without_the_folds_table(smoke_wor
     monkeypatch.setattr(meta_validate, "TOP_JUDGE_RUNS", tmp_path / "none.csv")
     args = argparse.Namespace(variant="v+rank9", config="c.py", fold="kmnist", seed=0, workdir=str(smoke_workdir),
                               data_dir=None, verify=0, rank=9)
+    with pytest.raises(ValueError, match="two variants"):
+        meta_validate.validate(argparse.Namespace(**{**vars(args), "verify": 9}), [])
     row = meta_validate.validate(args, [])
     assert taught == [["fashion_mnist"]]  # the committed table's meta-training datasets, less the fold
     assert row["rank"]["genotype"] == row["genotype"] in row["rank"]["candidates"]
@@ -191,18 +231,32 @@ def test_the_comparison_command_is_the_protocols_and_waits_for_what_comes_first(
     with pytest.raises(ValueError, match="being built"):
         run.compare_command("cifar10", runs, out, tmp_path)
     _table(tmp_path / "cell_table", "cifar10", {A: 0.5, B: 0.4})
+    with pytest.raises(ValueError, match="no stage-2 table for tiny_imagenet20"):  # both tables first
+        run.compare_command("cifar10", runs, out, tmp_path)
+    _table(tmp_path / "cell_table", "tiny_imagenet20", {A: 0.3, B: 0.2})
     with pytest.raises(ValueError, match="gradient baseline is not chosen"):
         run.compare_command("cifar10", runs, out, tmp_path)
     (tmp_path / "comparison").mkdir()
     (tmp_path / "comparison" / "gradient_choice.json").write_text(json.dumps({"methods": {}, "chosen": "gdas"}))
     with pytest.raises(ValueError, match="no transferred cell"):
         run.compare_command("cifar10", runs, out, tmp_path)
-    (tmp_path / "comparison" / "transferred_cell.json").write_text(json.dumps({"genotype": C}))
+    (tmp_path / "comparison" / "transferred_cell.json").write_text(json.dumps({"genotype": C, "tables": ["kmnist"]}))
+    with pytest.raises(ValueError, match="protocol's are fashion_mnist, kmnist"):
+        run.compare_command("cifar10", runs, out, tmp_path)
+    (tmp_path / "comparison" / "transferred_cell.json").write_text(json.dumps(
+        {"genotype": C, "tables": ["kmnist", "fashion_mnist"]}))
     command = run.compare_command("cifar10", runs, out, tmp_path)
+    assert command[2:4] == ["dimo.cli", "compare"]
     flags = dict(zip(command[4::2], command[5::2]))
-    assert flags["--methods"] == "random,evolution,tpe,hyperband,gdas" and flags["--budget"] == "600"
-    assert flags["--judge"] == "C" and flags["--fixed_cells"] == f"uniform,transferred={C}"
-    assert flags["--workdir"].count("recommended_seed") == 3 and "--resume" not in command
+    assert flags == {"--workdir": ",".join(str(tmp_path / "runs" / f"recommended_seed{r}") for r in range(3)),
+                     "--dataset": "cifar10", "--budget": "600", "--seeds": "3", "--judge": "C",
+                     "--methods": "random,evolution,tpe,hyperband,gdas", "--verify": "9", "--verify_steps": "100",
+                     "--candidate_steps": "300", "--fixed_cells": f"uniform,transferred={C}",
+                     "--judge_runs": str(tmp_path / "cell_table" / "top_judge_runs.csv"),
+                     "--judge_table": str(tmp_path / "cell_table" / "top_judge_cifar10_C_stage2.csv"),
+                     "--out": str(out)}
+    with pytest.raises(ValueError, match="not committed"):
+        run.committed([run.RESULTS / "comparison" / "no_such_choice.json"])
     out.mkdir()
     (out / "settings.json").write_text("{}")
     assert run.compare_command("cifar10", runs, out, tmp_path)[-1] == "--resume"
