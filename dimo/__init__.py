@@ -58,12 +58,18 @@ class System:
 
     runs: tuple
 
-    def propose(self, dataset: str, data_dir=None, seed: int = 0) -> dict:
+    def propose(self, dataset: str, data_dir=None, seed: int = 0, rank: int = 9) -> dict:
         """Genotype, edge x op probabilities, learning-rate scale and weight decay for
-        ``dataset`` (a registry name or ``folder:/path``), in seconds: no training."""
+        ``dataset`` (a registry name or ``folder:/path``), in seconds: no training. The cell is
+        the predictor's best of the ``rank`` most probable (``dimo propose --rank``; 0: the
+        decoded cell)."""
         from dimo.meta import propose as propose_lib
 
         result = propose_lib.propose_from_runs(list(self.runs), dataset, data_dir, seed)
+        if rank:
+            from dimo.search import predictor
+
+            result = predictor.reranked(result, self.runs[0], rank)
         self.runs[0].warn_if_seen(result["dataset"])
         return result
 

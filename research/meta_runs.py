@@ -45,3 +45,51 @@ def _elapsed(workdir: Path) -> float:
              if line.strip()]
     ends = [a for a, b in zip(times, times[1:]) if b < a]
     return float(sum(ends) + times[-1])
+
+
+def read_records(path: Path) -> list[dict]:
+    """The JSON lines of a meta-validation record (none when it does not exist)."""
+    path = Path(path)
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
+def validate_and_record(validate, args, overrides, out: Path) -> dict | None:
+    """One meta-validation result, ``validate(args, overrides)``, appended to ``out`` with its
+    manifest; ``None`` after one ``error:`` line when ``out`` already holds (variant, fold, seed),
+    the input is bad, or meta-training failed (the same command resumes it)."""
+    from dimo.infra.manifest import write_manifest
+
+    out = Path(out)
+    if any((r["variant"], r["fold"], r["seed"]) == (args.variant, args.fold, args.seed) for r in read_records(out)):
+        print(f"error: {out.name} already holds {args.variant} on {args.fold} with seed {args.seed}; "
+              "a new --seed or --variant", file=sys.stderr)
+        return None
+    try:
+        row = validate(args, overrides)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None
+    except subprocess.CalledProcessError as e:
+        print(f"error: meta-training failed (exit {e.returncode}); its workdir resumes with the same command",
+              file=sys.stderr)
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a") as f:
+        f.write(json.dumps(row) + "\n")
+    write_manifest(out, append=True)
+    return row
+
+
+def validation_parser(doc: str, config: str, fold: str, workdir_help: str):
+    """The arguments every meta-validation script shares (its own are added by the caller)."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--variant", help="the variant's name in the record")
+    p.add_argument("--config", default=config)
+    p.add_argument("--fold", default=fold, help="the meta-training dataset held out (its validation split judges)")
+    p.add_argument("--seed", type=int, default=0, help="the meta-training seed (the run)")
+    p.add_argument("--workdir", default=None, help=workdir_help)
+    p.add_argument("--data_dir", default=None)
+    p.add_argument("--summary", action="store_true", help="print a line per variant of the record")
+    return p

@@ -24,3 +24,33 @@ def test_a_run_with_checkpoints_is_resumed_and_its_time_summed_over_sessions(tmp
     (tmp_path / "checkpoints").mkdir()
     meta_runs.meta_train("c.py", ["digits", "mnist"], 1, tmp_path, ["--config.meta.steps=9"])
     assert commands[-1][-2:] == ["--config.meta.steps=9", "--resume"] and "digits,mnist" in commands[-1]
+
+
+def test_a_validation_result_is_recorded_once_and_a_failure_is_one_error_line(tmp_path, capsys):
+    import argparse
+    import json
+    import subprocess
+
+    from research import meta_runs
+
+    out = tmp_path / "record.jsonl"
+    args = argparse.Namespace(variant="v", fold="mnist", seed=0)
+    row = meta_runs.validate_and_record(lambda a, o: {"variant": a.variant, "fold": a.fold, "seed": a.seed,
+                                                      "overrides": o}, args, ["--x=1"], out)
+    assert meta_runs.read_records(out) == [row] and row["overrides"] == ["--x=1"]
+    assert json.loads((tmp_path / "record.manifest.json").read_text())["result"] == "record.jsonl"
+    assert meta_runs.validate_and_record(lambda a, o: 1 / 0, args, [], out) is None  # never run again
+    assert "already holds v on mnist with seed 0" in capsys.readouterr().err
+
+    def fails(error):
+        def validate(a, o):
+            raise error
+        return validate
+
+    other = argparse.Namespace(variant="w", fold="mnist", seed=0)
+    for error, says in ((ValueError("bad fold"), "error: bad fold"),
+                        (subprocess.CalledProcessError(3, "train_meta.py"), "exit 3")):
+        assert meta_runs.validate_and_record(fails(error), other, [], out) is None
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: ") and says in err and "\n" not in err
+    assert len(meta_runs.read_records(out)) == 1 and json.loads(out.read_text().splitlines()[0]) == row

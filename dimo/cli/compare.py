@@ -20,6 +20,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seeds", type=int, default=None,
                         help="runs of each seeded method (default 1; with a top judge, one per meta-training run)")
     parser.add_argument("--methods", default="", help=f"comma-separated (default all: {','.join(search_methods.METHODS)})")
+    parser.add_argument("--rank", type=int, default=9, help="propose --rank N: the predictor's rerank (0: the decoded cell)")
     parser.add_argument("--verify", type=int, default=9, help="propose --verify N (0: skip)")
     parser.add_argument("--verify_steps", type=int, default=100, help="--verify: steps of the first rung")
     parser.add_argument("--candidate_steps", type=int, default=300, help="discrete searches: steps per candidate")
@@ -40,7 +41,7 @@ def add_arguments(parser) -> None:
 def _settings(args, runs, methods) -> dict:
     """What a resumed comparison must share with the one it continues."""
     return {"dataset": args.dataset, "budget": args.budget, "seeds": args.seeds, "methods": methods,
-            "verify": args.verify, "verify_steps": args.verify_steps, "candidate_steps": args.candidate_steps,
+            "rank": args.rank, "verify": args.verify, "verify_steps": args.verify_steps, "candidate_steps": args.candidate_steps,
             "judge": args.judge, "fixed_cells": args.fixed_cells, "runs": [str(r.workdir) for r in runs]}
 
 
@@ -56,6 +57,8 @@ def run(args) -> dict:
     top = args.judge != "table"
     args.seeds = args.seeds if args.seeds is not None else (len(runs) if top else 1)
     args.fixed_cells = args.fixed_cells if args.fixed_cells is not None else ("uniform" if top else "")
+    if args.rank < 0 or args.verify < 0:
+        raise ValueError(f"--rank and --verify take a number of cells (0 for none), got {args.rank}, {args.verify}")
     for flag, value in (("--budget", args.budget), ("--seeds", args.seeds), ("--candidate_steps", args.candidate_steps)):
         if value <= 0:
             raise ValueError(f"{flag} must be positive, got {value:g}")
@@ -93,7 +96,7 @@ def run(args) -> dict:
     (out / "settings.json").write_text(json.dumps(settings, indent=1))
     result = compare.compare(runs, dataset, args.budget, args.seeds, methods, args.verify, args.candidate_steps,
                              args.verify_steps, args.data_dir, progress=not args.json, judging=judging,
-                             cells=cells, rows_path=out / "rows.jsonl")
+                             cells=cells, rows_path=out / "rows.jsonl", rank=args.rank)
     (out / "compare.json").write_text(json.dumps(result, indent=1, default=float))
     (out / "compare.md").write_text(compare.markdown(result) + "\n")
     compare.plot(result, out / "compare.png")

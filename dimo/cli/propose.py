@@ -18,6 +18,9 @@ def add_arguments(parser) -> None:
                              "in the package)")
     parser.add_argument("--out", default=None, help="PNG of the cell (default W/cell_<dataset>.png with "
                                                     "--workdir, none without)")
+    parser.add_argument("--rank", type=int, default=9, metavar="N",
+                        help="rerank the N most probable cells by the predictor the system's meta-training "
+                             "datasets' cell tables teach (the recommended recipe: 9; 0: the decoded cell)")
     parser.add_argument("--verify", type=int, default=0, metavar="N",
                         help="also train the N most probable cells briefly on the dataset (successive "
                              "halving on its validation split) and return the best")
@@ -28,9 +31,15 @@ def run(args) -> dict:
     from dimo.meta import propose
     from dimo.space import search_space
 
+    if args.rank < 0 or args.verify < 0:
+        raise ValueError(f"--rank and --verify take a number of cells (0 for none), got {args.rank}, {args.verify}")
     runs = common.load_runs(args.workdir)
     system = runs[0]
     result = propose.propose_from_runs(runs, args.dataset, args.data_dir, args.seed)
+    if args.rank:
+        from dimo.search import predictor
+
+        result = predictor.reranked(result, system, args.rank)
     system.warn_if_seen(result["dataset"])
     result["meta_training_datasets"] = list(system.meta_training_datasets)
     result["system"] = str(system.workdir) if args.workdir else "pretrained (shipped in the package)"
@@ -41,6 +50,7 @@ def run(args) -> dict:
     result["cell_png"] = str(out) if out else None
     if not args.json:
         print(common.table([("dataset", result["dataset"]), ("genotype", result["genotype"]),
+                      *_ranked_lines(result),
                       ("system", f"{result['system']}, meta-trained on "
                                  f"{', '.join(result['meta_training_datasets'])}"),
                       ("connected", "yes" if result["connected"] else
@@ -72,3 +82,14 @@ def run(args) -> dict:
                                + ", ".join(f"{len(r['candidates'])} x {r['steps']}" for r in checked["rungs"])
                                + f" steps) in {checked['verify_s']:.1f} s")]))
     return result
+
+
+def _ranked_lines(result: dict) -> list[tuple[str, str]]:
+    ranked = result.get("ranked")
+    if not ranked:
+        return []
+    if "note" in ranked:
+        return [("ranked", ranked["note"])]
+    return [("ranked", f"the {ranked['rank_in_distribution']}. most probable of {len(ranked['candidates'])} "
+                       f"cells by the predictor taught by the cell table of {', '.join(ranked['taught_by'])}"),
+            ("decoded", f"{result['decoded_genotype']} (--rank 0)")]

@@ -9,10 +9,13 @@ never on a held-out one; ``dimo/configs/default.py`` is it at a shorter length (
 digits alone, so the README's first command runs offline. Meta-training took 1,154 s on the
 2-core CPU machine (``dimo/pretrained/manifest.json``).
 
-It is the first candidate of research/comparison/PROTOCOL.md's meta-validation (``v0_default_200``
-in ``results/comparison/meta_validation.jsonl``): a variant replaces it only when its
-meta-validation figure (the proposal's validation accuracy under the top judge on fashion_mnist
-and kmnist, each held out of meta-training in turn, over all-``nor_conv_3x3``'s) is higher. The
+It proposes with ``dimo propose --rank 9`` (the default): its 9 most probable cells reranked by the
+predictor the meta-training datasets' cell tables teach (``dimo.search.predictor``). Both are
+research/comparison/PROTOCOL.md's meta-validation choices (``v0_default_200`` and
+``v0_default_200+rank9`` in ``results/comparison/meta_validation.jsonl``): a variant replaces them
+only when its meta-validation figure (the proposal's validation accuracy under the top judge on
+fashion_mnist and kmnist, each held out of meta-training in turn, over all-``nor_conv_3x3``'s) is
+higher. The
 research configs (``research/proposals/configs/propose.py``, ``research/lopt/configs/recipe.py``)
 are variants to be judged the same way, not recommendations.
 """

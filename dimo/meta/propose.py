@@ -64,16 +64,20 @@ def propose_from_runs(runs: list[Trained], dataset_name: str, data_dir=None, see
     weights = np.mean([r["arch_weights"] for r in results], axis=0)
     summary = arch_summary(weights, np.mean([r["lr_scale"] for r in results]),
                            np.mean([r["weight_decay"] for r in results]))
-    genotype = search_space.Genotype.from_string(summary["genotype"])
-    config = runs[0].config
-    net = Supernet(results[0]["num_classes"], config.model.channels, config.model.cells_per_stage,
-                   affine=True, genotype=genotype)
-    cost = network_cost(net, genotype, tuple(results[0]["image_shape"]))
-    return {**results[0], **summary, "arch_weights": weights.tolist(), "connected": genotype.connected,
-            "seen_in_meta_training": any(r["seen_in_meta_training"] for r in results),
-            "params": cost.params, "flops": cost.flops, "runs": [str(t.workdir) for t in runs],
-            "meta_step": [t.step for t in runs],
-            **{k: float(sum(r[k] for r in results)) for k in ("load_s", "embed_decode_s", "wall_s")}}
+    merged = {**results[0], **summary, "arch_weights": weights.tolist(),
+              "seen_in_meta_training": any(r["seen_in_meta_training"] for r in results),
+              "runs": [str(t.workdir) for t in runs], "meta_step": [t.step for t in runs],
+              **{k: float(sum(r[k] for r in results)) for k in ("load_s", "embed_decode_s", "wall_s")}}
+    return with_cell(merged, summary["genotype"], runs[0].config)
+
+
+def with_cell(result: dict, genotype: str, config) -> dict:
+    """``result`` answering ``genotype``: its connectedness and its network's cost."""
+    cell = search_space.Genotype.from_string(genotype)
+    net = Supernet(result["num_classes"], config.model.channels, config.model.cells_per_stage,
+                   affine=True, genotype=cell)
+    cost = network_cost(net, cell, tuple(result["image_shape"]))
+    return {**result, "genotype": str(cell), "connected": cell.connected, "params": cost.params, "flops": cost.flops}
 
 
 def draw_cell(genotype: search_space.Genotype, path: Path, title: str = "") -> Path:

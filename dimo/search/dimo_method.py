@@ -1,7 +1,8 @@
 """DiMO as one more search method: a meta-trained system's answer for a dataset.
 
-``propose`` is the decoded cell of the meta-trained runs (no search; its seconds are the
-proposal's own wall time). ``propose_and_verify`` trains DiMO's ``verify`` most probable cells
+``propose`` is the decoded cell of the meta-trained runs, with ``rank`` its most probable cells
+reranked by the predictor (``dimo.search.predictor``; no search; its seconds are the proposal's own
+wall time). ``propose_and_verify`` trains DiMO's ``verify`` most probable cells
 by successive halving on the target's validation split (``dimo.search.verify``); its seconds
 are the proposal's and the verification's together.
 """
@@ -14,20 +15,25 @@ from dimo.search import verify as verify_lib
 from dimo.search.base import SearchResult
 
 
-def _proposal(dataset, runs, data_dir):
+def _proposal(dataset, runs, data_dir, rank=0):
     from dimo.meta import propose as propose_lib
 
     if not runs:
         raise ValueError("DiMO's methods need meta-trained runs (runs=[...], e.g. --workdir)")
     start = time.perf_counter()
     proposal = propose_lib.propose_from_runs(list(runs), dataset.name, data_dir)
+    if rank:
+        from dimo.search import predictor
+
+        proposal = predictor.reranked(proposal, runs[0], rank)
     return proposal, time.perf_counter() - start
 
 
-def propose(dataset, setup, runs=(), data_dir=None, **_) -> SearchResult:
-    proposal, seconds = _proposal(dataset, runs, data_dir)
+def propose(dataset, setup, runs=(), data_dir=None, rank: int = 0, **_) -> SearchResult:
+    proposal, seconds = _proposal(dataset, runs, data_dir, rank)
     return SearchResult("propose", proposal["genotype"], 0, seconds, setup.budget_s, proposal["arch_weights"],
-                        extra={"lr_scale": proposal["lr_scale"], "weight_decay": proposal["weight_decay"]})
+                        extra={"lr_scale": proposal["lr_scale"], "weight_decay": proposal["weight_decay"],
+                               **({"ranked": proposal["ranked"]} if rank else {})})
 
 
 def propose_and_verify(dataset, setup, runs=(), data_dir=None, verify: int = 9, verify_steps: int = 100,

@@ -31,7 +31,7 @@ def _searches() -> dict:
 
 def run(name: str, dataset, setup, **options):
     """``name``'s search on ``dataset`` under ``setup`` (a ``dimo.search.discrete.SearchSetup``);
-    ``options`` go to DiMO's methods only (``runs``, ``data_dir``, ``verify``, ``verify_steps``)."""
+    ``options`` go to DiMO's methods only (``runs``, ``data_dir``, ``rank``, ``verify``, ``verify_steps``)."""
     from dimo.search.base import SearchResult
 
     if name not in METHODS + DIMO_METHODS:

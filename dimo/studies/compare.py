@@ -2,8 +2,9 @@
 
 Entries (each with ``seeds`` repetitions where it has a seed):
 
-* DiMO's methods (``dimo.search.dimo_method``): ``propose``, the decoded cell of the
-  meta-trained run(s) (no search; its seconds are the proposal's own wall time), and
+* DiMO's methods (``dimo.search.dimo_method``): ``propose``, the cell of the meta-trained
+  run(s), its most probable cells reranked by the predictor (``--rank``; no search; its seconds
+  are the proposal's own wall time), and
   ``propose-verify``, the N most probable cells under the decoded distribution by successive
   halving on the target's validation split (seeded);
 * every other search method of ``dimo.search.registry`` with ``budget_s`` seconds of wall
@@ -90,10 +91,12 @@ def units(runs: int, seeds: int, methods, verify: int, per_run: bool, cells) -> 
 
 def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_methods.METHODS,
             verify: int = 9, candidate_steps: int = 300, verify_steps: int = 100, data_dir=None,
-            progress: bool = True, judging: Judging | None = None, cells=None, rows_path=None) -> dict:
+            progress: bool = True, judging: Judging | None = None, cells=None, rows_path=None,
+            rank: int = 9) -> dict:
     """Runs the comparison on ``dataset`` (a ``datasets_meta.Dataset`` at the searches' image
     size) for the meta-trained ``runs`` (``dimo.meta.trained.Trained``, several seeds of one recipe
-    allowed). ``cells`` ({name: genotype}) are judged beside, as they are; with ``rows_path`` every
+    allowed). ``propose`` reranks its ``rank`` most probable cells by the predictor (0: the decoded
+    cell). ``cells`` ({name: genotype}) are judged beside, as they are; with ``rows_path`` every
     finished entry is appended there, and entries already in it are not run again."""
     from tqdm.auto import tqdm
 
@@ -119,7 +122,7 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
                                                      candidate_steps=candidate_steps)
             mine = [runs[seed]] if judging.per_run and method in search_methods.DIMO_METHODS else runs
             result = search_methods.run(method, dataset, setup, runs=mine, data_dir=data_dir, verify=verify,
-                                        verify_steps=verify_steps)
+                                        verify_steps=verify_steps, rank=rank)
             row = {"method": method, "seed": seed, "genotype": result.genotype, "search_s": float(result.search_s)}
             if method in search_methods.GRADIENT_METHODS:  # the final mixture (discrete searches have none)
                 row["arch_weights"] = result.arch_weights
@@ -137,7 +140,7 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
     order = {u: i for i, u in enumerate(units(len(runs), seeds, methods, verify, judging.per_run, cells))}
     rows.sort(key=lambda r: order.get((r["method"], r["seed"]), len(order)))
     protocol = cell_table.PROTOCOL if judging.protocol == "table" else _judge_protocol(judging.protocol)
-    return {"dataset": dataset.name, "budget_s": budget_s, "seeds": seeds, "verify": verify,
+    return {"dataset": dataset.name, "budget_s": budget_s, "seeds": seeds, "rank": rank, "verify": verify,
             "candidate_steps": candidate_steps, "judge": judging.protocol,
             # names, not paths: the command line (in the manifest) holds the paths
             "meta_training_runs": [Path(r.workdir).name for r in runs],

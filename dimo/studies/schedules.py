@@ -144,18 +144,18 @@ def _learned(trained, genotype, target, recipe, horizons, seeds, loss) -> list[d
 
 
 def at_horizons(trained, genotype, target, meta_datasets, horizons: dict[int, str], seeds, cache: TrainingCache,
-                recipe, tune_on_target: bool = True, loss: str | None = None) -> dict:
+                recipe, tune_on_target: bool = True, loss: str | None = None, optimizers=OPTIMIZERS) -> dict:
     """Rows (one per baseline and horizon, the learned optimizer's first) of per-seed metrics on
     ``target``: the learned optimizer with ``recipe`` and ``loss`` (default: the config's), and
-    Adam and SGD tuned at each horizon on ``meta_datasets`` and, with ``tune_on_target``, on the
-    target's own validation split."""
+    each of ``optimizers`` (Adam and SGD) tuned at each horizon on ``meta_datasets`` and, with
+    ``tune_on_target``, on the target's own validation split."""
     loss = loss or trained.config.inner.loss
     learned = _learned(trained, genotype, target, recipe, horizons, seeds, loss)
     rows = [{"baseline": f"learned_{loss}", "horizon": label, "steps": steps,
              **{m: [run[steps][m] for run in learned] for m in METRICS}} for steps, label in horizons.items()]
     sources = {"meta_train": list(meta_datasets), **({"held_out": [target]} if tune_on_target else {})}
     tunings = {}
-    for optimizer in OPTIMIZERS:
+    for optimizer in optimizers:
         for source, datasets in sources.items():
             for steps, label in horizons.items():
                 tuning = tune_on(trained, genotype, datasets, optimizer, steps, cache)

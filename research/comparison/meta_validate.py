@@ -19,7 +19,7 @@ as the held-out comparison chooses on validation and scores on test. ``--workdir
 another variant's finished meta-training (the record's ``run``), so verification costs no new one.
 
 ``--rank N`` measures the performance predictor (hypothesis 3): the run's N most probable cells
-reranked by ``research.comparison.predictor`` fitted to the cell tables of the fold's
+reranked by ``dimo.search.predictor`` fitted to the cell tables of the fold's
 meta-training datasets (never the fold's own table), the top-ranked cell judged as above.
 
 Each result is a line of ``results/comparison/meta_validation.jsonl``
@@ -28,9 +28,7 @@ with the variant's config and overrides, the cell, the figures and the meta-trai
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -91,18 +89,14 @@ def verified_cell(system, proposal: dict, fold: str, n: int, seed: int, data_dir
 
 def ranked_cell(proposal: dict, datasets, n: int) -> dict:
     """The most probable ``n`` cells reranked by a predictor fitted to ``datasets``' tables."""
-    from dimo.space import search_space
-    from research.cell_table.top_judge import stage1_rows
-    from research.comparison import predictor
+    from dimo.search import predictor
 
-    taught_by = [d for d in datasets if stage1_rows(d)]
-    if not taught_by:
+    protocol.check_meta_training(datasets)  # only a meta-training dataset's table may teach
+    model, taught_by = predictor.from_cell_table(datasets)
+    if model is None:
         raise ValueError(f"--rank: no cell table of {', '.join(datasets)} to fit the predictor on")
-    model = predictor.fit(predictor.stage1_tables(taught_by))
-    candidates = [str(c) for c in search_space.most_probable(np.asarray(proposal["arch_weights"]), n)]
-    genotype, predicted = predictor.best(model, candidates)
-    return {"n": n, "proposed": proposal["genotype"], "genotype": genotype, "taught_by": taught_by,
-            "rank_in_distribution": candidates.index(genotype) + 1, "candidates": candidates, "predicted": predicted}
+    return {**predictor.rerank(model, proposal["arch_weights"], n), "proposed": proposal["genotype"],
+            "taught_by": taught_by}
 
 
 def validate(args, overrides) -> dict:
@@ -163,23 +157,16 @@ def summary(rows: list[dict]) -> list[dict]:
 
 def main(argv=None) -> int:
     argv, overrides = meta_runs.split_overrides(sys.argv[1:] if argv is None else argv)
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variant", help="the variant's name in the record")
-    p.add_argument("--config", default="dimo/configs/default.py")
-    p.add_argument("--fold", default="fashion_mnist")
-    p.add_argument("--seed", type=int, default=0, help="the meta-training seed (the run)")
-    p.add_argument("--workdir", default=None, help="default runs/meta_validation/<variant>_<fold>_seed<seed>; "
-                                                  "another variant's finished run is reused as it is")
+    p = meta_runs.validation_parser(__doc__, "dimo/configs/default.py", "fashion_mnist",
+                                    "default runs/meta_validation/<variant>_<fold>_seed<seed>; another variant's "
+                                    "finished run is reused as it is")
     p.add_argument("--verify", type=int, default=0, metavar="N",
                    help="judge the cell propose --verify N chooses (on a carve of the fold's training split)")
     p.add_argument("--rank", type=int, default=0, metavar="N",
                    help="judge the best of the N most probable cells by the predictor of the other tables")
-    p.add_argument("--data_dir", default=None)
-    p.add_argument("--summary", action="store_true", help="print a line per variant of the record")
     args = p.parse_args(argv)
     if args.summary:
-        rows = [json.loads(line) for line in OUT.read_text().splitlines() if line.strip()] if OUT.is_file() else []
-        for s in summary(rows):
+        for s in summary(meta_runs.read_records(OUT)):
             print(json.dumps(s))
         return 0
     if not args.variant:
@@ -188,24 +175,9 @@ def main(argv=None) -> int:
         p.error("--verify and --rank take a number of cells >= 1 (0 for none)")
     if args.verify and args.rank:
         p.error("--verify and --rank are two variants: pass one")
-    done = [json.loads(line) for line in OUT.read_text().splitlines() if line.strip()] if OUT.is_file() else []
-    if any((r["variant"], r["fold"], r["seed"]) == (args.variant, args.fold, args.seed) for r in done):
-        print(f"error: {OUT.name} already holds {args.variant} on {args.fold} with seed {args.seed}; "
-              "a new --seed or --variant", file=sys.stderr)
+    row = meta_runs.validate_and_record(validate, args, overrides, OUT)
+    if row is None:
         return 2
-    try:
-        row = validate(args, overrides)
-    except (ValueError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except subprocess.CalledProcessError as e:
-        print(f"error: meta-training failed (exit {e.returncode}); its workdir resumes with the same command",
-              file=sys.stderr)
-        return 2
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with OUT.open("a") as f:
-        f.write(json.dumps(row) + "\n")
-    write_manifest(OUT, append=True)
     write_manifest(TRAININGS, append=True, protocol="top judge C (dimo.evaluation.judge)")  # the trainings behind it
     print(json.dumps({k: row[k] for k in ("variant", "fold", "seed", "genotype", "val_accuracy",
                                           "margin_over_all_3x3", "meta_training_s")}))

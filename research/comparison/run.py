@@ -33,7 +33,7 @@ RUNS = (0, 1, 2)  # meta-training seeds: run r pairs with search seed r
 SEARCHES = ("random", "evolution", "tpe", "hyperband")
 BUDGET_S = 600
 JUDGE = "C"
-VERIFY, VERIFY_STEPS, CANDIDATE_STEPS = 9, 100, 300  # propose --verify 9; dimo compare's rungs and candidates
+RANK, VERIFY, VERIFY_STEPS, CANDIDATE_STEPS = 9, 9, 100, 300  # propose --rank 9, --verify 9; rungs; candidates
 TRANSFERRED_FROM = ("fashion_mnist", "kmnist")  # the meta-training datasets with stage-2 tables
 
 
@@ -93,7 +93,7 @@ def compare_command(dataset: str, runs: list[Path], out: Path, results: Path = R
     methods = [*SEARCHES, gradient_method(results)]
     command = [sys.executable, "-m", "dimo.cli", "compare", "--workdir", ",".join(map(str, runs)), "--dataset", dataset,
                "--budget", str(BUDGET_S), "--seeds", str(len(runs)), "--judge", JUDGE, "--methods", ",".join(methods),
-               "--verify", str(VERIFY), "--verify_steps", str(VERIFY_STEPS), "--candidate_steps", str(CANDIDATE_STEPS),
+               "--rank", str(RANK), "--verify", str(VERIFY), "--verify_steps", str(VERIFY_STEPS), "--candidate_steps", str(CANDIDATE_STEPS),
                "--fixed_cells", f"uniform,transferred={transferred_cell(results)}",
                "--judge_runs", str(results / "cell_table" / "top_judge_runs.csv"), "--judge_table", str(table),
                "--out", str(out)]

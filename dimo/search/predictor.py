@@ -1,0 +1,104 @@
+"""A cell-performance predictor taught by the meta-training datasets' cell tables (issue #36).
+
+    model, taught_by = predictor.from_cell_table(["fashion_mnist", "kmnist"])  # the system's own datasets only
+    ranked = predictor.rerank(model, arch_weights, 9)        # DiMO's 9 most probable, reranked
+    proposal = predictor.reranked(proposal, trained, 9)      # a dimo propose answer, reranked
+
+DiMO's decoder is meta-trained on short unrolls, which favour cells that learn fastest; the cell
+table says which cells end best after a full training. A ridge regression on a cell's pruned form
+(its [6, 5] one-hot: the network it actually computes) predicts the cell's validation accuracy in
+the 1,000-step table, as a z-score within each dataset so datasets of different difficulty teach
+alike. It reranks the decoder's most probable cells rather than replacing them: the candidates
+carry what DiMO read from the target, the predictor what the tables say about finished trainings.
+It sits beside ``verify`` (the other way of choosing among DiMO's most probable cells).
+
+Only the tables of datasets the system was meta-trained on teach it (the caller passes those):
+a table of a dataset DiMO is evaluated on would make the proposal a lookup. Chosen by
+meta-validation (``v0_default_200+rank9`` in ``results/comparison/meta_validation.jsonl``).
+"""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+from sklearn.linear_model import Ridge
+
+from dimo.space import search_space
+
+ALPHA = 1.0  # ridge penalty: fixed, not tuned (100 cells a table, 30 features)
+RANK = 9  # the recommended recipe's candidates (meta-validation's rank9)
+
+
+def features(genotypes) -> np.ndarray:
+    """[n, 30]: each cell's pruned form as a flattened one-hot (cells computing one network agree)."""
+    cells = [search_space.Genotype.from_string(str(g)).pruned() for g in genotypes]
+    return np.stack([c.one_hot().reshape(-1) for c in cells])
+
+
+def cell_table_scores(datasets, path=None) -> dict[str, dict[str, float]]:
+    """{dataset: {genotype: validation mean}} of the 1,000-step cell table, for those of
+    ``datasets`` it judges (possibly none)."""
+    from dimo.evaluation import cell_table
+
+    with open(path or cell_table.default_path(), newline="") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    tables = {d: {r["genotype"]: float(r["val_mean"]) for r in rows if r["dataset"] == d} for d in datasets}
+    return {d: t for d, t in tables.items() if t}
+
+
+def fit(tables: dict[str, dict[str, float]]) -> Ridge:
+    """Ridge regression of each table's z-scored accuracies on the cells' features, pooled."""
+    if not tables:
+        raise ValueError("the predictor needs at least one cell table to learn from")
+    xs, ys = [], []
+    for table in tables.values():
+        values = np.array(list(table.values()))
+        xs.append(features(table))
+        ys.append((values - values.mean()) / max(values.std(), 1e-12))
+    return Ridge(alpha=ALPHA).fit(np.concatenate(xs), np.concatenate(ys))
+
+
+def from_cell_table(datasets, path=None) -> tuple[Ridge | None, list[str]]:
+    """The predictor taught by the cell-table rows of ``datasets`` and the datasets that taught
+    it; ``(None, [])`` when the table judges none of them."""
+    tables = cell_table_scores(datasets, path)
+    return (fit(tables), list(tables)) if tables else (None, [])
+
+
+def best(model: Ridge, candidates) -> tuple[str, list[float]]:
+    """The candidate with the highest prediction (ties: the earlier, i.e. the more probable), and
+    every candidate's prediction."""
+    predicted = model.predict(features(candidates))
+    return str(candidates[int(np.argmax(predicted))]), [float(p) for p in predicted]
+
+
+def rerank(model: Ridge, arch_weights, n: int = RANK) -> dict:
+    """The ``n`` most probable connected cells of a decoded mixture, the predictor's best of them."""
+    if n < 1:
+        raise ValueError(f"rerank needs at least 1 candidate, got {n}")
+    candidates = [str(c) for c in search_space.most_probable(np.asarray(arch_weights), n)]
+    genotype, predicted = best(model, candidates)
+    return {"n": n, "genotype": genotype, "rank_in_distribution": candidates.index(genotype) + 1,
+            "candidates": candidates, "predicted": predicted}
+
+
+def reranked(proposal: dict, trained, n: int = RANK) -> dict:
+    """A ``dimo.meta.propose`` answer whose cell is the predictor's best of its ``n`` most probable,
+    the predictor taught by the tables of ``trained``'s meta-training datasets; the decoded cell,
+    said so, when the table judges none of them."""
+    import time
+
+    from dimo.meta import propose
+
+    start = time.perf_counter()
+    model, taught_by = from_cell_table(trained.meta_training_datasets)
+    if model is None:
+        ranked = {"n": n, "genotype": proposal["genotype"], "taught_by": [],
+                  "note": f"the cell table judges none of {', '.join(trained.meta_training_datasets)}: "
+                          "the decoded cell, not reranked"}
+    else:
+        ranked = {**rerank(model, proposal["arch_weights"], n), "taught_by": taught_by}
+    answer = propose.with_cell(proposal, ranked["genotype"], trained.config)
+    return {**answer, "decoded_genotype": proposal["genotype"], "ranked": ranked,
+            "wall_s": proposal["wall_s"] + time.perf_counter() - start}

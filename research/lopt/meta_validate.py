@@ -1,0 +1,139 @@
+"""Choosing the learned optimizer's config on the leave-one-out folds' validation splits.
+
+    DIMO_DATA_DIR=../shared/data python -m research.lopt.meta_validate --variant NAME --config CONFIG \
+        --fold mnist --seed 0 [-- --config.key=value ...]          # one result (meta-trains, resumable)
+    python -m research.lopt.meta_validate --summary                  # a line per variant: the figure
+
+research/lopt/PROTOCOL.md's *System*: a variant is meta-trained per leave-one-out fold (one
+meta-training dataset held out, ``research.protocol.meta_validation_folds``) with at least two
+seeds; on the held-out fold's **validation** split, the all-``nor_conv_3x3`` cell is trained by
+the learned optimizer (the recipe the run decodes for the fold) and by Adam with warm-up and a
+cosine, tuned on the fold's meta-training datasets' validation splits (``dimo.studies.schedules``;
+the tunings are cached with the leave-one-out study's, which needs the same ones), at H and 2H,
+with the run's seeds ``1000 (seed + 1) + k``. The record keeps validation figures only:
+
+    results/lopt_leave_one_out/meta_validation.jsonl   a line per (variant, fold, seed)
+
+The figure of a variant is the mean over its results of (learned minus Adam) validation accuracy
+and validation loss, over H and 2H; a variant replaces the current one when both improve.
+No held-out dataset is read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from dimo.infra.manifest import git_revision
+from research import meta_runs, protocol
+from research.baselines import ALL_3X3
+
+REPO = Path(__file__).resolve().parents[2]
+OUT = REPO / "results" / "lopt_leave_one_out" / "meta_validation.jsonl"
+CACHE = REPO / "results" / "lopt_leave_one_out" / "trainings.jsonl"  # shared with leave_one_out.py
+BASELINE = "adam_schedule_tuned_meta_train"
+HORIZONS = ("H", "2H")
+
+
+def fold_datasets(fold: str) -> list[str]:
+    """The meta-training datasets other than ``fold``; refuses a fold that is not one of them."""
+    folds = {held: list(train) for train, held in protocol.meta_validation_folds()}
+    if fold not in folds:
+        raise ValueError(f"--fold {fold}: folds are the meta-training datasets ({', '.join(folds)}); "
+                         "a held-out dataset is never read for a choice")
+    return folds[fold]
+
+
+def chosen_horizons(config) -> dict[int, str]:
+    """{steps: label} of the protocol's horizons that name H or 2H (labels merge, e.g. "K=H")."""
+    from dimo.studies import schedules
+
+    return {s: label for s, label in schedules.lopt_horizons(config).items()
+            if any(h in label.split("=") for h in HORIZONS)}
+
+
+def differences(result: dict) -> dict:
+    """Per chosen horizon: learned minus ``BASELINE``, mean over seeds, validation metrics only."""
+    learned = result["rows"][0]["baseline"]
+    out = {}
+    for label in result["horizons"].values():
+        pick = lambda name: next(r for r in result["rows"] if (r["baseline"], r["horizon"]) == (name, label))  # noqa: E731
+        ours, theirs = pick(learned), pick(BASELINE)
+        out[label] = {f"{who}_{m}": float(np.mean(row[m])) for who, row in (("learned", ours), ("adam", theirs))
+                      for m in ("val_accuracy", "val_loss")}
+        out[label].update(diff_val_accuracy=out[label]["learned_val_accuracy"] - out[label]["adam_val_accuracy"],
+                          diff_val_loss=out[label]["learned_val_loss"] - out[label]["adam_val_loss"],
+                          adam_learning_rate=theirs["learning_rate"], adam_weight_decay=theirs["weight_decay"])
+    return out
+
+
+def validate(args, overrides) -> dict:
+    from dimo.evaluation import judge
+    from dimo.meta import trained
+    from dimo.space import search_space
+    from dimo.studies import ablate, schedules
+
+    datasets = fold_datasets(args.fold)
+    revision = git_revision()
+    workdir = Path(args.workdir or REPO / "runs" / "lopt_meta_validation" / f"{args.variant}_{args.fold}_seed{args.seed}")
+    meta_s = meta_runs.meta_train(args.config, datasets, args.seed, workdir, overrides, args.data_dir)
+    system = trained.load(workdir)
+    if system.config.seed != args.seed or args.fold in system.meta_training_datasets:
+        raise ValueError(f"{workdir} is a run of seed {system.config.seed} on "
+                         f"{','.join(system.meta_training_datasets)}, not of seed {args.seed} without {args.fold}")
+    target = schedules.load(system, args.fold, args.data_dir)
+    meta = [schedules.load(system, d, args.data_dir) for d in datasets]
+    recipe = ablate.recipe_from_code(system, ablate.dataset_code(system, target))
+    result = schedules.at_horizons(system, search_space.Genotype.from_string(ALL_3X3), target, meta,
+                                   chosen_horizons(system.config), judge.run_seeds(args.seed),
+                                   schedules.TrainingCache(CACHE), recipe, tune_on_target=False,
+                                   optimizers=("adam",))
+    return {"variant": args.variant, "config": args.config, "overrides": list(overrides), "fold": args.fold,
+            "meta_training_datasets": list(system.meta_training_datasets), "seed": args.seed, "run": workdir.name,
+            "run_config": {"meta_steps": int(system.config.meta.steps), "inner_steps": int(system.config.inner.steps),
+                           "lifetime": int(system.config.inner.lifetime), "loss": system.config.inner.loss},
+            "horizons": {label: steps for steps, label in result["horizons"].items()},
+            "learned_loss": result["learned_loss"], "recipe": result["recipe"], "by_horizon": differences(result),
+            "meta_training_s": meta_s, "git_revision": revision, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    """Per variant: the protocol's figure (both differences, mean over results and H, 2H) and spreads."""
+    out = []
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        mine = [r for r in rows if r["variant"] == variant]
+        per = {m: [float(np.mean([h[m] for h in r["by_horizon"].values()])) for r in mine]
+               for m in ("diff_val_accuracy", "diff_val_loss")}
+        out.append({"variant": variant, "results": len(mine), "folds": sorted({r["fold"] for r in mine}),
+                    "seeds": sorted({r["seed"] for r in mine}),
+                    **{f"{m}_mean": float(np.mean(v)) for m, v in per.items()},
+                    **{f"{m}_std": float(np.std(v, ddof=1)) if len(v) > 1 else None for m, v in per.items()},
+                    "meta_training_s_mean": float(np.mean([r["meta_training_s"] for r in mine]))})
+    return out
+
+
+def main(argv=None) -> int:
+    argv, overrides = meta_runs.split_overrides(sys.argv[1:] if argv is None else argv)
+    p = meta_runs.validation_parser(__doc__, "dimo/configs/recommended.py", "mnist",
+                                    "default runs/lopt_meta_validation/<variant>_<fold>_seed<seed>; another "
+                                    "study's finished run of the fold and seed is reused as it is")
+    args = p.parse_args(argv)
+    if args.summary:
+        for s in summary(meta_runs.read_records(OUT)):
+            print(json.dumps(s))
+        return 0
+    if not args.variant:
+        p.error("--variant is required (the name the record gives this config)")
+    row = meta_runs.validate_and_record(validate, args, overrides, OUT)
+    if row is None:
+        return 2
+    print(json.dumps({k: row[k] for k in ("variant", "fold", "seed", "by_horizon", "meta_training_s")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
