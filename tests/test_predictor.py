@@ -4,6 +4,7 @@ import csv
 
 import numpy as np
 
+import data_files as files
 from cli_calls import run_error, run_json
 from dimo.search import predictor
 from dimo.space import search_space
@@ -36,44 +37,55 @@ def test_only_the_named_datasets_tables_teach():
     assert predictor.from_cell_table(["digits"]) == (None, [])
 
 
-def _table_favouring(op: str, path, dataset="digits", cells=40):
-    """A cell table whose validation mean counts ``op`` in a cell's pruned form."""
-    rng = np.random.default_rng(0)
+def _table(path, scores: dict[str, float], dataset="digits"):
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["dataset", "genotype", "val_mean"])
-        for _ in range(cells):
-            g = search_space.Genotype(tuple(str(o) for o in rng.choice(search_space.OPS, search_space.NUM_EDGES)))
-            writer.writerow([dataset, str(g), 0.5 + 0.05 * g.pruned().ops.count(op)])
+        writer.writerows([dataset, g, v] for g, v in scores.items())
     return path
+
+
+def test_the_teachers_are_the_systems_registry_datasets_never_the_target():
+    from types import SimpleNamespace
+
+    system = SimpleNamespace(config=SimpleNamespace(datasets="digits, folder:/x/kmnist,fashion_mnist"))
+    assert predictor.teachers(system, "fashion_mnist") == ["digits"]  # its own table would be a lookup
+    assert predictor.teachers(system, "cifar10") == ["digits", "fashion_mnist"]  # a folder's stem never teaches
 
 
 def test_propose_reranks_by_the_systems_own_datasets_tables(smoke_workdir, capsys, tmp_path, monkeypatch):
     from dimo.evaluation import cell_table
-
-    decoded = run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits", "--rank", "0"])
-    assert "ranked" not in decoded
-    # the shipped table judges no dataset of this system (digits): the decoded cell, said so
-    plain = run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits"])
-    assert plain["genotype"] == decoded["genotype"] and "judges none of digits" in plain["ranked"]["note"]
-
-    table = _table_favouring("nor_conv_1x1", tmp_path / "table.csv")
-    monkeypatch.setattr(cell_table, "default_path", lambda: table)
-    ranked = run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits", "--rank", "9"])
-    info = ranked["ranked"]
-    assert ranked["decoded_genotype"] == decoded["genotype"] and info["taught_by"] == ["digits"]
-    assert info["candidates"][0] == decoded["genotype"] and len(info["candidates"]) <= 9
-    assert ranked["genotype"] == info["candidates"][int(np.argmax(info["predicted"]))]
-    counts = [search_space.Genotype.from_string(c).pruned().ops.count("nor_conv_1x1") for c in info["candidates"]]
-    assert counts[info["rank_in_distribution"] - 1] == max(counts)  # the op the table rewards
     from dimo.meta import trained
     from dimo.space.cost import network_cost
     from dimo.space.supernet import Supernet
 
+    tree = f"folder:{files.write_image_tree(tmp_path / 'tree', files.image_tree_members(per_class=6))}"
+    ask = ["propose", "--workdir", str(smoke_workdir), "--dataset", tree]
+    decoded = run_json(capsys, ask + ["--rank", "0"])
+    assert "ranked" not in decoded
+    # the shipped table judges no dataset of this system (digits): the decoded cell, said so
+    plain = run_json(capsys, ask)
+    assert plain["genotype"] == decoded["genotype"] and "judges none of digits" in plain["ranked"]["note"]
+
+    # A digits table that rewards only the 9th most probable cell and ranks the decoded one low.
+    monkeypatch.setattr(cell_table, "default_path", lambda: _table(tmp_path / "flat.csv", {A: 0.5, B: 0.5}))
+    candidates = run_json(capsys, ask)["ranked"]["candidates"]
+    assert len(candidates) == 9 and candidates[0] == decoded["genotype"]
+    scores = {c: (0.9 if c == candidates[-1] else 0.1) for c in candidates}
+    monkeypatch.setattr(cell_table, "default_path", lambda: _table(tmp_path / "table.csv", scores))
+    ranked = run_json(capsys, ask)
+    info = ranked["ranked"]
+    assert ranked["decoded_genotype"] == decoded["genotype"] and info["taught_by"] == ["digits"]
+    assert info["candidates"] == candidates and ranked["genotype"] != decoded["genotype"]  # it moved
+    assert ranked["genotype"] == candidates[int(np.argmax(info["predicted"]))] and info["rank_in_distribution"] > 1
     config, chosen = trained.load(smoke_workdir).config, search_space.Genotype.from_string(ranked["genotype"])
     net = Supernet(ranked["num_classes"], config.model.channels, config.model.cells_per_stage, affine=True,
                    genotype=chosen)
     assert ranked["params"] == network_cost(net, chosen, tuple(ranked["image_shape"])).params  # the chosen cell's
+    # asked for digits itself, digits' table does not teach: no lookup of the target's own table
+    own = run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits"])
+    assert "ranked" in own and own["ranked"]["taught_by"] == [] and own["genotype"] == own["decoded_genotype"]
+
 
 def test_a_negative_rank_is_one_error_line(smoke_workdir, capsys):
     assert "--rank" in run_error(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits",

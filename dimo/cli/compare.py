@@ -96,7 +96,8 @@ def run(args) -> dict:
     (out / "settings.json").write_text(json.dumps(settings, indent=1))
     result = compare.compare(runs, dataset, args.budget, args.seeds, methods, args.verify, args.candidate_steps,
                              args.verify_steps, args.data_dir, progress=not args.json, judging=judging,
-                             cells=cells, rows_path=out / "rows.jsonl", rank=args.rank)
+                             cells=cells, rows_path=out / "rows.jsonl", rank=args.rank,
+                             dataset_spec=args.dataset)
     (out / "compare.json").write_text(json.dumps(result, indent=1, default=float))
     (out / "compare.md").write_text(compare.markdown(result) + "\n")
     compare.plot(result, out / "compare.png")

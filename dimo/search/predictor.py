@@ -83,20 +83,30 @@ def rerank(model: Ridge, arch_weights, n: int = RANK) -> dict:
             "candidates": candidates, "predicted": predicted}
 
 
+def teachers(trained, dataset: str) -> list[str]:
+    """The datasets whose tables may teach the predictor for ``dataset``: ``trained``'s registry
+    meta-training datasets (a ``folder:`` one only shares a stem with a registry name), never
+    ``dataset`` itself (its own table would make the answer a lookup, and meta-validation, which
+    chose the rule, never had it)."""
+    names = [n.strip() for n in trained.config.datasets.split(",") if n.strip()]
+    return [n for n in names if not n.startswith("folder:") and n != dataset]
+
+
 def reranked(proposal: dict, trained, n: int = RANK) -> dict:
     """A ``dimo.meta.propose`` answer whose cell is the predictor's best of its ``n`` most probable,
-    the predictor taught by the tables of ``trained``'s meta-training datasets; the decoded cell,
-    said so, when the table judges none of them."""
+    the predictor taught by the tables of ``teachers(trained, dataset)``; the decoded cell, said
+    so, when the table judges none of them."""
     import time
 
     from dimo.meta import propose
 
     start = time.perf_counter()
-    model, taught_by = from_cell_table(trained.meta_training_datasets)
+    allowed = teachers(trained, proposal["dataset"])
+    model, taught_by = from_cell_table(allowed)
     if model is None:
         ranked = {"n": n, "genotype": proposal["genotype"], "taught_by": [],
-                  "note": f"the cell table judges none of {', '.join(trained.meta_training_datasets)}: "
-                          "the decoded cell, not reranked"}
+                  "note": f"the cell table judges none of {', '.join(allowed) or 'no dataset'} (meta-training "
+                          f"datasets other than {proposal['dataset']}): the decoded cell, not reranked"}
     else:
         ranked = {**rerank(model, proposal["arch_weights"], n), "taught_by": taught_by}
     answer = propose.with_cell(proposal, ranked["genotype"], trained.config)

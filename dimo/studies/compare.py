@@ -92,10 +92,11 @@ def units(runs: int, seeds: int, methods, verify: int, per_run: bool, cells) -> 
 def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_methods.METHODS,
             verify: int = 9, candidate_steps: int = 300, verify_steps: int = 100, data_dir=None,
             progress: bool = True, judging: Judging | None = None, cells=None, rows_path=None,
-            rank: int = 9) -> dict:
+            rank: int = 9, dataset_spec: str | None = None) -> dict:
     """Runs the comparison on ``dataset`` (a ``datasets_meta.Dataset`` at the searches' image
     size) for the meta-trained ``runs`` (``dimo.meta.trained.Trained``, several seeds of one recipe
-    allowed). ``propose`` reranks its ``rank`` most probable cells by the predictor (0: the decoded
+    allowed; ``dataset_spec``: the name ``dataset`` was loaded by, for DiMO's proposals when it is a
+    ``folder:``). ``propose`` reranks its ``rank`` most probable cells by the predictor (0: the decoded
     cell). ``cells`` ({name: genotype}) are judged beside, as they are; with ``rows_path`` every
     finished entry is appended there, and entries already in it are not run again."""
     from tqdm.auto import tqdm
@@ -122,8 +123,9 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
                                                      candidate_steps=candidate_steps)
             mine = [runs[seed]] if judging.per_run and method in search_methods.DIMO_METHODS else runs
             result = search_methods.run(method, dataset, setup, runs=mine, data_dir=data_dir, verify=verify,
-                                        verify_steps=verify_steps, rank=rank)
-            row = {"method": method, "seed": seed, "genotype": result.genotype, "search_s": float(result.search_s)}
+                                        verify_steps=verify_steps, rank=rank, dataset_spec=dataset_spec)
+            row = {"method": method, "seed": seed, "genotype": result.genotype, "search_s": float(result.search_s),
+                   **{k: result.extra[k] for k in ("ranked", "verified") if k in result.extra}}
             if method in search_methods.GRADIENT_METHODS:  # the final mixture (discrete searches have none)
                 row["arch_weights"] = result.arch_weights
                 row["parameter_free_mass"] = parameter_free_mass(result.arch_weights)
