@@ -63,13 +63,9 @@ class System:
         ``dataset`` (a registry name or ``folder:/path``), in seconds: no training. The cell is
         the predictor's best of the ``rank`` most probable (``dimo propose --rank``; 0: the
         decoded cell)."""
-        from dimo.meta import propose as propose_lib
+        from dimo.search import predictor
 
-        result = propose_lib.propose_from_runs(list(self.runs), dataset, data_dir, seed)
-        if rank:
-            from dimo.search import predictor
-
-            result = predictor.reranked(result, self.runs[0], rank)
+        result = predictor.propose(self.runs, dataset, data_dir, seed, rank=rank)
         self.runs[0].warn_if_seen(result["dataset"])
         return result
 

@@ -29,17 +29,14 @@ def add_arguments(parser) -> None:
 
 def run(args) -> dict:
     from dimo.meta import propose
+    from dimo.search import predictor
     from dimo.space import search_space
 
     if args.rank < 0 or args.verify < 0:
         raise ValueError(f"--rank and --verify take a number of cells (0 for none), got {args.rank}, {args.verify}")
     runs = common.load_runs(args.workdir)
     system = runs[0]
-    result = propose.propose_from_runs(runs, args.dataset, args.data_dir, args.seed)
-    if args.rank:
-        from dimo.search import predictor
-
-        result = predictor.reranked(result, system, args.rank)
+    result = predictor.propose(runs, args.dataset, args.data_dir, args.seed, rank=args.rank)
     system.warn_if_seen(result["dataset"])
     result["meta_training_datasets"] = list(system.meta_training_datasets)
     result["system"] = str(system.workdir) if args.workdir else "pretrained (shipped in the package)"

@@ -37,8 +37,9 @@ def default_path() -> Path:
     return Path(str(importlib.resources.files("dimo.evaluation") / "data" / "cell_table.csv"))
 
 
-def read(path=None) -> tuple[dict, dict[str, dict[str, float]]]:
-    """(header, {dataset: {genotype: mean test accuracy over seeds}}); empty if no table."""
+def read(path=None, column: str = "test_mean") -> tuple[dict, dict[str, dict[str, float]]]:
+    """(header, {dataset: {genotype: mean test accuracy over seeds}}) (``column="val_mean"``: the
+    validation means); empty if no table."""
     path = Path(path or default_path())
     if not path.is_file():
         return {}, {}
@@ -51,7 +52,7 @@ def read(path=None) -> tuple[dict, dict[str, dict[str, float]]]:
             rows.append(line)
     table: dict[str, dict[str, float]] = {}
     for row in csv.DictReader(io.StringIO("\n".join(rows))):
-        table.setdefault(row["dataset"], {})[row["genotype"]] = float(row["test_mean"])
+        table.setdefault(row["dataset"], {})[row["genotype"]] = float(row[column])
     return header, table
 
 

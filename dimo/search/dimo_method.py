@@ -12,22 +12,17 @@ from __future__ import annotations
 import time
 
 from dimo.search import verify as verify_lib
+from dimo.search import predictor
 from dimo.search.predictor import RANK
 from dimo.search.base import SearchResult
 
 
 def _proposal(dataset, runs, data_dir, rank=0, dataset_spec=None):
-    from dimo.meta import propose as propose_lib
-
     if not runs:
         raise ValueError("DiMO's methods need meta-trained runs (runs=[...], e.g. --workdir)")
     start = time.perf_counter()
     # The name the dataset was asked by: a folder's loaded name is only its stem.
-    proposal = propose_lib.propose_from_runs(list(runs), dataset_spec or dataset.name, data_dir)
-    if rank:
-        from dimo.search import predictor
-
-        proposal = predictor.reranked(proposal, runs[0], rank)
+    proposal = predictor.propose(runs, dataset_spec or dataset.name, data_dir, rank=rank)
     return proposal, time.perf_counter() - start
 
 

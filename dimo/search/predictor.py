@@ -2,7 +2,7 @@
 
     model, taught_by = predictor.from_cell_table(["fashion_mnist", "kmnist"])  # the system's own datasets only
     ranked = predictor.rerank(model, arch_weights, 9)        # DiMO's 9 most probable, reranked
-    proposal = predictor.reranked(proposal, trained, 9)      # a dimo propose answer, reranked
+    proposal = predictor.propose(runs, "cifar10", rank=9)     # dimo propose's answer
 
 DiMO's decoder is meta-trained on short unrolls, which favour cells that learn fastest; the cell
 table says which cells end best after a full training. A ridge regression on a cell's pruned form
@@ -18,8 +18,6 @@ meta-validation (``v0_default_200+rank9`` in ``results/comparison/meta_validatio
 """
 
 from __future__ import annotations
-
-import csv
 
 import numpy as np
 from sklearn.linear_model import Ridge
@@ -41,10 +39,8 @@ def cell_table_scores(datasets, path=None) -> dict[str, dict[str, float]]:
     ``datasets`` it judges (possibly none)."""
     from dimo.evaluation import cell_table
 
-    with open(path or cell_table.default_path(), newline="") as f:
-        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
-    tables = {d: {r["genotype"]: float(r["val_mean"]) for r in rows if r["dataset"] == d} for d in datasets}
-    return {d: t for d, t in tables.items() if t}
+    table = cell_table.read(path, column="val_mean")[1]
+    return {d: table[d] for d in datasets if table.get(d)}
 
 
 def fit(tables: dict[str, dict[str, float]]) -> Ridge:
@@ -112,3 +108,12 @@ def reranked(proposal: dict, trained, n: int = RANK) -> dict:
     answer = propose.with_cell(proposal, ranked["genotype"], trained.config)
     return {**answer, "decoded_genotype": proposal["genotype"], "ranked": ranked,
             "wall_s": proposal["wall_s"] + time.perf_counter() - start}
+
+
+def propose(runs, dataset: str, data_dir=None, seed: int = 0, rank: int = RANK) -> dict:
+    """``dimo propose``'s answer: the runs' proposal (``dimo.meta.propose.propose_from_runs``), its
+    ``rank`` most probable cells reranked (0: the decoded cell)."""
+    from dimo.meta import propose as propose_lib
+
+    proposal = propose_lib.propose_from_runs(list(runs), dataset, data_dir, seed)
+    return reranked(proposal, runs[0], rank) if rank else proposal
