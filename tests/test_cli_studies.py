@@ -115,7 +115,7 @@ def test_ablate_with_schedules_trains_the_protocols_baselines_for_real(smoke_wor
 
     monkeypatch.setattr(schedules, "LEARNING_RATES", {"sgd": (0.03, 0.3), "adam": (1e-3, 1e-2)})
     monkeypatch.setattr(schedules, "WEIGHT_DECAYS", (5e-4,))
-    monkeypatch.setattr(schedules, "lopt_horizons", lambda config: {6: "K", 30: "H"})
+    monkeypatch.setattr(schedules, "lopt_horizons", lambda config, h=None: {6: "K", 30: "H"})
     cache = tmp_path / "cache.jsonl"
     args = ["ablate", "--schedules", "--workdir", str(smoke_workdir), "--dataset", "digits", "--seeds", "2",
             "--seed", "1000", "--genotype", GENOTYPE, "--cache", str(cache), "--out", str(tmp_path / "s.png")]

@@ -57,6 +57,7 @@ def test_horizons_are_the_protocols_merged_where_equal():
     assert schedules.lopt_horizons(config) == {10: "K", 40: "4K", 200: "H", 400: "2H", 2000: "10H"}
     config.inner.lifetime = 0  # H = K without persistent states
     assert schedules.lopt_horizons(config) == {10: "K=H", 20: "2H", 40: "4K", 100: "10H"}
+    assert schedules.lopt_horizons(config, h=200) == {10: "K", 40: "4K", 200: "H", 400: "2H", 2000: "10H"}
 
 
 def test_each_horizon_tunes_and_trains_its_own_schedule_and_the_learned_row_is_measured_along_one(

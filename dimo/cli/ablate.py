@@ -25,6 +25,9 @@ def add_arguments(parser) -> None:
                         help="research/lopt/PROTOCOL.md's baselines instead: Adam and SGD with a warm-up and a cosine, "
                              "tuned on a 7 x 3 grid (rate x decay) at each horizon K, 4K, H, 2H, 10H, beside the "
                              "learned optimizer; --seed is the first training seed")
+    parser.add_argument("--horizon", type=int, default=None,
+                        help="--schedules: H in inner steps (default: the config's lifetime, or K without one; "
+                             "research/lopt/PROTOCOL.md fixes 200)")
     parser.add_argument("--cache", default=None, help="--schedules: JSON lines of finished trainings (resumable; "
                         "default W/schedule_trainings.jsonl)")
 
@@ -77,6 +80,8 @@ def _schedules(args, system) -> dict:
     from dimo.studies import ablate, schedules
 
     seeds = range(args.seed, args.seed + args.seeds)
+    if args.horizon is not None and args.horizon < 1:
+        raise ValueError(f"--horizon must be at least 1 inner step, got {args.horizon}")
     if set(seeds) & set(schedules.TUNING_SEEDS):
         raise ValueError(f"--schedules: the training seeds {list(seeds)} include the tuning seeds "
                          f"{list(schedules.TUNING_SEEDS)}, which choose the baselines' rates; pass e.g. --seed 1000")
@@ -86,7 +91,7 @@ def _schedules(args, system) -> dict:
     genotype = (search_space.Genotype.from_string(args.genotype) if args.genotype
                 else search_space.discretize(recipe.arch_weights))
     cache = schedules.TrainingCache(args.cache or Path(args.workdir) / "schedule_trainings.jsonl")
-    result = schedules.at_horizons(system, genotype, target, meta, schedules.lopt_horizons(system.config),
+    result = schedules.at_horizons(system, genotype, target, meta, schedules.lopt_horizons(system.config, args.horizon),
                                    seeds, cache, recipe,
                                    tune_on_target=not args.no_target_tuning)
     out = _finish(args, system, result, "schedules", schedules.plot, "plot_png")

@@ -172,10 +172,14 @@ def at_horizons(trained, genotype, target, meta_datasets, horizons: dict[int, st
             "recipe": {"lr_scale": float(recipe.lr_scale), "weight_decay": float(recipe.weight_decay)}}
 
 
-def lopt_horizons(config) -> dict[int, str]:
-    """{steps: label} of research/lopt/PROTOCOL.md: K, 4K, H, 2H and 10H, merged where equal."""
+def lopt_horizons(config, h: int | None = None) -> dict[int, str]:
+    """{steps: label} of research/lopt/PROTOCOL.md: K, 4K, H, 2H and 10H, merged where equal.
+
+    H is ``h`` when given (the protocol fixes it in steps, so that configs with different lifetimes
+    are judged at the same lengths), else the config's meta-trained horizon: its persistent
+    states' lifetime, or K without them."""
     k = config.inner.steps
-    h = config.inner.lifetime or k
+    h = h or config.inner.lifetime or k
     labels: dict[int, str] = {}
     for steps, label in ((k, "K"), (4 * k, "4K"), (h, "H"), (2 * h, "2H"), (10 * h, "10H")):
         labels[steps] = f"{labels[steps]}={label}" if steps in labels else label

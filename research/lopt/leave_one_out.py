@@ -32,6 +32,9 @@ OUT = REPO / "results" / "lopt_leave_one_out"
 from research.baselines import ALL_3X3  # noqa: E402 (the trivial cell)
 RUNS = 4
 CLAIM_HORIZONS = ("H", "2H")
+# H in inner steps for every config (PROTOCOL.md, Changes, 2026-12-03): a config without persistent
+# states was meta-trained on K = 10-step truncations, and a bar at 10 and 20 steps judges nothing.
+H_STEPS = 200
 PRIMARY = "adam_schedule_tuned_meta_train"
 
 
@@ -63,7 +66,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
         protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "
                              "optimizer and the tuned schedules", git_revision=revision)
     result = schedules.at_horizons(system, search_space.Genotype.from_string(ALL_3X3), target, meta,
-                                   schedules.lopt_horizons(system.config), judge.run_seeds(run),
+                                   schedules.lopt_horizons(system.config, H_STEPS), judge.run_seeds(run),
                                    schedules.TrainingCache(OUT / "trainings.jsonl"), recipe)
     result.update(run=run, meta_training_datasets=datasets, meta_training_run=workdir.name, config=config,
                   overrides=list(overrides), git_revision=revision)

@@ -52,7 +52,9 @@ def chosen_horizons(config) -> dict[int, str]:
     """{steps: label} of the protocol's horizons that name H or 2H (labels merge, e.g. "K=H")."""
     from dimo.studies import schedules
 
-    return {s: label for s, label in schedules.lopt_horizons(config).items()
+    from research.lopt.leave_one_out import H_STEPS
+
+    return {s: label for s, label in schedules.lopt_horizons(config, H_STEPS).items()
             if any(h in label.split("=") for h in HORIZONS)}
 
 

@@ -14,8 +14,8 @@ def test_folds_are_meta_training_datasets_and_the_horizons_are_h_and_2h():
     with pytest.raises(ValueError, match="held-out dataset is never read"):
         mv.fold_datasets("cifar10")
     config = ml_collections.ConfigDict({"inner": {"steps": 10, "lifetime": 0}})
-    assert mv.chosen_horizons(config) == {10: "K=H", 20: "2H"}  # no lifetime: H is K
-    config.inner.lifetime = 200
+    assert mv.chosen_horizons(config) == {200: "H", 400: "2H"}  # H fixed in steps, whatever the lifetime
+    config.inner.lifetime = 400
     assert mv.chosen_horizons(config) == {200: "H", 400: "2H"}
 
 
