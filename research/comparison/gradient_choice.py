@@ -1,14 +1,16 @@
 """The best gradient method, chosen on a meta-training dataset (research/comparison/PROTOCOL.md).
 
-    DIMO_DATA_DIR=../shared/data python -m research.comparison.gradient_choice     # ~1 h of searches, alone
+    DIMO_DATA_DIR=../shared/data python -m research.comparison.gradient_choice     # 1 h of searches alone, then ~45 min of trainings
 
 Each of darts, darts2, gdas, drnas, sdarts and darts-pt searches fashion_mnist for 600 s with
 seed 0 (the network at the recommended config's sizes, as ``dimo compare`` sets it); each found
 cell is trained under the top judge's protocol C with seeds 0, 1, 2 (the stage-2 trainings are
 reused where they exist); the method whose cell has the highest mean **validation** accuracy
-is the comparison's gradient baseline (ties: the earlier in the list). The searches run one at a
-time and the machine must be otherwise idle: the budget is wall clock. Resumable: a method
-already in ``results/comparison/gradient_choice.json`` is not searched again.
+is the comparison's gradient baseline (ties: the earlier in the list). The six searches run first,
+one at a time, and the machine must be otherwise idle while they do: the budget is wall clock.
+The trainings come after them and need no idle machine (``searched`` in the record says when
+the searches are over). Resumable: a method already searched (``searched``) is not searched again,
+one already judged (``methods``) not trained again.
 """
 
 from __future__ import annotations
@@ -54,19 +56,27 @@ def main(argv=None) -> int:
     except ValueError as e:  # datasets_meta.DatasetError: one line naming the fix
         print(f"error: {e}", file=sys.stderr)
         return 2
-    log = judge.TrainingLog(TRAININGS, reuse=[TOP_JUDGE_RUNS])
-    for method in METHODS:
-        if method in record["methods"]:
+    found = record.setdefault("searched", {})
+    for method, entry in record["methods"].items():  # a record of before the two phases
+        found.setdefault(method, {"genotype": entry["genotype"], "search_s": entry["search_s"]})
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    for method in METHODS:  # phase 1, on an idle machine: every search
+        if method in found:
             continue
         setup = discrete.SearchSetup.from_config(config, seed=SEED, budget_s=BUDGET_S)
         result = search_methods.run(method, searched, setup)
-        figures = log.judge(result.genotype, judged, "C", range(3))
-        record["methods"][method] = {"genotype": result.genotype, "search_s": float(result.search_s),
-                                     "val_accuracy_per_seed": figures["val_accuracy_per_seed"],
+        found[method] = {"genotype": result.genotype, "search_s": float(result.search_s)}
+        OUT.write_text(json.dumps(record, indent=1) + "\n")  # after every search: a kill loses one
+        print(f"searched {method}: {result.genotype}", flush=True)
+    log = judge.TrainingLog(TRAININGS, reuse=[TOP_JUDGE_RUNS])
+    for method in METHODS:  # phase 2, any machine: each found cell under C, seeds 0-2
+        if method in record["methods"]:
+            continue
+        figures = log.judge(found[method]["genotype"], judged, "C", range(3))
+        record["methods"][method] = {**found[method], "val_accuracy_per_seed": figures["val_accuracy_per_seed"],
                                      "val_accuracy_mean": float(np.mean(figures["val_accuracy_per_seed"]))}
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(json.dumps(record, indent=1) + "\n")  # after every method: a kill loses one search
-        print(method, record["methods"][method]["val_accuracy_mean"], result.genotype, flush=True)
+        OUT.write_text(json.dumps(record, indent=1) + "\n")
+        print(method, record["methods"][method]["val_accuracy_mean"], found[method]["genotype"], flush=True)
     record["chosen"] = choose(record["methods"])
     OUT.write_text(json.dumps(record, indent=1) + "\n")
     write_manifest(OUT, config=config)

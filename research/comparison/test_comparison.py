@@ -171,6 +171,47 @@ def test_the_gradient_baseline_is_the_best_validation_mean_ties_to_the_earlier()
     assert gradient_choice.choose(entries) == "darts2"
 
 
+def test_the_gradient_choice_searches_everything_before_it_trains_and_resumes_each_phase(tmp_path, monkeypatch):
+    import json
+    from types import SimpleNamespace
+
+    import datasets_meta
+    from dimo.evaluation import judge
+    from dimo.search import registry
+    from research.comparison import gradient_choice as gc
+
+    events = []
+    monkeypatch.setattr(gc, "OUT", tmp_path / "gradient_choice.json")
+    monkeypatch.setattr(gc, "TRAININGS", tmp_path / "runs.csv")
+    monkeypatch.setattr(datasets_meta, "load", lambda *a, **k: None)
+    monkeypatch.setattr(gc, "write_manifest", lambda *a, **k: None)
+
+    def search(method, dataset, setup):
+        events.append(("search", method))
+        return SimpleNamespace(genotype=A if method == "gdas" else B, search_s=setup.budget_s)
+
+    class Log:
+        def __init__(self, *a, **k):
+            pass
+
+        def judge(self, genotype, dataset, protocol, seeds):
+            events.append(("judge", genotype))
+            if len(events) == len(gc.METHODS) + 3:
+                raise KeyboardInterrupt  # killed during the third training
+            return {"val_accuracy_per_seed": [0.9 if genotype == A else 0.8] * 3}
+
+    monkeypatch.setattr(registry, "run", search)
+    monkeypatch.setattr(judge, "TrainingLog", Log)
+    with pytest.raises(KeyboardInterrupt):
+        gc.main([])
+    assert [e[0] for e in events] == ["search"] * len(gc.METHODS) + ["judge"] * 3  # every search first
+    assert len(json.loads(gc.OUT.read_text())["searched"]) == len(gc.METHODS)
+    events.clear()
+    assert gc.main([]) == 0
+    assert [e[0] for e in events] == ["judge"] * (len(gc.METHODS) - 2)  # resumed: no search, no judged cell again
+    assert json.loads(gc.OUT.read_text())["chosen"] == "gdas"
+
+
 def _compare_json(dataset, gain):
     rng = np.random.default_rng(len(dataset))
     rows = []
