@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 from dimo.infra import looks, manifest
@@ -108,4 +107,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from research import script
+
+    script.run(main)

@@ -57,4 +57,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from research import script
+
+    script.run(main)

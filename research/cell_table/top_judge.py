@@ -259,4 +259,6 @@ def train(args, cells: list[str], dataset, revision) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from research import script
+
+    script.run(main)

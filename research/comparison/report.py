@@ -140,4 +140,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from research import script
+
+    script.run(main)

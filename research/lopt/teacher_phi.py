@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 
 
 def trace(workdir: str, dataset_name: str, genotype: str | None = None, seed: int = 0,
@@ -69,4 +68,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from research import script
+
+    script.run(main)

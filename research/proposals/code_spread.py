@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 
 import numpy as np
 
@@ -85,4 +84,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from research import script
+
+    script.run(main)
