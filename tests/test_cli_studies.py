@@ -71,7 +71,10 @@ def test_compare_runs_every_entry_judges_each_cell_once_and_writes_its_files(smo
     args = ["compare", "--workdir", str(smoke_workdir), "--dataset", "digits", "--budget", "1",
             "--methods", "random,darts", "--seeds", "2", "--verify", "2", "--verify_steps", "3",
             "--candidate_steps", "3", "--out", str(out)]
-    result = run_json(capsys, args)
+    searched = run_json(capsys, args + ["--searches_only"])  # the idle-machine part alone
+    assert searched["searched"] == 7 and judged == [] and not (out / "compare.json").exists()
+    result = run_json(capsys, args + ["--resume"])  # then the judging, nothing searched again
+    assert len((out / "searched.jsonl").read_text().splitlines()) == 7
     assert [(r["method"], r["seed"]) for r in result["rows"]] == [
         ("propose", 0), ("propose-verify", 0), ("propose-verify", 1), ("random", 0), ("random", 1),
         ("darts", 0), ("darts", 1)]

@@ -88,10 +88,11 @@ def _runs(n):
 
 
 def test_compare_under_a_top_judge_pairs_runs_with_seeds_and_resumes(tmp_path, monkeypatch, trained):
-    asked = []
+    asked, trainings_at_search, trainings_at_judging = [], [], []
 
     def search(method, dataset, setup, runs=(), **_):
         asked.append((method, setup.seed, [r.workdir for r in runs]))
+        trainings_at_search.append(len(trained))
         return SearchResult(method, A if setup.seed % 2 else B, 0, 1.0)
 
     monkeypatch.setattr(compare.search_methods, "run", search)
@@ -101,7 +102,9 @@ def test_compare_under_a_top_judge_pairs_runs_with_seeds_and_resumes(tmp_path, m
     judging = compare.Judging("C", DATASET, judge.TrainingLog(tmp_path / "runs.csv"), {A: 0.5, B: 0.6})
     rows_path = tmp_path / "rows.jsonl"
     result = compare.compare(_runs(2), DATASET, 600, seeds=2, methods=["random"], verify=9, progress=False,
-                             judging=judging, cells=cells, rows_path=rows_path)
+                             judging=judging, cells=cells, rows_path=rows_path,
+                             before_judging=lambda: trainings_at_judging.append(len(trained)))
+    assert set(trainings_at_search) == {0} and trainings_at_judging == [0]  # every search, then the judging
     # Each run answers on its own: propose and propose-verify of run r, random search's seed r.
     assert [(m, s, w) for m, s, w in asked] == [
         ("propose", 0, ["runs/r0"]), ("propose", 1, ["runs/r1"]), ("propose-verify", 0, ["runs/r0"]),
@@ -113,15 +116,34 @@ def test_compare_under_a_top_judge_pairs_runs_with_seeds_and_resumes(tmp_path, m
     assert sorted(s for g, _, s in trained if g == B) == [1000, 1001, 1002]
     assert by[("random", 0)]["table_percentile"] == 50.0 and result["judge"] == "C"
     assert result["protocol"]["steps"] == 4000 and result["protocol"]["image_size"] == 32
-    # A killed comparison resumes: entries in the log are not run again.
-    lines = rows_path.read_text().splitlines()
+    # A killed comparison resumes: entries in either log are not run again. Killed while judging:
+    # nothing is searched again; killed while searching: the searches left, then every judging.
+    searched_path = tmp_path / "searched.jsonl"
+    lines, found = rows_path.read_text().splitlines(), searched_path.read_text().splitlines()
+    assert len(found) == len(lines) == 11
     rows_path.write_text("\n".join(lines[:3]) + "\n")
     asked.clear()
     again = compare.compare(_runs(2), DATASET, 600, seeds=2, methods=["random"], verify=9, progress=False,
                             judging=judging, cells=cells, rows_path=rows_path)
-    assert [(m, s) for m, s, _ in asked] == [("propose-verify", 1), ("random", 0), ("random", 1)]
+    assert asked == [] and len(rows_path.read_text().splitlines()) == 11
     assert [(r["method"], r["seed"]) for r in again["rows"]] == [(r["method"], r["seed"]) for r in result["rows"]]
     assert json.loads(rows_path.read_text().splitlines()[-1])["method"] == "cell:transferred"
+    rows_path.unlink()
+    searched_path.write_text("\n".join(found[:3]) + "\n" + found[3][:20])  # a line cut by the kill
+    first = compare.compare(_runs(2), DATASET, 600, seeds=2, methods=["random"], verify=9, progress=False,
+                            judging=judging, cells=cells, rows_path=rows_path, searches_only=True)
+    assert [(m, s) for m, s, _ in asked] == [("propose-verify", 1), ("random", 0), ("random", 1)]
+    assert first == {"dataset": DATASET.name, "searched": 11, "judged": 0} and not rows_path.exists()  # nothing judged
+    asked.clear()
+    again = compare.compare(_runs(2), DATASET, 600, seeds=2, methods=["random"], verify=9, progress=False,
+                            judging=judging, cells=cells, rows_path=rows_path)
+    assert asked == [] and [r["genotype"] for r in again["rows"]] == [r["genotype"] for r in result["rows"]]
+    rows_path.write_text("\n".join(lines[:3]) + "\n")  # a comparison of the one-phase code: no searched log
+    searched_path.unlink()
+    again = compare.compare(_runs(2), DATASET, 600, seeds=2, methods=["random"], verify=9, progress=False,
+                            judging=judging, cells=cells, rows_path=rows_path)
+    assert [(m, s) for m, s, _ in asked] == [("propose-verify", 1), ("random", 0), ("random", 1)]
+    assert [r["genotype"] for r in again["rows"]] == [r["genotype"] for r in result["rows"]]
     with pytest.raises(ValueError, match="pairs search seed r with meta-training run r"):
         compare.compare(_runs(2), DATASET, 600, seeds=3, methods=["random"], progress=False, judging=judging)
     with pytest.raises(ValueError, match="neither 'uniform' nor NAME=GENOTYPE"):

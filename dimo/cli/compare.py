@@ -35,6 +35,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--judge_table", default=None, help="top judge: a table of the same protocol for percentiles "
                         "(e.g. results/cell_table/top_judge_cifar10_C_stage2.csv)")
     parser.add_argument("--resume", action="store_true", help="continue the comparison in --out")
+    parser.add_argument("--searches_only", action="store_true",
+                        help="stop after the searches, the part that needs an idle machine (their budgets are wall "
+                             "clock); the same command with --resume then trains and judges their cells")
     parser.add_argument("--out", default=None, help="folder for compare.md/.json/.png (default W/compare_<dataset>_<budget>s)")
 
 
@@ -88,22 +91,32 @@ def run(args) -> dict:
                          "(nothing is overwritten)")
     dataset = common.load_dataset(args, runs[0].config.data.image_size)
     judging = _judging(args, dataset, out) if top else None
-    # A top-judge comparison runs for hours and logs test figures as it goes: its look at a
-    # held-out test split is recorded before the first training, so a killed run counts too.
-    recorded = top and looks.record(args.dataset, {}, what=f"dimo compare --judge {args.judge} (started): the "
-                                    f"judged cells' test accuracies, in {out}")
+    # The searches read no test split. The judging runs for hours and logs test figures as it goes:
+    # its look at a held-out test split is recorded before its first training, so a killed run counts.
+    recorded = []
+
+    def record_look():
+        if top:
+            recorded.append(looks.record(args.dataset, {}, what=f"dimo compare --judge {args.judge}: the judged "
+                                         f"cells' test accuracies, in {out}"))
     out.mkdir(parents=True, exist_ok=True)
     (out / "settings.json").write_text(json.dumps(settings, indent=1))
     result = compare.compare(runs, dataset, args.budget, args.seeds, methods, args.verify, args.candidate_steps,
                              args.verify_steps, args.data_dir, progress=not args.json, judging=judging,
                              cells=cells, rows_path=out / "rows.jsonl", rank=args.rank,
-                             dataset_spec=args.dataset)
+                             dataset_spec=args.dataset, searches_only=args.searches_only,
+                             before_judging=record_look)
+    if args.searches_only:
+        if not args.json:
+            print(f"searched: {result['searched']} entries in {out}/searched.jsonl; the same command with "
+                  "--resume (without --searches_only) trains and judges their cells")
+        return result
     (out / "compare.json").write_text(json.dumps(result, indent=1, default=float))
     (out / "compare.md").write_text(compare.markdown(result) + "\n")
     compare.plot(result, out / "compare.png")
     write_manifest(out / "compare.json", config=runs[0].config)
     result["out"] = str(out)
-    result["held_out_look_recorded"] = bool(recorded)
+    result["held_out_look_recorded"] = any(recorded)
     if not args.json:
         print(compare.markdown(result) + f"\n\nwritten: {out}/compare.md, compare.json, compare.png")
     return result

@@ -13,16 +13,18 @@ Entries (each with ``seeds`` repetitions where it has a seed):
 All of them are reached through ``dimo.search.registry.run``. Fixed cells (``--fixed_cells``:
 the uniform cells, a transferred cell) are judged beside them, unsearched.
 
-Every chosen cell is then trained from scratch and judged (``Judging``): under the cell table's
-protocol with the table's seeds (``dimo.evaluation.cell_table.train_and_judge``; a cell chosen
-twice is trained once), or under a top-judge protocol (``dimo.evaluation.judge``, e.g. C, the
+Every search runs first, then every chosen cell is trained from scratch and judged
+(``Judging``): under the cell table's protocol with the table's seeds
+(``dimo.evaluation.cell_table.train_and_judge``; a cell chosen twice is trained once), or
+under a top-judge protocol (``dimo.evaluation.judge``, e.g. C, the
 protocol research/comparison/PROTOCOL.md pre-registers), where each meta-training run answers on
 its own, search seed ``r`` is paired with run ``r`` and run ``r``'s cells train with seeds
 ``1000 (r + 1) + k``. Rows: method, seed, cell, test accuracies per training seed and their
 mean, its percentile among a table's cells, search seconds, and for gradient-based methods the
 final mixture's mass on parameter-free ops; ``summarize`` gives each method's mean and spread
-over seeds. Entries are appended to a log as they finish, so a killed comparison resumes.
-Run it on an otherwise idle machine: budgets are wall clock.
+over seeds. Entries are appended to logs as they are searched and as they are judged, so a killed
+comparison resumes. Run the searches on an otherwise idle machine (budgets are wall clock); the
+judging, which ``searches_only`` leaves to a later call, needs none.
 """
 
 from __future__ import annotations
@@ -92,17 +94,20 @@ def units(runs: int, seeds: int, methods, verify: int, per_run: bool, cells) -> 
 def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_methods.METHODS,
             verify: int = 9, candidate_steps: int = 300, verify_steps: int = 100, data_dir=None,
             progress: bool = True, judging: Judging | None = None, cells=None, rows_path=None,
-            rank: int = 9, dataset_spec: str | None = None) -> dict:
+            rank: int = 9, dataset_spec: str | None = None, searched_path=None,
+            searches_only: bool = False, before_judging=None) -> dict:
     """Runs the comparison on ``dataset`` (a ``datasets_meta.Dataset`` at the searches' image
     size) for the meta-trained ``runs`` (``dimo.meta.trained.Trained``, several seeds of one recipe
     allowed; ``dataset_spec``: the name ``dataset`` was loaded by, for DiMO's proposals when it is a
     ``folder:``). ``propose`` reranks its ``rank`` most probable cells by the predictor (0: the decoded
-    cell). ``cells`` ({name: genotype}) are judged beside, as they are; with ``rows_path`` every
-    finished entry is appended there, and entries already in it are not run again."""
+    cell). ``cells`` ({name: genotype}) are judged beside, as they are. Every search runs first
+    (the budgets are wall clock), then every cell is judged; with ``rows_path`` each judged entry is
+    appended there and each searched one to ``searched_path`` (default ``searched.jsonl`` beside),
+    and neither is run again. ``searches_only`` stops after the searches (the part that needs an
+    idle machine); ``before_judging()`` is called once before the first training, if any."""
     from tqdm.auto import tqdm
 
     from dimo.evaluation import cell_table
-    from dimo.search import discrete
 
     config, cells = runs[0].config, dict(cells or {})
     if judging is None:
@@ -110,35 +115,33 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
     if judging.per_run and seeds != len(runs):
         raise ValueError(f"--judge {judging.protocol} pairs search seed r with meta-training run r: pass as "
                          f"many --seeds as runs (got {seeds} seed(s), {len(runs)} run(s))")
-    rows = _read_rows(rows_path)
+    rows = read_rows(rows_path)
+    searched_path = searched_path or (Path(rows_path).with_name("searched.jsonl") if rows_path else None)
+    found = {(r["method"], r["seed"]): r for r in read_rows(searched_path)}
     done, judged = {(r["method"], r["seed"]) for r in rows}, {}
     todo = [u for u in units(len(runs), seeds, methods, verify, judging.per_run, cells) if u not in done]
-    bar = tqdm(todo, desc="compare", unit="entry", disable=not progress)
+    # Phase 1, every search: the part whose budgets are wall clock, so the machine must be idle.
+    bar = tqdm([u for u in todo if u not in found], desc="search", unit="entry", disable=not progress)
     for method, seed in bar:
         bar.set_postfix_str(f"{method} seed {seed}")
-        if method.startswith("cell:"):
-            row = {"method": method, "seed": None, "genotype": cells[method[5:]], "search_s": 0.0}
-        else:
-            setup = discrete.SearchSetup.from_config(config, seed=seed, budget_s=budget_s,
-                                                     candidate_steps=candidate_steps)
-            mine = [runs[seed]] if judging.per_run and method in search_methods.DIMO_METHODS else runs
-            result = search_methods.run(method, dataset, setup, runs=mine, data_dir=data_dir, verify=verify,
-                                        verify_steps=verify_steps, rank=rank, dataset_spec=dataset_spec)
-            row = {"method": method, "seed": seed, "genotype": result.genotype, "search_s": float(result.search_s),
-                   **{k: result.extra[k] for k in ("ranked", "verified") if k in result.extra}}
-            if method in search_methods.GRADIENT_METHODS:  # the final mixture (discrete searches have none)
-                row["arch_weights"] = result.arch_weights
-                row["parameter_free_mass"] = parameter_free_mass(result.arch_weights)
+        found[method, seed] = _search(method, seed, runs, dataset, budget_s, config, judging.per_run, cells,
+                                      candidate_steps=candidate_steps, data_dir=data_dir, verify=verify,
+                                      verify_steps=verify_steps, rank=rank, dataset_spec=dataset_spec)
+        _append(searched_path, found[method, seed])
+    if searches_only:
+        return {"dataset": dataset.name, "searched": len(found.keys() | done), "judged": len(rows)}
+    # Phase 2, every chosen cell trained from scratch and judged: any machine.
+    if todo and before_judging:
+        before_judging()
+    bar = tqdm(todo, desc="judge", unit="entry", disable=not progress)
+    for method, seed in bar:
         bar.set_postfix_str(f"{method} seed {seed}: training its cell")
-        run = seed if judging.per_run else None
+        row, run = dict(found[method, seed]), seed if judging.per_run else None
         if judging.per_run or row["genotype"] not in judged:  # the table's seeds are every entry's
             judged[row["genotype"]] = judging.cell(row["genotype"], run)
         row.update(judged[row["genotype"]])
         rows.append(row)
-        if rows_path:
-            cut = Path(rows_path).is_file() and not Path(rows_path).read_bytes().endswith(b"\n")
-            with open(rows_path, "a") as f:
-                f.write(("\n" if cut else "") + json.dumps(row, default=float) + "\n")
+        _append(rows_path, row)
     order = {u: i for i, u in enumerate(units(len(runs), seeds, methods, verify, judging.per_run, cells))}
     rows.sort(key=lambda r: order.get((r["method"], r["seed"]), len(order)))
     protocol = cell_table.PROTOCOL if judging.protocol == "table" else _judge_protocol(judging.protocol)
@@ -151,7 +154,34 @@ def compare(runs, dataset, budget_s: float, seeds: int = 1, methods=search_metho
             "table": sorted(judging.table.values())}
 
 
-def _read_rows(path) -> list[dict]:
+def _search(method, seed, runs, dataset, budget_s, config, per_run, cells, **options) -> dict:
+    """One entry's cell: a fixed cell as it is, a search method's answer with its seconds."""
+    from dimo.search import discrete
+
+    if method.startswith("cell:"):
+        return {"method": method, "seed": None, "genotype": cells[method[5:]], "search_s": 0.0}
+    setup = discrete.SearchSetup.from_config(config, seed=seed, budget_s=budget_s,
+                                             candidate_steps=options.pop("candidate_steps"))
+    mine = [runs[seed]] if per_run and method in search_methods.DIMO_METHODS else runs
+    result = search_methods.run(method, dataset, setup, runs=mine, **options)
+    row = {"method": method, "seed": seed, "genotype": result.genotype, "search_s": float(result.search_s),
+           **{k: result.extra[k] for k in ("ranked", "verified") if k in result.extra}}
+    if method in search_methods.GRADIENT_METHODS:  # the final mixture (discrete searches have none)
+        row["arch_weights"] = result.arch_weights
+        row["parameter_free_mass"] = parameter_free_mass(result.arch_weights)
+    return row
+
+
+def _append(path, row: dict) -> None:
+    """One finished entry, on a line of its own (after a line a kill cut short)."""
+    if not path:
+        return
+    cut = Path(path).is_file() and not Path(path).read_bytes().endswith(b"\n")
+    with open(path, "a") as f:
+        f.write(("\n" if cut else "") + json.dumps(row, default=float) + "\n")
+
+
+def read_rows(path) -> list[dict]:
     """Finished entries; a line cut short by a kill is skipped (that entry runs again)."""
     rows = []
     for line in Path(path).read_text().splitlines() if path and Path(path).is_file() else []:

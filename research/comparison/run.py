@@ -10,7 +10,9 @@ validation; the uniform and the transferred cells), 600 s a search, judge C, the
 dataset's stage-2 table for percentiles and its trainings reused. It refuses to start before
 what the protocol says comes first: the dataset's complete stage-2 table, the gradient choice,
 the transferred cell. Each step resumes: meta-training runs from their workdirs, the comparison
-from its folder (``dimo compare --resume``). The statistics are ``research.comparison.report``'s.
+from its folder (``dimo compare --resume``). The searches need an otherwise idle machine (their
+budgets are wall clock) and come first; ``--searches_only`` stops after them, and the judging
+that follows needs none. The statistics are ``research.comparison.report``'s.
 """
 
 from __future__ import annotations
@@ -100,12 +102,27 @@ def compare_command(dataset: str, runs: list[Path], out: Path, results: Path = R
     return command + (["--resume"] if (out / "settings.json").is_file() else [])
 
 
+def searches_left(command: list[str], out: Path) -> int:
+    """Entries of ``command``'s comparison not searched yet (in neither of ``out``'s logs): while
+    any is left the machine must be idle."""
+    from dimo.studies import compare
+
+    flags = dict(zip(command[4::2], command[5::2]))
+    every = compare.units(len(RUNS), len(RUNS), flags["--methods"].split(","), VERIFY, True,
+                          compare.fixed_cells(flags["--fixed_cells"]))
+    done = {(r["method"], r["seed"]) for name in ("searched.jsonl", "rows.jsonl")
+            for r in compare.read_rows(out / name)}
+    return sum(unit not in done for unit in every)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", required=True, help=f"a held-out dataset: {', '.join(protocol.HELD_OUT)}")
     p.add_argument("--runs_root", default=str(REPO / "runs" / "comparison"), help="the meta-training runs' folder")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--dry_run", action="store_true", help="check the preconditions and print the commands only")
+    p.add_argument("--searches_only", action="store_true", help="stop after the searches (the part that needs an "
+                   "idle machine); the same command without it then trains and judges their cells on any machine")
     p.add_argument("--allow_busy", action="store_true", help="start although the machine is loaded (the searches' "
                    "budgets are wall clock: their results are then not the protocol's)")
     args = p.parse_args(argv)
@@ -117,16 +134,18 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    load = os.getloadavg()[0]
-    if load > 0.5 * (os.cpu_count() or 1) and not args.dry_run and not args.allow_busy:
+    load, left = os.getloadavg()[0], searches_left(command, out)
+    if left and load > 0.5 * (os.cpu_count() or 1) and not args.dry_run and not args.allow_busy:
         print(f"error: load average {load:.1f} on {os.cpu_count()} cores: the protocol runs the searches on an "
               "otherwise idle machine (their budgets are wall clock); stop the other work, or --allow_busy",
               file=sys.stderr)
         return 2
     if args.data_dir:
         command += ["--data_dir", args.data_dir]
+    if args.searches_only:
+        command.append("--searches_only")
     print(f"meta-training: {CONFIG} on {','.join(protocol.META_TRAINING)}, seeds {RUNS}, in {args.runs_root}")
-    print("then:", shlex.join(command))
+    print("then:", shlex.join(command), f"({left} searches left, then the judging)" if left else "(the searches are done: the judging)")
     if args.dry_run:
         return 0
     seconds = []
@@ -138,6 +157,8 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return 2
     code = subprocess.run(command, cwd=REPO).returncode
+    if args.searches_only:
+        return code
     print("statistics: python -m research.comparison.report", out / "compare.json",
           "--meta_training_s", ",".join(f"{s:.0f}" for s in seconds))
     return code
