@@ -80,6 +80,7 @@ def main(argv=None) -> int:
     record["chosen"] = choose(record["methods"])
     OUT.write_text(json.dumps(record, indent=1) + "\n")
     write_manifest(OUT, config=config)
+    write_manifest(TRAININGS, protocol="top judge C (dimo.evaluation.judge)")  # the trainings behind it
     print(f"the gradient baseline: {record['chosen']}")
     return 0
 

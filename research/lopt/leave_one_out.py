@@ -72,6 +72,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
                   overrides=list(overrides), git_revision=revision)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=float) + "\n")
+    write_manifest(OUT / "trainings.jsonl", append=True, protocol="research/lopt/PROTOCOL.md (dimo.studies.schedules)")
     return out
 
 

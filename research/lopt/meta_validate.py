@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dimo.infra.manifest import git_revision
+from dimo.infra.manifest import git_revision, write_manifest
 from research import meta_runs, protocol
 from research.baselines import ALL_3X3
 
@@ -133,6 +133,7 @@ def main(argv=None) -> int:
     row = meta_runs.validate_and_record(validate, args, overrides, OUT)
     if row is None:
         return 2
+    write_manifest(CACHE, append=True, protocol="research/lopt/PROTOCOL.md (dimo.studies.schedules)")  # trainings behind it
     print(json.dumps({k: row[k] for k in ("variant", "fold", "seed", "by_horizon", "meta_training_s")}))
     return 0
 
