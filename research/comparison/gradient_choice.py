@@ -57,8 +57,6 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     found = record.setdefault("searched", {})
-    for method, entry in record["methods"].items():  # a record of before the two phases
-        found.setdefault(method, {"genotype": entry["genotype"], "search_s": entry["search_s"]})
     OUT.parent.mkdir(parents=True, exist_ok=True)
     for method in METHODS:  # phase 1, on an idle machine: every search
         if method in found:
