@@ -86,30 +86,34 @@ def workdirs(runs_root: Path) -> list[Path]:
     return [runs_root / f"recommended_seed{seed}" for seed in RUNS]
 
 
+def entries(results: Path = RESULTS) -> tuple[list[str], str]:
+    """The searches (the protocol's four and the chosen gradient method) and ``--fixed_cells``."""
+    return [*SEARCHES, gradient_method(results)], f"uniform,transferred={transferred_cell(results)}"
+
+
 def compare_command(dataset: str, runs: list[Path], out: Path, results: Path = RESULTS) -> list[str]:
     """The ``dimo compare`` invocation the protocol fixes, after checking what must come first."""
     if dataset not in protocol.HELD_OUT:
         raise ValueError(f"the comparison judges held-out datasets ({', '.join(protocol.HELD_OUT)}), got {dataset!r}")
     # Both tables first (PROTOCOL.md: "runs only once both held-out stage-2 tables are complete").
     table = {d: stage2_table(d, results) for d in protocol.HELD_OUT}[dataset]
-    methods = [*SEARCHES, gradient_method(results)]
+    methods, fixed = entries(results)
     command = [sys.executable, "-m", "dimo.cli", "compare", "--workdir", ",".join(map(str, runs)), "--dataset", dataset,
                "--budget", str(BUDGET_S), "--seeds", str(len(runs)), "--judge", JUDGE, "--methods", ",".join(methods),
                "--rank", str(RANK), "--verify", str(VERIFY), "--verify_steps", str(VERIFY_STEPS), "--candidate_steps", str(CANDIDATE_STEPS),
-               "--fixed_cells", f"uniform,transferred={transferred_cell(results)}",
+               "--fixed_cells", fixed,
                "--judge_runs", str(results / "cell_table" / "top_judge_runs.csv"), "--judge_table", str(table),
                "--out", str(out)]
     return command + (["--resume"] if (out / "settings.json").is_file() else [])
 
 
-def searches_left(command: list[str], out: Path) -> int:
-    """Entries of ``command``'s comparison not searched yet (in neither of ``out``'s logs): while
-    any is left the machine must be idle."""
+def searches_left(out: Path, results: Path = RESULTS) -> int:
+    """Entries of the comparison in ``out`` not searched yet (in neither of its logs): while any is
+    left the machine must be idle."""
     from dimo.studies import compare
 
-    flags = dict(zip(command[4::2], command[5::2]))
-    every = compare.units(len(RUNS), len(RUNS), flags["--methods"].split(","), VERIFY, True,
-                          compare.fixed_cells(flags["--fixed_cells"]))
+    methods, fixed = entries(results)
+    every = compare.units(len(RUNS), len(RUNS), methods, VERIFY, True, compare.fixed_cells(fixed))
     done = {(r["method"], r["seed"]) for name in ("searched.jsonl", "rows.jsonl")
             for r in compare.read_rows(out / name)}
     return sum(unit not in done for unit in every)
@@ -134,7 +138,7 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    load, left = os.getloadavg()[0], searches_left(command, out)
+    load, left = os.getloadavg()[0], searches_left(out)
     if left and load > 0.5 * (os.cpu_count() or 1) and not args.dry_run and not args.allow_busy:
         print(f"error: load average {load:.1f} on {os.cpu_count()} cores: the protocol runs the searches on an "
               "otherwise idle machine (their budgets are wall clock); stop the other work, or --allow_busy",

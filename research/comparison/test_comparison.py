@@ -287,10 +287,10 @@ def test_the_comparison_command_is_the_protocols_and_waits_for_what_comes_first(
                      "--out": str(out)}
     with pytest.raises(ValueError, match="not committed"):
         run.committed([run.RESULTS / "comparison" / "no_such_choice.json"])
-    assert run.searches_left(command, out) == 3 + 3 + 5 * 3 + 5  # propose, propose-verify, 5 methods x 3 seeds, 5 cells
+    assert run.searches_left(out, tmp_path) == 3 + 3 + 5 * 3 + 5  # propose, propose-verify, 5 methods x 3 seeds, 5 cells
     out.mkdir()
     (out / "settings.json").write_text("{}")
     assert run.compare_command("cifar10", runs, out, tmp_path)[-1] == "--resume"
     (out / "searched.jsonl").write_text("".join(json.dumps({"method": "random", "seed": s}) + "\n" for s in range(3)))
     (out / "rows.jsonl").write_text(json.dumps({"method": "cell:transferred", "seed": None}) + "\n")
-    assert run.searches_left(command, out) == 26 - 4
+    assert run.searches_left(out, tmp_path) == 26 - 4

@@ -26,15 +26,13 @@ import numpy as np
 
 from dimo.infra.manifest import git_revision, write_manifest
 from research import meta_runs, protocol, stats
+from research.baselines import ALL_3X3  # the trivial cell
+from research.lopt import H_STEPS
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "lopt_leave_one_out"
-from research.baselines import ALL_3X3  # noqa: E402 (the trivial cell)
 RUNS = 4
 CLAIM_HORIZONS = ("H", "2H")
-# H in inner steps for every config (PROTOCOL.md, Changes, 2026-12-03): a config without persistent
-# states was meta-trained on K = 10-step truncations, and a bar at 10 and 20 steps judges nothing.
-H_STEPS = 200
 PRIMARY = "adam_schedule_tuned_meta_train"
 
 

@@ -31,6 +31,7 @@ import numpy as np
 from dimo.infra.manifest import git_revision, write_manifest
 from research import meta_runs, protocol
 from research.baselines import ALL_3X3
+from research.lopt import H_STEPS
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "lopt_leave_one_out" / "meta_validation.jsonl"
@@ -51,8 +52,6 @@ def fold_datasets(fold: str) -> list[str]:
 def chosen_horizons(config) -> dict[int, str]:
     """{steps: label} of the protocol's horizons that name H or 2H (labels merge, e.g. "K=H")."""
     from dimo.studies import schedules
-
-    from research.lopt.leave_one_out import H_STEPS
 
     return {s: label for s, label in schedules.lopt_horizons(config, H_STEPS).items()
             if any(h in label.split("=") for h in HORIZONS)}
