@@ -141,6 +141,8 @@ def test_the_recommended_config_is_what_ships_and_meta_trains_on_meta_training_d
     assert config.datasets.split(",") == looks.roles()["meta_training"]
     shipped = json.loads((root / "dimo" / "pretrained" / "system" / "config.json").read_text())
     migrated = json.loads(json.dumps(meta_config.migrate(config).to_dict()))  # as meta-training saves it
+    # A switch added since (meta_config.ADDED_KEYS, at its off value) loads as if it were held.
+    shipped = json.loads(json.dumps(meta_config.migrate(shipped).to_dict()))
     assert shipped == migrated, "rebuild: python -m tools.build_pretrained"
     shorter = default.get_config()  # the default is it at a shorter length, on digits (offline)
     shorter.update(datasets=config.datasets, meta=dict(config.meta, steps=config.meta.steps))
@@ -161,3 +163,28 @@ def test_evaluation_scales_the_teachers_progress_as_meta_training_did():
     setup = evaluate_lib.setup_for(config, steps=400, optimizer="learned", loss="teacher")
     inner = evaluate_lib.inner_config(setup, *evaluate_lib.learned_configs(config))
     assert (inner.steps, inner.lifetime) == (config.inner.steps, config.inner.lifetime) == (10, 200)
+
+
+def test_a_stretching_optimizer_and_its_teacher_see_the_planned_length_and_others_do_not():
+    # research/lopt/configs/stretch.py: a T-step training is the meta-trained life stretched to T,
+    # for the optimizer's time features and the teacher's progress alike; a switch the config
+    # validation refuses without the life it stretches. Without it nothing depends on T (one
+    # compiled program for every length).
+    import pytest
+
+    from dimo.evaluation import evaluate as evaluate_lib
+    from dimo.inner.unroll import InnerLoop
+    from dimo.meta import config as meta_config
+    from research.lopt.configs import stretch
+
+    config = meta_config.migrate(stretch.get_config())
+    meta_config.validate(config)
+    for stretched, steps, progress_steps in ((True, 400, 400), (False, 400, 200)):
+        config.lopt.stretch_to_length = stretched
+        setup = evaluate_lib.setup_for(config, steps=steps, optimizer="learned", loss="teacher")
+        inner = evaluate_lib.inner_config(setup, *evaluate_lib.learned_configs(config))
+        assert inner.planned_steps == (steps if stretched else 0)
+        assert InnerLoop(None, inner).progress_steps == progress_steps
+    config.lopt.update(stretch_to_length=True, progress_horizon=0)
+    with pytest.raises(meta_config.ConfigError, match="lopt.stretch_to_length=True is invalid"):
+        meta_config.validate(config)

@@ -127,6 +127,39 @@ def test_progress_horizon_freezes_the_time_features_past_the_horizon():
     assert not np.allclose(lopt._time_features(jnp.float32(20), CFG), lopt._time_features(jnp.float32(45), CFG))
 
 
+def test_stretch_to_length_sees_any_training_as_the_meta_trained_life():
+    # A 400-step training at step 400 looks like the end of the 200-step life, at step 100 like
+    # its step 50; without a length (meta-training), or at the life's own length, nothing changes.
+    life, cfg = 200, lopt.LOptConfig(progress_horizon=200, stretch_to_length=True)
+    plain = lopt.LOptConfig(progress_horizon=life)
+    features = lambda t, c, length=None: np.asarray(lopt._time_features(jnp.float32(t), c, length))  # noqa: E731
+    np.testing.assert_allclose(features(400, cfg, 400), features(200, plain), rtol=1e-6)
+    np.testing.assert_allclose(features(100, cfg, 400), features(50, plain), rtol=1e-6)
+    assert features(100, cfg, 400)[-1] == pytest.approx(0.25)
+    np.testing.assert_array_equal(features(30, cfg), features(30, plain))
+    np.testing.assert_array_equal(features(30, cfg, life), features(30, plain))
+    # The length may be traced (the final trainer's horizon is an argument of its program).
+    jitted = jax.jit(lambda t, length: lopt._time_features(t, cfg, length))
+    np.testing.assert_allclose(jitted(jnp.float32(100), jnp.float32(400)), features(50, plain), rtol=1e-6)
+    # Through the optimizer: one update of a stretched optimizer at a length equal to its life is
+    # the unstretched one's; at another length it differs (the GRU reads the time features).
+    theta = lopt.init_theta(jax.random.key(0), cfg)
+    theta["net"]["head"]["kernel"] = jnp.full_like(theta["net"]["head"]["kernel"], 0.1)
+    params = _params()
+    grads = jax.tree.map(lambda p: jnp.cos(p), params)
+
+    def first_update(c, length):
+        opt = lopt.learned_optimizer(theta, c, length=length)
+        state = opt.init(params)._replace(step=jnp.asarray(60, jnp.int32))
+        return jax.tree.leaves(opt.update(grads, state, params)[0])
+
+    for a, b in zip(first_update(cfg, life), first_update(plain, None)):
+        np.testing.assert_array_equal(a, b)
+    assert not all(np.allclose(a, b) for a, b in zip(first_update(cfg, 2000), first_update(plain, None)))
+    with pytest.raises(ValueError, match="progress_horizon"):
+        lopt.LOptConfig(stretch_to_length=True)
+
+
 def _updates_and_log_lr_gradient(cfg, scale_bias, scale_from_gradient):
     """First update and d(sum of updates)/d(log_lr) with the head's log step size set to
     ``scale_bias + scale_from_gradient * gradient feature`` (every other head weight zero)."""

@@ -100,3 +100,60 @@ def test_each_horizon_tunes_and_trains_its_own_schedule_and_the_learned_row_is_m
                                   schedules.TrainingCache(tmp_path / "c.jsonl"), recipe)
     assert [t[1] for t in trainings] == ["learned", "learned"]  # every baseline training came from the cache
     assert again["rows"] == result["rows"]
+
+
+def test_a_learned_optimizer_that_stretches_to_its_length_trains_once_per_horizon(tmp_path, monkeypatch):
+    # Its first n steps depend on the planned length, so the n-step figure needs an n-step training.
+    learned = []
+
+    def stand_in(genotype, dataset, setup, meta=None, lopt_cfg=None, teacher_cfg=None, lr_scale=1.0,
+                 weight_decay=None, progress=True, measure_at=()):
+        if setup.optimizer == "learned":
+            learned.append((setup.steps, setup.seed, tuple(measure_at), lopt_cfg.stretch_to_length))
+        metrics = {"val_accuracy": setup.steps / 100, "val_loss": 1.0, "test_accuracy": 0.5, "test_loss": 1.0}
+        return {**metrics, "measured": [{"step": s, **metrics} for s in measure_at]}
+
+    monkeypatch.setattr(evaluate, "train_genotype", stand_in)
+    config = smoke.get_config()
+    config.inner.update(steps=5, lifetime=10)
+    config.lopt.progress_horizon = 10
+    config.lopt.stretch_to_length = True
+    run = types.SimpleNamespace(config=config, params=None)
+    target = types.SimpleNamespace(name="target", val_labels=np.arange(5))
+    recipe = types.SimpleNamespace(lr_scale=1.0, weight_decay=1e-4)
+    result = schedules.at_horizons(run, GENOTYPE, target, [target], {5: "K", 20: "2H"}, [7, 8],
+                                   schedules.TrainingCache(tmp_path / "c.jsonl"), recipe, tune_on_target=False,
+                                   optimizers=())
+    assert learned == [(5, 7, (5,), True), (20, 7, (20,), True), (5, 8, (5,), True), (20, 8, (20,), True)]
+    rows = {r["horizon"]: r for r in result["rows"]}
+    assert rows["K"]["val_accuracy"] == [0.05, 0.05] and rows["2H"]["val_accuracy"] == [0.2, 0.2]
+
+
+def test_ablate_measures_a_stretching_optimizer_by_one_training_per_horizon(monkeypatch):
+    from dimo.studies import ablate
+
+    calls = []
+
+    def stand_in(trained, genotype, dataset, optimizer, loss, recipe, steps, seed, lr=1.0, measure_at=()):
+        calls.append((optimizer, steps, tuple(measure_at)))
+        return {"measured": [{"step": s, "val_accuracy": steps / 100} for s in measure_at],
+                "curve": [{"step": steps}]}
+
+    monkeypatch.setattr(ablate, "_train", stand_in)
+    config = smoke.get_config()
+    config.inner.update(steps=5, lifetime=10)
+    labels = {5: "K", 10: "H", 20: "2H"}
+    for stretched in (False, True):
+        config.lopt.progress_horizon, config.lopt.stretch_to_length = 10, stretched
+        run = types.SimpleNamespace(config=config)
+        calls.clear()
+        learned = ablate._train_at(run, GENOTYPE, None, "learned", "ce", None, labels, 0)
+        adam = ablate._train_at(run, GENOTYPE, None, "adam", "ce", None, labels, 0, 1e-3)
+        if stretched:
+            assert calls == [("learned", 5, (5,)), ("learned", 10, (10,)), ("learned", 20, (20,)),
+                             ("adam", 20, tuple(labels))]
+            assert [m["val_accuracy"] for m in learned["measured"]] == [0.05, 0.1, 0.2]
+        else:
+            assert calls == [("learned", 20, tuple(labels)), ("adam", 20, tuple(labels))]
+        assert [m["step"] for m in learned["measured"]] == [5, 10, 20] and learned["curve"] == [{"step": 20}]
+        assert [m["step"] for m in adam["measured"]] == [5, 10, 20]

@@ -170,6 +170,8 @@ def inner_config(setup: TrainSetup, lopt_cfg: LOptConfig, teacher_cfg: TeacherCo
                        # keeps one compiled program for every number of steps.
                        schedule=setup.schedule, warmup_steps=setup.warmup_steps,
                        decay_steps=setup.steps if setup.schedule == "cosine" else 0,
+                       # Likewise the planned length only when the learned optimizer stretches to it.
+                       planned_steps=setup.steps if lopt_cfg.stretch_to_length else 0,
                        lopt=lopt_cfg, teacher=teacher_cfg, remat=False)
 
 

@@ -62,7 +62,7 @@ class Trainer:
     def optimizer(self, meta, hyper: Hyper) -> optax.GradientTransformation:
         cfg = self.cfg
         if cfg.optimizer == "learned":
-            base = lopt.learned_optimizer(meta, self.lopt_cfg, hyper.lr_scale)
+            base = lopt.learned_optimizer(meta, self.lopt_cfg, hyper.lr_scale, hyper.horizon)
         else:
             rate = functools.partial(warmup_cosine, peak=cfg.learning_rate * hyper.lr_scale,
                                      warmup=hyper.warmup, horizon=hyper.horizon)

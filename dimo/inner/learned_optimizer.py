@@ -67,6 +67,13 @@ class LOptConfig:
     # meta-training never showed it (the teacher's progress is clipped the same way). Off by
     # default: on cifar10 it did worse than without (docs/results.md, 2026-12-01).
     progress_horizon: int = 0
+    # True: a training of T planned steps is the meta-trained life stretched to T. The time
+    # features read step * progress_horizon / T, so progress reaches 1 at the training's end
+    # whatever its length, as Adam's cosine does at the horizon it is given (the
+    # fraction-of-training input of VeLO, Metz et al. 2022). T is ``learned_optimizer``'s
+    # ``length`` (in meta-training none: the life is progress_horizon steps). Needs
+    # progress_horizon, the persistent states' lifetime.
+    stretch_to_length: bool = False
     # True: the optimizer learns no global rate. ``log_lr`` stays at ``init_lr`` (a rate tuned
     # over the whole horizon, as Adam's is), and the learned log step size is centred on
     # each tensor, so it moves step size between a tensor's coordinates but not the tensor's
@@ -77,6 +84,9 @@ class LOptConfig:
     def __post_init__(self):
         if self.base not in _BASES:
             raise ValueError(f"lopt.base must be one of {', '.join(_BASES)}, got {self.base!r}")
+        if self.stretch_to_length and not self.progress_horizon:
+            raise ValueError("lopt.stretch_to_length stretches the meta-trained life: set lopt.progress_horizon "
+                             "to it (the persistent states' inner.lifetime)")
 
     @property
     def num_features(self) -> int:
@@ -145,11 +155,14 @@ def init_theta(key, cfg: LOptConfig) -> dict[str, Any]:
     return {"net": params["params"], "log_lr": jnp.asarray(math.log(cfg.init_lr), jnp.float32)}
 
 
-def _time_features(step, cfg: LOptConfig):
-    """``tanh(step / s)`` for each time scale, and ``min(step / H, 1)`` with a progress horizon."""
+def _time_features(step, cfg: LOptConfig, length=None):
+    """``tanh(step / s)`` for each time scale, and ``min(step / H, 1)`` with a progress horizon;
+    with ``stretch_to_length``, ``step`` first rescaled from a ``length``-step training to H."""
     if not cfg.progress_horizon:
         return jnp.tanh(step / jnp.asarray(cfg.time_scales, step.dtype))
     horizon = float(cfg.progress_horizon)
+    if cfg.stretch_to_length and length is not None:
+        step = step * horizon / jnp.maximum(jnp.asarray(length, step.dtype), 1.0)
     clipped = jnp.minimum(step, horizon)
     return jnp.concatenate([jnp.tanh(clipped / jnp.asarray(cfg.time_scales, step.dtype)),
                             (clipped / horizon)[None]])
@@ -170,10 +183,11 @@ def _tensor_layout(params):
     return np.repeat(np.arange(len(sizes)), sizes), len(sizes), np.maximum(sizes, 1)
 
 
-def learned_optimizer(theta, cfg: LOptConfig, lr_scale=1.0) -> optax.GradientTransformation:
+def learned_optimizer(theta, cfg: LOptConfig, lr_scale=1.0, length=None) -> optax.GradientTransformation:
     """The optimizer with meta-parameters ``theta``; ``lr_scale`` multiplies its step size.
+    ``length``: the training's planned steps, read only with ``cfg.stretch_to_length``.
 
-    ``theta`` and ``lr_scale`` may be tracers: build the transformation inside the
+    ``theta``, ``lr_scale`` and ``length`` may be tracers: build the transformation inside the
     function being differentiated, as with ``optax.sgd(learning_rate=tracer)``.
 
     All coordinates are processed as one flat vector, so the GRU appears once in the
@@ -213,7 +227,7 @@ def learned_optimizer(theta, cfg: LOptConfig, lr_scale=1.0) -> optax.GradientTra
         inverse_rms = jax.lax.rsqrt(mean_square + _EPS).T[:, segments]
         coordinate_features = jnp.concatenate(
             [rows[:-1] * inverse_rms[:-1], jnp.clip(adam_direction, -10.0, 10.0)[None]])
-        time_features = _time_features(step, cfg)
+        time_features = _time_features(step, cfg, length)
         hidden, head_direction, head_scale = _coordinate_net_apply(
             theta["net"], state.hidden, coordinate_features, time_features)
 

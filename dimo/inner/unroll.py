@@ -59,6 +59,9 @@ class InnerConfig:
     schedule: str = "constant"
     warmup_steps: int = 0
     decay_steps: int = 0
+    # A training's planned length, for a learned optimizer with ``lopt.stretch_to_length`` (and
+    # the teacher's progress with it); 0 in meta-training, where a life is ``lifetime`` steps.
+    planned_steps: int = 0
     remat: bool = True
     # What the validation batch after a truncation scores (dimo.inner.meta_objective).
     meta_loss: str = "ce"
@@ -123,10 +126,17 @@ class InnerLoop:
     model: nn.Module
     cfg: InnerConfig
 
+    @property
+    def progress_steps(self) -> int:
+        """The steps over which the teacher's progress feature goes from 0 to 1."""
+        cfg = self.cfg
+        stretched = cfg.planned_steps if cfg.lopt.stretch_to_length else 0
+        return stretched or cfg.lifetime or cfg.steps
+
     def optimizer(self, meta, recipe: Recipe) -> optax.GradientTransformation:
         cfg = self.cfg
         if cfg.optimizer == "learned":
-            base = lopt.learned_optimizer(meta["optimizer"], cfg.lopt, recipe.lr_scale)
+            base = lopt.learned_optimizer(meta["optimizer"], cfg.lopt, recipe.lr_scale, cfg.planned_steps or None)
         else:
             rate = cfg.learning_rate * recipe.lr_scale
             if cfg.schedule == "cosine":
@@ -179,7 +189,7 @@ class InnerLoop:
         chex.assert_trees_all_equal_shapes_and_dtypes(updates, state.params)
         updates = inject(updates, "optimizer_output", task.fault)
         params = optax.apply_updates(state.params, updates)
-        student = teacher_loss.observe(state.student, logits, y, ce, (state.step + 1) / (cfg.lifetime or cfg.steps))
+        student = teacher_loss.observe(state.student, logits, y, ce, (state.step + 1) / self.progress_steps)
         new_state = InnerState(params, opt_state, state.step + 1, student, key)
         return new_state, {"train_loss": ce, "train_accuracy": student.batch_accuracy}
 

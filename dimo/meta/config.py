@@ -21,7 +21,7 @@ from dimo.space import relaxations
 # dimo/configs/default.py (the default is what we recommend): a research config that studies one
 # sets it (research/<study>/configs/), and every other config reads it off from here.
 SWITCHES_OFF = {"model.normalize_free_ops": False, "inner.meta_loss": "ce", "lopt.progress_horizon": 0,
-                "lopt.fixed_rate": False, "teacher.learn_temperature": True, "meta.ema_decay": 0.0,
+                "lopt.stretch_to_length": False, "lopt.fixed_rate": False, "teacher.learn_temperature": True, "meta.ema_decay": 0.0,
                 "meta.dataset_weights": ""}
 # Keys added to the default config after runs were written, with the value that reproduces
 # those runs: a config.json written before a key existed resumes, and loads, as if it held it.
@@ -74,6 +74,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
          f"one of {', '.join(meta_objective.META_LOSSES)}"),
         ("lopt.progress_horizon", config.lopt.progress_horizon >= 0,
          "0 (no progress feature) or the horizon the optimizer trains for, e.g. inner.lifetime"),
+        ("lopt.stretch_to_length", not config.lopt.stretch_to_length or config.lopt.progress_horizon > 0,
+         "False, or True with lopt.progress_horizon set to the life it stretches (inner.lifetime)"),
         ("decoder.temperature", config.decoder.temperature > 0, "positive"),
         ("decoder.max_lr_scale", config.decoder.max_lr_scale >= 1.0,
          "at least 1 (the decoded rate multiplier lies in [1/max, max]; 1 fixes it at 1)"),

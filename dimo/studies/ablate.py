@@ -84,6 +84,18 @@ def _train(trained, genotype, dataset, optimizer, loss, recipe, steps, seed, lr=
                              lr_scale, float(recipe.weight_decay), progress=False, measure_at=measure_at)
 
 
+def _train_at(trained, genotype, dataset, optimizer, loss, recipe, labels, seed, lr=1.0):
+    """One seed's training measured at every horizon of ``labels``: one training to the longest,
+    or one per horizon for a learned optimizer that stretches to its planned length (its first
+    n steps depend on the length); the longest training's curve is kept."""
+    stretch = optimizer == "learned" and evaluate.learned_configs(trained.config)[0].stretch_to_length
+    if not stretch:
+        return _train(trained, genotype, dataset, optimizer, loss, recipe, max(labels), seed, lr, labels)
+    runs = [_train(trained, genotype, dataset, optimizer, loss, recipe, steps, seed, lr, (steps,))
+            for steps in sorted(labels)]
+    return {**runs[-1], "measured": [run["measured"][-1] for run in runs]}
+
+
 def tune_learning_rates(trained, genotype, datasets, recipe, steps, combos, seeds=(0,)) -> dict:
     """{"optimizer/loss": {"lr", "val_accuracy_by_lr"}} for each hand-written optimizer's combo,
     the rate of ``LR_GRID`` with the best mean validation accuracy over ``datasets`` and
@@ -140,7 +152,7 @@ def ablate(trained: Trained, dataset_name: str, data_dir=None, seeds: int = 3,
             lr = None if tuned_on is None else tuned[tuned_on][f"{optimizer}/{loss}"]["lr"]
             if (optimizer, loss, lr) not in trainings:  # both tunings often pick the same rate
                 trainings[optimizer, loss, lr] = [
-                    _train(trained, genotype, target, optimizer, loss, recipe, longest, seed, lr or 1.0, labels)
+                    _train_at(trained, genotype, target, optimizer, loss, recipe, labels, seed, lr or 1.0)
                     for seed in range(first_seed, first_seed + seeds)]
             runs = trainings[optimizer, loss, lr]
             row = _row(optimizer, loss, tuned_on, lr, runs, labels)

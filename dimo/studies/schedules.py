@@ -127,19 +127,24 @@ def tune_on(trained, genotype, datasets, optimizer: str, steps: int, cache: Trai
 
 
 def _learned(trained, genotype, target, recipe, horizons, seeds, loss) -> list[dict]:
-    """The learned optimizer trained to the longest horizon per seed, measured at each."""
+    """The learned optimizer trained to the longest horizon per seed, measured at each; with
+    ``lopt.stretch_to_length`` one training per horizon (its first n steps depend on the length)."""
     from dimo.evaluation import evaluate
 
-    config, longest = trained.config, max(horizons)
+    config = trained.config
     lopt_cfg, teacher_cfg = evaluate.learned_configs(config)
+    lengths = sorted(horizons) if lopt_cfg.stretch_to_length else [max(horizons)]
     out = []
     for seed in seeds:
-        setup = evaluate.setup_for(config, steps=longest, optimizer="learned", loss=loss, seed=seed,
-                                   chunk=config.inner.steps, affine=config.model.affine)
-        result = evaluate.train_genotype(genotype, target, setup, trained.params, lopt_cfg, teacher_cfg,
-                                         float(recipe.lr_scale), float(recipe.weight_decay), progress=False,
-                                         measure_at=tuple(horizons))
-        out.append({m["step"]: {k: m[k] for k in METRICS} for m in result["measured"]})
+        by_step = {}
+        for length in lengths:
+            setup = evaluate.setup_for(config, steps=length, optimizer="learned", loss=loss, seed=seed,
+                                       chunk=config.inner.steps, affine=config.model.affine)
+            result = evaluate.train_genotype(genotype, target, setup, trained.params, lopt_cfg, teacher_cfg,
+                                             float(recipe.lr_scale), float(recipe.weight_decay), progress=False,
+                                             measure_at=(length,) if len(lengths) > 1 else tuple(horizons))
+            by_step.update({m["step"]: {k: m[k] for k in METRICS} for m in result["measured"]})
+        out.append(by_step)
     return out
 
 
