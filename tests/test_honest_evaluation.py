@@ -165,26 +165,50 @@ def test_evaluation_scales_the_teachers_progress_as_meta_training_did():
     assert (inner.steps, inner.lifetime) == (config.inner.steps, config.inner.lifetime) == (10, 200)
 
 
-def test_a_stretching_optimizer_and_its_teacher_see_the_planned_length_and_others_do_not():
+def test_a_stretching_optimizer_and_its_teacher_see_the_planned_length_and_others_do_not(monkeypatch):
     # research/lopt/configs/stretch.py: a T-step training is the meta-trained life stretched to T,
-    # for the optimizer's time features and the teacher's progress alike; a switch the config
-    # validation refuses without the life it stretches. Without it nothing depends on T (one
-    # compiled program for every length).
-    import pytest
+    # for the learned optimizer's time features and its teacher's progress alike; a switch the
+    # config validation refuses unless the optimizer's life is the persistent states'. Without it,
+    # or beside a hand-written optimizer, nothing depends on T (one compiled program for every length).
+    import types
 
     from dimo.evaluation import evaluate as evaluate_lib
+    from dimo.final import config as final_config
+    from dimo.final import step as final_step
+    from dimo.inner import learned_optimizer as lopt
     from dimo.inner.unroll import InnerLoop
     from dimo.meta import config as meta_config
     from research.lopt.configs import stretch
 
+    lengths, real = [], lopt.learned_optimizer
+
+    def recording(theta, cfg, lr_scale=1.0, length=None):
+        lengths.append(length)
+        return real(theta, cfg, lr_scale, length)
+
+    monkeypatch.setattr(lopt, "learned_optimizer", recording)
     config = meta_config.migrate(stretch.get_config())
     meta_config.validate(config)
-    for stretched, steps, progress_steps in ((True, 400, 400), (False, 400, 200)):
+    lopt_cfg, teacher_cfg = evaluate_lib.learned_configs(config)
+    theta = lopt.init_theta(jax.random.key(0), lopt_cfg)
+    recipe = types.SimpleNamespace(lr_scale=1.0, weight_decay=0.0)
+    for stretched, optimizer, planned, progress_steps in ((True, "learned", 400, 400), (False, "learned", 0, 200),
+                                                          (True, "sgd", 0, 200)):
         config.lopt.stretch_to_length = stretched
-        setup = evaluate_lib.setup_for(config, steps=steps, optimizer="learned", loss="teacher")
+        setup = evaluate_lib.setup_for(config, steps=400, optimizer=optimizer, loss="teacher")
         inner = evaluate_lib.inner_config(setup, *evaluate_lib.learned_configs(config))
-        assert inner.planned_steps == (steps if stretched else 0)
-        assert InnerLoop(None, inner).progress_steps == progress_steps
-    config.lopt.update(stretch_to_length=True, progress_horizon=0)
-    with pytest.raises(meta_config.ConfigError, match="lopt.stretch_to_length=True is invalid"):
-        meta_config.validate(config)
+        loop = InnerLoop(None, inner)
+        assert (inner.planned_steps, loop.progress_steps) == (planned, progress_steps)
+        lengths.clear()
+        loop.optimizer({"optimizer": theta}, recipe)
+        assert lengths == ([planned or None] if optimizer == "learned" else [])
+    # The final trainer hands the optimizer its (traced) horizon; read only with the switch on.
+    trainer = final_step.Trainer(None, final_config.preset("small", optimizer="learned"), lopt_cfg)
+    hyper = final_step.Hyper(*(jnp.float32(v) for v in (1234, 10, 1, 0)))
+    lengths.clear()
+    trainer.optimizer(theta, hyper)
+    assert [float(n) for n in lengths] == [1234.0]
+    for lopt_overrides in ({"progress_horizon": 0}, {"progress_horizon": 100}):  # no life, or not the states'
+        config.lopt.update(stretch_to_length=True, **lopt_overrides)
+        with pytest.raises(meta_config.ConfigError, match="lopt.stretch_to_length=True is invalid"):
+            meta_config.validate(config)

@@ -43,7 +43,8 @@ class TrainSetup:
     cells_per_stage: int = 1
     affine: bool = True  # NAS-Bench-201 trains with affine normalisation
     weight_decay: float = 5e-4
-    horizon: int = 10  # K of meta-training: the teacher's progress is step / (lifetime or horizon)
+    horizon: int = 10  # K of meta-training: the teacher's progress is step / (lifetime or horizon), or
+    # step / steps beside a learned optimizer that stretches to the training's length
     lifetime: int = 0  # meta-training's inner.lifetime (persistent inner states), or 0
     chunk: int = 50
     eval_batch: int = 500
@@ -170,8 +171,9 @@ def inner_config(setup: TrainSetup, lopt_cfg: LOptConfig, teacher_cfg: TeacherCo
                        # keeps one compiled program for every number of steps.
                        schedule=setup.schedule, warmup_steps=setup.warmup_steps,
                        decay_steps=setup.steps if setup.schedule == "cosine" else 0,
-                       # Likewise the planned length only when the learned optimizer stretches to it.
-                       planned_steps=setup.steps if lopt_cfg.stretch_to_length else 0,
+                       # Likewise the planned length, only for a learned optimizer that stretches to it
+                       # (a program per length then: five for the protocol's horizons).
+                       planned_steps=setup.steps if setup.optimizer == "learned" and lopt_cfg.stretch_to_length else 0,
                        lopt=lopt_cfg, teacher=teacher_cfg, remat=False)
 
 

@@ -46,7 +46,8 @@ SCHEDULES = ("constant", "cosine")
 class InnerConfig:
     steps: int = 10  # K, the length of one differentiated unroll
     # Inner steps a persistent inner state lives (dimo.inner.truncation); 0: a fresh init for every
-    # unroll. The teacher's progress feature is normalised by it (else by K).
+    # unroll. The teacher's progress feature is normalised by it (else by K; by planned_steps when
+    # the learned optimizer stretches to them).
     lifetime: int = 0
     batch_size: int = 64
     val_batch_size: int = 256
@@ -60,7 +61,7 @@ class InnerConfig:
     warmup_steps: int = 0
     decay_steps: int = 0
     # A training's planned length, for a learned optimizer with ``lopt.stretch_to_length`` (and
-    # the teacher's progress with it); 0 in meta-training, where a life is ``lifetime`` steps.
+    # the teacher's progress beside it); 0 in meta-training, where a life is ``lifetime`` steps.
     planned_steps: int = 0
     remat: bool = True
     # What the validation batch after a truncation scores (dimo.inner.meta_objective).
@@ -130,7 +131,7 @@ class InnerLoop:
     def progress_steps(self) -> int:
         """The steps over which the teacher's progress feature goes from 0 to 1."""
         cfg = self.cfg
-        stretched = cfg.planned_steps if cfg.lopt.stretch_to_length else 0
+        stretched = cfg.planned_steps if cfg.optimizer == "learned" and cfg.lopt.stretch_to_length else 0
         return stretched or cfg.lifetime or cfg.steps
 
     def optimizer(self, meta, recipe: Recipe) -> optax.GradientTransformation:

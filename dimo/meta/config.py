@@ -74,8 +74,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
          f"one of {', '.join(meta_objective.META_LOSSES)}"),
         ("lopt.progress_horizon", config.lopt.progress_horizon >= 0,
          "0 (no progress feature) or the horizon the optimizer trains for, e.g. inner.lifetime"),
-        ("lopt.stretch_to_length", not config.lopt.stretch_to_length or config.lopt.progress_horizon > 0,
-         "False, or True with lopt.progress_horizon set to the life it stretches (inner.lifetime)"),
+        ("lopt.stretch_to_length", not config.lopt.stretch_to_length
+         or config.lopt.progress_horizon == config.inner.lifetime > 0,
+         "False, or True with lopt.progress_horizon equal to inner.lifetime, the life it stretches (the "
+         "optimizer's and the teacher's progress are both over it)"),
         ("decoder.temperature", config.decoder.temperature > 0, "positive"),
         ("decoder.max_lr_scale", config.decoder.max_lr_scale >= 1.0,
          "at least 1 (the decoded rate multiplier lies in [1/max, max]; 1 fixes it at 1)"),

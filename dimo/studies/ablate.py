@@ -15,7 +15,8 @@
    affine or non-affine normalisation, its batch size). What still differs from
    meta-training is reported in ``distribution_shift``: the evaluated dataset's classes
    (meta-training tasks have ``task.classes_per_task``) and the horizons past H (the
-   teacher sees its progress feature clipped at 1 there, ``dimo.inner.teacher_loss.observe``).
+   teacher sees its progress feature clipped at 1 there, ``dimo.inner.teacher_loss.observe``,
+   unless a stretching learned optimizer beside it is told the training's length).
 2. **Embedding**: the proposal decoded from the dataset's own code, from each
    meta-training dataset's code, and from their mean code, each trained with the learned
    recipe to H.

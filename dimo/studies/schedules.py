@@ -10,7 +10,8 @@ sets the learned optimizer beside them at every horizon:
     result = at_horizons(trained, genotype, target, meta_datasets, {10: "K", 200: "H"}, seeds=[1000, 1001],
                          cache=TrainingCache(path))
 
-The learned optimizer has no schedule: one training to the longest horizon, measured at each.
+The learned optimizer has no schedule: one training to the longest horizon, measured at each
+(one per horizon if it stretches to the training's length, ``lopt.stretch_to_length``).
 A baseline's training at one horizon is another training than at the next (its cosine ends
 there). Every training goes through a ``TrainingCache`` (JSON lines, keyed by everything that
 defines it), so a study resumes, and tunings shared by several runs or folds train once.

@@ -96,7 +96,9 @@ def validate(args, overrides) -> dict:
     return {"variant": args.variant, "config": args.config, "overrides": list(overrides), "fold": args.fold,
             "meta_training_datasets": list(system.meta_training_datasets), "seed": args.seed, "run": workdir.name,
             "run_config": {"meta_steps": int(system.config.meta.steps), "inner_steps": int(system.config.inner.steps),
-                           "lifetime": int(system.config.inner.lifetime), "loss": system.config.inner.loss},
+                           "lifetime": int(system.config.inner.lifetime), "loss": system.config.inner.loss,
+                           "progress_horizon": int(system.config.lopt.progress_horizon),
+                           "stretch_to_length": bool(system.config.lopt.stretch_to_length)},
             "horizons": {label: steps for steps, label in result["horizons"].items()},
             "learned_loss": result["learned_loss"], "recipe": result["recipe"], "by_horizon": differences(result),
             "meta_training_s": meta_s, "git_revision": revision, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}

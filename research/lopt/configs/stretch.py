@@ -16,8 +16,9 @@ research/lopt/PROTOCOL.md's *System* rule like any other variant.
 """
 
 from dimo.configs import recommended
+from research.lopt import H_STEPS
 
-LIFE = 200  # the protocol's H (research.lopt.H_STEPS): the life a training is stretched from
+LIFE = H_STEPS  # the protocol's H: the life a training is stretched from
 
 
 def get_config():
