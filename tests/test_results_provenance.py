@@ -1,6 +1,7 @@
 """Every committed result has a manifest: the command that wrote it and the revision it ran at."""
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -8,8 +9,20 @@ import pytest
 from dimo.infra import manifest
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = sorted(p for folder in (ROOT / "results", ROOT / "dimo" / "evaluation" / "data")
-                 for p in folder.rglob("*") if p.suffix in (".json", ".jsonl", ".csv", ".md")
+
+
+def _committed(folders) -> list[Path]:
+    """The files git tracks under ``folders``: a study under way keeps working files in results/
+    (a comparison's search log) that are not results until it commits them. Without git (an
+    unpacked archive), every file."""
+    listed = subprocess.run(["git", "ls-files", "-z", *map(str, folders)], cwd=ROOT, capture_output=True)
+    if listed.returncode:
+        return [p for folder in folders for p in folder.rglob("*")]
+    return [ROOT / name for name in listed.stdout.decode().split("\0") if name]
+
+
+RESULTS = sorted(p for p in _committed([ROOT / "results", ROOT / "dimo" / "evaluation" / "data"])
+                 if p.suffix in (".json", ".jsonl", ".csv", ".md")
                  and not p.name.endswith(".manifest.json") and p.name != "README.md")
 
 
