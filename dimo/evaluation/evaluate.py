@@ -24,7 +24,7 @@ from datasets_meta.samplers import normalize
 from dimo.inner.learned_optimizer import LOptConfig
 from dimo.inner.teacher_loss import TeacherConfig
 from dimo.inner.types import Recipe, make_task
-from dimo.inner.unroll import InnerConfig, InnerLoop, all_finite, init_inner_state
+from dimo.inner.unroll import InnerConfig, InnerLoop, all_finite, init_inner_state, reads_length
 from dimo.space import search_space
 from dimo.space.cost import network_cost
 from dimo.space.supernet import Supernet
@@ -173,8 +173,19 @@ def inner_config(setup: TrainSetup, lopt_cfg: LOptConfig, teacher_cfg: TeacherCo
                        decay_steps=setup.steps if setup.schedule == "cosine" else 0,
                        # Likewise the planned length, only for a learned optimizer that stretches to it
                        # (a program per length then: five for the protocol's horizons).
-                       planned_steps=setup.steps if setup.optimizer == "learned" and lopt_cfg.stretch_to_length else 0,
+                       planned_steps=setup.steps if reads_length(setup.optimizer, lopt_cfg) else 0,
                        lopt=lopt_cfg, teacher=teacher_cfg, remat=False)
+
+
+def trainings(optimizer: str, lopt_cfg: LOptConfig, horizons) -> list[tuple[int, tuple[int, ...]]]:
+    """``(steps, measure_at)`` of the trainings that measure one seed at every step of
+    ``horizons``: one training to the longest, measured at each, or one per horizon when the
+    training's length enters it (``reads_length``), since then its first n steps differ from an
+    n-step training's."""
+    horizons = tuple(sorted(set(horizons)))
+    if reads_length(optimizer, lopt_cfg):
+        return [(steps, (steps,)) for steps in horizons]
+    return [(horizons[-1], horizons)]
 
 
 def train_genotype(genotype: search_space.Genotype, dataset: Dataset, setup: TrainSetup, meta=None,

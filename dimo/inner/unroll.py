@@ -42,6 +42,13 @@ LOSSES = ("teacher", "ce")
 SCHEDULES = ("constant", "cosine")
 
 
+def reads_length(optimizer: str, lopt_cfg: lopt.LOptConfig) -> bool:
+    """Whether a training's planned length enters it: only a learned optimizer that sees any
+    training as its meta-trained life stretched to the length (``lopt.stretch_to_length``), and
+    the teacher's progress beside it. Such a training's first n steps depend on its length."""
+    return optimizer == "learned" and bool(lopt_cfg.stretch_to_length)
+
+
 @dataclasses.dataclass(frozen=True)
 class InnerConfig:
     steps: int = 10  # K, the length of one differentiated unroll
@@ -131,7 +138,7 @@ class InnerLoop:
     def progress_steps(self) -> int:
         """The steps over which the teacher's progress feature goes from 0 to 1."""
         cfg = self.cfg
-        stretched = cfg.planned_steps if cfg.optimizer == "learned" and cfg.lopt.stretch_to_length else 0
+        stretched = cfg.planned_steps if reads_length(cfg.optimizer, cfg.lopt) else 0
         return stretched or cfg.lifetime or cfg.steps
 
     def optimizer(self, meta, recipe: Recipe) -> optax.GradientTransformation:

@@ -86,15 +86,13 @@ def _train(trained, genotype, dataset, optimizer, loss, recipe, steps, seed, lr=
 
 
 def _train_at(trained, genotype, dataset, optimizer, loss, recipe, labels, seed, lr=1.0):
-    """One seed's training measured at every horizon of ``labels``: one training to the longest,
-    or one per horizon for a learned optimizer that stretches to its planned length (its first
-    n steps depend on the length); the longest training's curve is kept."""
-    stretch = optimizer == "learned" and evaluate.learned_configs(trained.config)[0].stretch_to_length
-    if not stretch:
-        return _train(trained, genotype, dataset, optimizer, loss, recipe, max(labels), seed, lr, labels)
-    runs = [_train(trained, genotype, dataset, optimizer, loss, recipe, steps, seed, lr, (steps,))
-            for steps in sorted(labels)]
-    return {**runs[-1], "measured": [run["measured"][-1] for run in runs]}
+    """One seed's training measured at every horizon of ``labels`` (``evaluate.trainings``: one
+    training to the longest, or one per horizon when the length enters it); the longest
+    training's curve is kept."""
+    lopt_cfg = evaluate.learned_configs(trained.config)[0]
+    runs = [_train(trained, genotype, dataset, optimizer, loss, recipe, steps, seed, lr, measure_at)
+            for steps, measure_at in evaluate.trainings(optimizer, lopt_cfg, labels)]
+    return {**runs[-1], "measured": [m for run in runs for m in run["measured"]]}
 
 
 def tune_learning_rates(trained, genotype, datasets, recipe, steps, combos, seeds=(0,)) -> dict:

@@ -128,22 +128,21 @@ def tune_on(trained, genotype, datasets, optimizer: str, steps: int, cache: Trai
 
 
 def _learned(trained, genotype, target, recipe, horizons, seeds, loss) -> list[dict]:
-    """The learned optimizer trained to the longest horizon per seed, measured at each; with
-    ``lopt.stretch_to_length`` one training per horizon (its first n steps depend on the length)."""
+    """The learned optimizer measured at every horizon per seed (``evaluate.trainings``: one
+    training to the longest, or one per horizon with ``lopt.stretch_to_length``)."""
     from dimo.evaluation import evaluate
 
     config = trained.config
     lopt_cfg, teacher_cfg = evaluate.learned_configs(config)
-    lengths = sorted(horizons) if lopt_cfg.stretch_to_length else [max(horizons)]
     out = []
     for seed in seeds:
         by_step = {}
-        for length in lengths:
+        for length, measure_at in evaluate.trainings("learned", lopt_cfg, horizons):
             setup = evaluate.setup_for(config, steps=length, optimizer="learned", loss=loss, seed=seed,
                                        chunk=config.inner.steps, affine=config.model.affine)
             result = evaluate.train_genotype(genotype, target, setup, trained.params, lopt_cfg, teacher_cfg,
                                              float(recipe.lr_scale), float(recipe.weight_decay), progress=False,
-                                             measure_at=(length,) if len(lengths) > 1 else tuple(horizons))
+                                             measure_at=measure_at)
             by_step.update({m["step"]: {k: m[k] for k in METRICS} for m in result["measured"]})
         out.append(by_step)
     return out
