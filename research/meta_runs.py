@@ -35,10 +35,21 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
     if (workdir / "checkpoints").is_dir():
         command.append("--resume")
     subprocess.run(command, check=True, cwd=REPO)
-    return _elapsed(workdir)
+    return elapsed(workdir)
 
 
-def _elapsed(workdir: Path) -> float:
+def finished(workdir: Path) -> bool:
+    """Whether the run in ``workdir`` has run every meta-step its config.json asks for (its
+    summary, written at the end, counts the steps it logged)."""
+    workdir = Path(workdir)
+    try:
+        steps = json.loads((workdir / "summary.json").read_text())["steps"]
+        return steps >= json.loads((workdir / "config.json").read_text())["meta"]["steps"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def elapsed(workdir: Path) -> float:
     """Meta-training seconds over every session of the run: ``time_s`` counts from its process's
     start, so it restarts after each resume; the sum of each session's last value."""
     times = [float(json.loads(line)["time_s"]) for line in (workdir / "metrics.jsonl").read_text().splitlines()

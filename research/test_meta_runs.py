@@ -54,3 +54,19 @@ def test_a_validation_result_is_recorded_once_and_a_failure_is_one_error_line(tm
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and says in err and "\n" not in err
     assert len(meta_runs.read_records(out)) == 1 and json.loads(out.read_text().splitlines()[0]) == row
+
+
+def test_a_run_is_finished_when_its_summary_counts_every_step_its_config_asks_for(tmp_path):
+    import json
+
+    from research import meta_runs
+
+    assert not meta_runs.finished(tmp_path)  # no run at all
+    (tmp_path / "config.json").write_text(json.dumps({"meta": {"steps": 200}}))
+    assert not meta_runs.finished(tmp_path)  # started, no summary yet
+    (tmp_path / "summary.json").write_text(json.dumps({"steps": 120}))
+    assert not meta_runs.finished(tmp_path)  # stopped early: the same command resumes it
+    (tmp_path / "summary.json").write_text(json.dumps({"steps": 200}))
+    assert meta_runs.finished(tmp_path)
+    (tmp_path / "summary.json").write_text('{"ste')  # torn
+    assert not meta_runs.finished(tmp_path)

@@ -154,6 +154,12 @@ def main(argv=None) -> int:
         return 0
     seconds = []
     for seed, workdir in zip(RUNS, runs):
+        if not left and meta_runs.finished(workdir):
+            # Judging only: the runs are read, not resumed (train_meta.py's check of a finished run
+            # ran when the searches did), so both held-out datasets can be judged side by side
+            # without two resumes contending for one workdir.
+            seconds.append(meta_runs.elapsed(workdir))
+            continue
         try:  # a finished run is read, an unfinished one resumed
             seconds.append(meta_runs.meta_train(CONFIG, protocol.META_TRAINING, seed, workdir, data_dir=args.data_dir))
         except subprocess.CalledProcessError as e:
