@@ -25,6 +25,9 @@ def paired_t(method, baseline) -> dict:
         raise ValueError(f"a paired test needs two equal-length lists of at least 2 runs, got "
                          f"{method.shape} and {baseline.shape}")
     diff = method - baseline
+    if np.all(diff == diff[0]):  # no spread (e.g. one cell on both sides): scipy's t is nan or inf
+        return {"runs": len(diff), "mean_difference": float(diff[0]), "se": 0.0,
+                "t": 0.0 if diff[0] == 0 else float(np.sign(diff[0]) * np.inf), "p": 1.0 if diff[0] == 0 else 0.0}
     test = ttest_rel(method, baseline)
     return {"runs": len(diff), "mean_difference": float(diff.mean()),
             "se": float(diff.std(ddof=1) / np.sqrt(len(diff))), "t": float(test.statistic),

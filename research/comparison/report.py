@@ -10,7 +10,11 @@ over one entry's baselines on one dataset. A searched baseline is paired with Di
 (seed ``r`` with run ``r``; both trained with seeds ``1000 (r + 1) + k``): a paired t-test over
 runs and a hierarchical bootstrap. A fixed cell (no run of its own): a bootstrap over DiMO's
 runs and seeds and the cell's seeds. The bar reads each dataset's judge standard error from its
-complete stage-2 table. Writes ``results/comparison/summary.json`` and ``summary.md``.
+complete stage-2 table. Beside them: DiMO's mean, spread over runs (sample sd) and seconds per
+run per entry, fixed cells that are one network under two names (the transferred cell is
+all-``nor_conv_3x3`` on both held-out datasets: one test, listed twice as the protocol lists both),
+the meta-training seconds whole and amortised over the two held-out datasets, and the ledger's
+looks at each held-out test split. Writes ``results/comparison/summary.json`` and ``summary.md``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import numpy as np
 
 from dimo.evaluation import cell_table
 from dimo.infra.manifest import write_manifest
-from research import stats
+from research import looks, protocol, stats
+from research.comparison.run import JUDGE
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "comparison"
@@ -51,9 +56,19 @@ def fixed_bootstrap(dimo: list[list[float]], cell: list[float], resamples: int =
             "p": float(min(1.0, 2 * tail))}
 
 
+def same_networks(rows) -> dict[str, list[str]]:
+    """Fixed cells that are one network under two names (here the transferred cell is
+    all-``nor_conv_3x3``): their figures are the same trainings, so their deltas are one test,
+    kept twice in the Holm family as the protocol lists both."""
+    cells = {r["method"]: r["genotype"] for r in rows if r["method"].startswith("cell:") and "genotype" in r}
+    return {m: sorted(o for o, g in cells.items() if g == cells[m] and o != m) for m in cells
+            if any(g == cells[m] and o != m for o, g in cells.items())}
+
+
 def compare_dataset(result: dict, resamples: int = 10_000) -> list[dict]:
     rows, out = result["rows"], []
     baselines = [m for m in dict.fromkeys(r["method"] for r in rows) if m not in ENTRIES]
+    twins = same_networks(rows)
     for entry in ENTRIES:
         dimo = per_run(rows, entry)
         if not dimo:
@@ -66,16 +81,36 @@ def compare_dataset(result: dict, resamples: int = 10_000) -> list[dict]:
                 figures = fixed_bootstrap([dimo[r] for r in order], theirs[None], resamples)
                 kind = "fixed"
             else:
-                shared = [r for r in order if r in theirs]
-                t = stats.paired_t(stats.run_means([dimo[r] for r in shared]), stats.run_means([theirs[r] for r in shared]))
-                boot = stats.hierarchical_bootstrap([np.subtract(dimo[r], theirs[r]) for r in shared], resamples)
+                if sorted(theirs) != order:  # the protocol pairs every run r with seed r: all or none
+                    raise ValueError(f"{result['dataset']}: {b} has seeds {sorted(theirs)}, {entry} runs {order}; "
+                                     "the comparison is incomplete (dimo compare --resume finishes it)")
+                t = stats.paired_t(stats.run_means([dimo[r] for r in order]), stats.run_means([theirs[r] for r in order]))
+                boot = stats.hierarchical_bootstrap([np.subtract(dimo[r], theirs[r]) for r in order], resamples)
                 figures = {"delta": t["mean_difference"], "lo95": boot["lo95"], "hi95": boot["hi95"], "p": t["p"]}
                 kind = "searched"
             mine.append({"dataset": result["dataset"], "entry": entry, "baseline": b, "kind": kind,
-                         "runs": len(order), **figures})
+                         "runs": len(order), **figures, **({"same_network_as": twins[b]} if b in twins else {})})
         for row, h in zip(mine, stats.holm([r["p"] for r in mine])):
             row["p_holm"] = h["p_holm"]
         out += mine
+    return out
+
+
+def entry_figures(result: dict, budget_s: float) -> list[dict]:
+    """DiMO's entries on one dataset: the mean over runs, the runs' sample standard deviation
+    (the protocol's spread), each run's figure and seconds, and whether any run's seconds exceed
+    the searches' budget."""
+    out = []
+    for entry in ENTRIES:
+        mine = sorted((r for r in result["rows"] if r["method"] == entry), key=lambda r: r["seed"])
+        if not mine:
+            continue
+        means = stats.run_means([r["test_accuracy_per_seed"] for r in mine])
+        seconds = [float(r["search_s"]) for r in mine]
+        out.append({"dataset": result["dataset"], "entry": entry, "runs": len(mine), "test_accuracy": float(means.mean()),
+                    "sd_over_runs": float(means.std(ddof=1)) if len(means) > 1 else None,
+                    "per_run": [float(m) for m in means], "search_s_per_run": seconds,
+                    "exceeds_budget": any(s > budget_s for s in seconds)})
     return out
 
 
@@ -113,30 +148,54 @@ def main(argv=None) -> int:
     except (OSError, json.JSONDecodeError) as e:
         print(f"error: cannot read a comparison ({e}); pass dimo compare's compare.json files", file=sys.stderr)
         return 2
-    if any(r.get("judge") in (None, "table") for r in results):
-        print("error: a comparison was judged by the cell table, not a top judge: rerun it with --judge C",
-              file=sys.stderr)
+    judges = sorted({str(r.get("judge")) for r in results} - {JUDGE})
+    if judges:
+        print(f"error: a comparison was judged by {', '.join(judges)}, the protocol's judge is {JUDGE}: rerun it "
+              f"with --judge {JUDGE} (research.comparison.run)", file=sys.stderr)
         return 2
-    rows = [row for r in results for row in compare_dataset(r)]
+    try:
+        rows = [row for r in results for row in compare_dataset(r)]
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     se = {r["dataset"]: judge_se(r["dataset"]) for r in results}
     cost = {r["dataset"]: {m: float(np.mean([x["search_s"] for x in r["rows"] if x["method"] == m]))
                            for m in dict.fromkeys(x["method"] for x in r["rows"]) if not m.startswith("cell:")}
             for r in results}
     meta = [float(x) for x in args.meta_training_s.split(",") if x.strip()]
-    summary = {"rows": rows, "acceptance": acceptance(rows, se), "second_claim": acceptance(rows, se, ENTRIES[1]),
+    ledger = looks.read()
+    summary = {"rows": rows, "entries": [e for r in results for e in entry_figures(r, float(r.get("budget_s", 600)))],
+               "acceptance": acceptance(rows, se), "second_claim": acceptance(rows, se, ENTRIES[1]),
                "search_s": cost, "meta_training_s": {"per_run": meta, "amortised_over_held_out_datasets":
-                                                     [m / len(results) for m in meta]},
+                                                     [m / len(protocol.HELD_OUT) for m in meta]},
+               "held_out_looks": {r["dataset"]: looks.count(ledger, r["dataset"])["looks"] for r in results},
                "protocol": "research/comparison/PROTOCOL.md"}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     write_manifest(out / "summary.json", inputs=args.results)
-    lines = ["| dataset | entry | baseline | delta | 95% interval | p (Holm) |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r['dataset']} | {r['entry']} | {r['baseline']} | {r['delta']:+.4f} | [{r['lo95']:+.4f}, "
-              f"{r['hi95']:+.4f}] | {r['p_holm']:.3f} |" for r in rows]
-    (out / "summary.md").write_text("\n".join(lines) + f"\n\nacceptance: {json.dumps(summary['acceptance'])}\n")
-    print("\n".join(lines) + f"\n\nacceptance: {json.dumps(summary['acceptance'])}")
+    text = markdown(summary)
+    (out / "summary.md").write_text(text + "\n")
+    print(text)
     return 0
+
+
+def markdown(summary: dict) -> str:
+    lines = ["| dataset | DiMO entry | runs | test accuracy | sd over runs | per run | seconds per run |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {e['dataset']} | {e['entry']} | {e['runs']} | {e['test_accuracy']:.4f} | "
+              f"{'n/a' if e['sd_over_runs'] is None else format(e['sd_over_runs'], '.4f')} | "
+              f"{', '.join(f'{m:.4f}' for m in e['per_run'])} | {', '.join(f'{s:.1f}' for s in e['search_s_per_run'])}"
+              f"{' (exceeds the budget)' if e['exceeds_budget'] else ''} |" for e in summary["entries"]]
+    lines += ["", "| dataset | entry | baseline | delta | 95% interval | p | p (Holm) |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['dataset']} | {r['entry']} | {r['baseline']}"
+              f"{' (= ' + ', '.join(r['same_network_as']) + ')' if r.get('same_network_as') else ''} | "
+              f"{r['delta']:+.4f} | [{r['lo95']:+.4f}, {r['hi95']:+.4f}] | {r['p']:.3f} | {r['p_holm']:.3f} |"
+              for r in summary["rows"]]
+    looked = ", ".join(f"{d} {n}" for d, n in summary["held_out_looks"].items())
+    return "\n".join(lines + ["", f"acceptance (propose): {json.dumps(summary['acceptance'])}",
+                              f"second claim (propose-verify): {json.dumps(summary['second_claim'])}",
+                              f"looks at the held-out test splits behind this, in the ledger: {looked}"])
 
 
 if __name__ == "__main__":
