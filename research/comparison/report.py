@@ -61,8 +61,8 @@ def same_networks(rows) -> dict[str, list[str]]:
     all-``nor_conv_3x3``): their figures are the same trainings, so their deltas are one test,
     kept twice in the Holm family as the protocol lists both."""
     cells = {r["method"]: r["genotype"] for r in rows if r["method"].startswith("cell:") and "genotype" in r}
-    return {m: sorted(o for o, g in cells.items() if g == cells[m] and o != m) for m in cells
-            if any(g == cells[m] and o != m for o, g in cells.items())}
+    names = {g: sorted(m for m in cells if cells[m] == g) for g in set(cells.values())}
+    return {m: [o for o in names[g] if o != m] for m, g in cells.items() if len(names[g]) > 1}
 
 
 def compare_dataset(result: dict, resamples: int = 10_000) -> list[dict]:
