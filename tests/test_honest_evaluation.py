@@ -212,3 +212,6 @@ def test_a_stretching_optimizer_and_its_teacher_see_the_planned_length_and_other
         config.lopt.update(stretch_to_length=True, **lopt_overrides)
         with pytest.raises(meta_config.ConfigError, match="lopt.stretch_to_length=True is invalid"):
             meta_config.validate(config)
+    config.lopt.update(progress_horizon=config.inner.lifetime, stretch_to_length=False, base_schedule=True)
+    with pytest.raises(meta_config.ConfigError, match="lopt.base_schedule=True is invalid"):
+        meta_config.validate(config)  # a schedule over an unstretched life would stop training past it

@@ -48,14 +48,19 @@ def test_initial_theta_is_bias_corrected_momentum_sgd():
 def test_initial_theta_with_adam_base_is_adam():
     cfg = lopt.LOptConfig(base="adam", init_lr=3e-3)
     opt = lopt.learned_optimizer(lopt.init_theta(jax.random.key(1), cfg), cfg)
-    adam = optax.adam(3e-3, eps=0.0, eps_root=1e-8)
+    _assert_same_updates(opt, optax.adam(3e-3, eps=0.0, eps_root=1e-8), steps=5)
+
+
+def _assert_same_updates(opt, reference_opt, steps):
+    """``opt`` and ``reference_opt``, each on its own copy of the parameters, update alike on
+    the same random gradients for ``steps`` steps."""
     params = reference = _params()
-    state, adam_state = opt.init(params), adam.init(reference)
+    state, reference_state = opt.init(params), reference_opt.init(reference)
     rng = np.random.default_rng(0)
-    for _ in range(5):
+    for _ in range(steps):
         grads = jax.tree.map(lambda p: jnp.asarray(rng.normal(size=p.shape), p.dtype), params)
         updates, state = opt.update(grads, state, params)
-        expected, adam_state = adam.update(grads, adam_state, reference)
+        expected, reference_state = reference_opt.update(grads, reference_state, reference)
         for u, e in zip(jax.tree.leaves(updates), jax.tree.leaves(expected)):
             np.testing.assert_allclose(u, e, rtol=1e-4, atol=1e-8)
         params, reference = optax.apply_updates(params, updates), optax.apply_updates(reference, expected)
@@ -158,6 +163,23 @@ def test_stretch_to_length_sees_any_training_as_the_meta_trained_life():
     assert not all(np.allclose(a, b) for a, b in zip(first_update(cfg, 2000), first_update(plain, None)))
     with pytest.raises(ValueError, match="progress_horizon"):
         lopt.LOptConfig(stretch_to_length=True)
+
+
+def test_base_schedule_is_the_baselines_scheduled_adam_stretched_to_the_training():
+    # With base "adam", a zero head and base_schedule, a 40-step training of an optimizer whose
+    # life is 20 steps is Adam with the tuned baselines' schedule over 40 steps: warm-up over 5 %,
+    # a cosine to 0 at the end (dimo.studies.schedules.train_setup's).
+    from dimo.studies import schedules
+    assert lopt._WARMUP_FRACTION == schedules.WARMUP_FRACTION
+    length, cfg = 40, lopt.LOptConfig(base="adam", init_lr=3e-3, progress_horizon=20, stretch_to_length=True,
+                                      base_schedule=True)
+    opt = lopt.learned_optimizer(lopt.init_theta(jax.random.key(1), cfg), cfg, length=length)
+    setup = schedules.train_setup(length)
+    rate = optax.warmup_cosine_decay_schedule(0.0, 3e-3, setup["warmup_steps"], length, 0.0)
+    _assert_same_updates(opt, optax.adam(rate, eps=0.0, eps_root=1e-8), steps=length)
+    assert float(lopt._schedule(jnp.float32(length), cfg, length)) == 0.0  # the cosine ends at the training's end
+    with pytest.raises(ValueError, match="stretch_to_length"):
+        lopt.LOptConfig(progress_horizon=20, base_schedule=True)
 
 
 def _updates_and_log_lr_gradient(cfg, scale_bias, scale_from_gradient):

@@ -45,6 +45,7 @@ from jax.flatten_util import ravel_pytree
 
 _DIRECTION_DECAY = 0.9  # which momentum the base direction uses
 _EPS = 1e-8
+_WARMUP_FRACTION = 0.05  # the tuned baselines' warm-up (dimo.studies.schedules.WARMUP_FRACTION)
 _BASES = ("momentum", "adam")
 
 
@@ -74,6 +75,13 @@ class LOptConfig:
     # ``length`` (in meta-training none: the life is progress_horizon steps). Needs
     # progress_horizon, the persistent states' lifetime.
     stretch_to_length: bool = False
+    # True: the step size follows the schedule of the Adam the optimizer is judged against, a
+    # linear warm-up over the first 5 % of the (stretched) life and a cosine to 0 at its end
+    # (research/lopt/PROTOCOL.md's baselines). With base "adam" and the head at zero the optimizer
+    # is then that scheduled Adam at init_lr: the learned part corrects a schedule it need not
+    # discover from 10-step truncations. Needs stretch_to_length (past an unstretched life the
+    # cosine would stop training).
+    base_schedule: bool = False
     # True: the optimizer learns no global rate. ``log_lr`` stays at ``init_lr`` (a rate tuned
     # over the whole horizon, as Adam's is), and the learned log step size is centred on
     # each tensor, so it moves step size between a tensor's coordinates but not the tensor's
@@ -87,6 +95,9 @@ class LOptConfig:
         if self.stretch_to_length and not self.progress_horizon:
             raise ValueError("lopt.stretch_to_length stretches the meta-trained life: set lopt.progress_horizon "
                              "to it (the persistent states' inner.lifetime)")
+        if self.base_schedule and not self.stretch_to_length:
+            raise ValueError("lopt.base_schedule schedules over the stretched life: set lopt.stretch_to_length "
+                             "(and lopt.progress_horizon to inner.lifetime)")
 
     @property
     def num_features(self) -> int:
@@ -155,17 +166,30 @@ def init_theta(key, cfg: LOptConfig) -> dict[str, Any]:
     return {"net": params["params"], "log_lr": jnp.asarray(math.log(cfg.init_lr), jnp.float32)}
 
 
+def _life_step(step, cfg: LOptConfig, length=None):
+    """``step`` in units of the meta-trained life: rescaled from a ``length``-step training to H
+    with ``stretch_to_length``, unchanged otherwise (and in meta-training, where ``length`` is None)."""
+    if cfg.stretch_to_length and length is not None:
+        return step * float(cfg.progress_horizon) / jnp.maximum(jnp.asarray(length, step.dtype), 1.0)
+    return step
+
+
 def _time_features(step, cfg: LOptConfig, length=None):
     """``tanh(step / s)`` for each time scale, and ``min(step / H, 1)`` with a progress horizon;
     with ``stretch_to_length``, ``step`` first rescaled from a ``length``-step training to H."""
     if not cfg.progress_horizon:
         return jnp.tanh(step / jnp.asarray(cfg.time_scales, step.dtype))
     horizon = float(cfg.progress_horizon)
-    if cfg.stretch_to_length and length is not None:
-        step = step * horizon / jnp.maximum(jnp.asarray(length, step.dtype), 1.0)
-    clipped = jnp.minimum(step, horizon)
+    clipped = jnp.minimum(_life_step(step, cfg, length), horizon)
     return jnp.concatenate([jnp.tanh(clipped / jnp.asarray(cfg.time_scales, step.dtype)),
                             (clipped / horizon)[None]])
+
+
+def _schedule(step, cfg: LOptConfig, length=None):
+    """The base step size's factor with ``base_schedule``: warm-up and cosine over the life."""
+    life = cfg.progress_horizon
+    schedule = optax.warmup_cosine_decay_schedule(0.0, 1.0, max(1, int(_WARMUP_FRACTION * life)), life)
+    return schedule(_life_step(step, cfg, length))
 
 
 class LearnedOptimizerState(NamedTuple):
@@ -239,6 +263,8 @@ def learned_optimizer(theta, cfg: LOptConfig, lr_scale=1.0, length=None) -> opta
             log_scale = log_scale - tensor_mean[segments]
             log_lr = jax.lax.stop_gradient(log_lr)
         step_size = jnp.exp(log_lr + log_scale) * lr_scale
+        if cfg.base_schedule:
+            step_size = step_size * _schedule(step, cfg, length)
         update = -cfg.max_step * jnp.tanh(step_size * direction / cfg.max_step)
         return unravel(update.astype(g.dtype)), LearnedOptimizerState(
             state.step + 1, momenta, second, hidden)

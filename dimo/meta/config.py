@@ -21,7 +21,7 @@ from dimo.space import relaxations
 # dimo/configs/default.py (the default is what we recommend): a research config that studies one
 # sets it (research/<study>/configs/), and every other config reads it off from here.
 SWITCHES_OFF = {"model.normalize_free_ops": False, "inner.meta_loss": "ce", "lopt.progress_horizon": 0,
-                "lopt.stretch_to_length": False, "lopt.fixed_rate": False, "teacher.learn_temperature": True, "meta.ema_decay": 0.0,
+                "lopt.stretch_to_length": False, "lopt.base_schedule": False, "lopt.fixed_rate": False, "teacher.learn_temperature": True, "meta.ema_decay": 0.0,
                 "meta.dataset_weights": ""}
 # Keys added to the default config after runs were written, with the value that reproduces
 # those runs: a config.json written before a key existed resumes, and loads, as if it held it.
@@ -78,6 +78,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
          or config.lopt.progress_horizon == config.inner.lifetime > 0,
          "False, or True with lopt.progress_horizon equal to inner.lifetime, the life it stretches (the "
          "optimizer's and the teacher's progress are both over it)"),
+        ("lopt.base_schedule", not config.lopt.base_schedule or config.lopt.stretch_to_length,
+         "False, or True with lopt.stretch_to_length (the schedule runs over the stretched life)"),
         ("decoder.temperature", config.decoder.temperature > 0, "positive"),
         ("decoder.max_lr_scale", config.decoder.max_lr_scale >= 1.0,
          "at least 1 (the decoded rate multiplier lies in [1/max, max]; 1 fixes it at 1)"),
