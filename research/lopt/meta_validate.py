@@ -98,7 +98,8 @@ def validate(args, overrides) -> dict:
             "run_config": {"meta_steps": int(system.config.meta.steps), "inner_steps": int(system.config.inner.steps),
                            "lifetime": int(system.config.inner.lifetime), "loss": system.config.inner.loss,
                            "progress_horizon": int(system.config.lopt.progress_horizon),
-                           "stretch_to_length": bool(system.config.lopt.stretch_to_length)},
+                           "stretch_to_length": bool(system.config.lopt.stretch_to_length),
+                           "base": system.config.lopt.base, "base_schedule": bool(system.config.lopt.base_schedule)},
             "horizons": {label: steps for steps, label in result["horizons"].items()},
             "learned_loss": result["learned_loss"], "recipe": result["recipe"], "by_horizon": differences(result),
             "meta_training_s": meta_s, "git_revision": revision, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}

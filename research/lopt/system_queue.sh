@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The System meta-validation results research/lopt/PROTOCOL.md still needs (#38), in order.
+#
+#   DIMO_DATA_DIR=../shared/data bash research/lopt/system_queue.sh [JOBS]   # JOBS side by side (default 1)
+#
+# One line a result: variant, config, fold, seed, then config overrides. A result already in
+# results/lopt_leave_one_out/meta_validation.jsonl ends at once with an `error:` line naming it;
+# a meta-training cut off resumes from its workdir. Logs: logs/system_<variant>_<fold>_<seed>.log.
+set -u
+JOBS=${1:-1}
+mkdir -p logs
+grep -v '^#' <<'RUNS' | xargs -P "$JOBS" -L 1 bash -c 'variant=$0 config=$1 fold=$2 seed=$3; shift 3
+    log="logs/system_${variant}_${fold}_${seed}.log"
+    python -m research.lopt.meta_validate --variant "$variant" --config "$config" --fold "$fold" --seed "$seed" \
+        ${1:+--} "$@" > "$log" 2>&1
+    echo "$variant $fold $seed: $(tail -n 1 "$log")"'
+stretch_200 research/lopt/configs/stretch.py fashion_mnist 1
+stretch_200 research/lopt/configs/stretch.py kmnist 0
+stretch_200 research/lopt/configs/stretch.py kmnist 1
+stretch_200 research/lopt/configs/stretch.py digits 0
+stretch_200 research/lopt/configs/stretch.py digits 1
+stretch_200 research/lopt/configs/stretch.py mnist 0
+stretch_200 research/lopt/configs/stretch.py mnist 1
+scheduled_200 research/lopt/configs/scheduled.py fashion_mnist 0
+scheduled_200 research/lopt/configs/scheduled.py fashion_mnist 1
+scheduled_200 research/lopt/configs/scheduled.py kmnist 0
+scheduled_200 research/lopt/configs/scheduled.py kmnist 1
+scheduled_200 research/lopt/configs/scheduled.py digits 0
+scheduled_200 research/lopt/configs/scheduled.py digits 1
+scheduled_200 research/lopt/configs/scheduled.py mnist 0
+scheduled_200 research/lopt/configs/scheduled.py mnist 1
+# v1's kmnist and fashion_mnist results read #36's meta-validation runs, meta-trained with these overrides
+v1_propose_200 research/proposals/configs/propose.py digits 0 --config.meta.steps=200 --config.meta.lr_decay_steps=200
+v1_propose_200 research/proposals/configs/propose.py digits 1 --config.meta.steps=200 --config.meta.lr_decay_steps=200
+v1_propose_200 research/proposals/configs/propose.py mnist 0 --config.meta.steps=200 --config.meta.lr_decay_steps=200
+v1_propose_200 research/proposals/configs/propose.py mnist 1 --config.meta.steps=200 --config.meta.lr_decay_steps=200
+RUNS
