@@ -14,6 +14,15 @@ grep -v '^#' <<'RUNS' | xargs -P "$JOBS" -L 1 bash -c 'variant=$0 config=$1 fold
     python -m research.lopt.meta_validate --variant "$variant" --config "$config" --fold "$fold" --seed "$seed" \
         ${1:+--} "$@" > "$log" 2>&1
     echo "$variant $fold $seed: $(tail -n 1 "$log")"'
+# scheduled_200 first, seed 0 on every fold before seed 1: the variant nearest its baseline by design
+scheduled_200 research/lopt/configs/scheduled.py fashion_mnist 0
+scheduled_200 research/lopt/configs/scheduled.py kmnist 0
+scheduled_200 research/lopt/configs/scheduled.py digits 0
+scheduled_200 research/lopt/configs/scheduled.py mnist 0
+scheduled_200 research/lopt/configs/scheduled.py fashion_mnist 1
+scheduled_200 research/lopt/configs/scheduled.py kmnist 1
+scheduled_200 research/lopt/configs/scheduled.py digits 1
+scheduled_200 research/lopt/configs/scheduled.py mnist 1
 stretch_200 research/lopt/configs/stretch.py fashion_mnist 1
 stretch_200 research/lopt/configs/stretch.py kmnist 0
 stretch_200 research/lopt/configs/stretch.py kmnist 1
@@ -21,14 +30,6 @@ stretch_200 research/lopt/configs/stretch.py digits 0
 stretch_200 research/lopt/configs/stretch.py digits 1
 stretch_200 research/lopt/configs/stretch.py mnist 0
 stretch_200 research/lopt/configs/stretch.py mnist 1
-scheduled_200 research/lopt/configs/scheduled.py fashion_mnist 0
-scheduled_200 research/lopt/configs/scheduled.py fashion_mnist 1
-scheduled_200 research/lopt/configs/scheduled.py kmnist 0
-scheduled_200 research/lopt/configs/scheduled.py kmnist 1
-scheduled_200 research/lopt/configs/scheduled.py digits 0
-scheduled_200 research/lopt/configs/scheduled.py digits 1
-scheduled_200 research/lopt/configs/scheduled.py mnist 0
-scheduled_200 research/lopt/configs/scheduled.py mnist 1
 # v1's kmnist and fashion_mnist results read #36's meta-validation runs, meta-trained with these overrides
 v1_propose_200 research/proposals/configs/propose.py digits 0 --config.meta.steps=200 --config.meta.lr_decay_steps=200
 v1_propose_200 research/proposals/configs/propose.py digits 1 --config.meta.steps=200 --config.meta.lr_decay_steps=200
