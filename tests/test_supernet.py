@@ -8,6 +8,9 @@ from dimo.space.supernet import Supernet
 
 BEST = search_space.Genotype.from_string("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
                                "+|skip_connect~0|avg_pool_3x3~1|nor_conv_1x1~2|")
+# Node 1 is exactly zero (its one edge is none) and feeds two poolings (a cell Hyperband found).
+ZERO_NODE_POOLED = search_space.Genotype.from_string("|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+                                                     "+|skip_connect~0|avg_pool_3x3~1|skip_connect~2|")
 
 
 def _init(net, x, w=None):
@@ -47,7 +50,7 @@ def two_cell_supernets():
 
 
 @pytest.mark.parametrize("genotype", [
-    BEST, search_space.Genotype(("none",) * 6), search_space.Genotype(("skip_connect", "none", "avg_pool_3x3",
+    BEST, ZERO_NODE_POOLED, search_space.Genotype(("none",) * 6), search_space.Genotype(("skip_connect", "none", "avg_pool_3x3",
                                                    "none", "nor_conv_1x1", "none"))])
 @pytest.mark.parametrize("affine", [False, True])
 def test_one_hot_supernet_equals_discrete_network(two_cell_supernets, genotype, affine):
@@ -63,6 +66,26 @@ def test_one_hot_supernet_equals_discrete_network(two_cell_supernets, genotype, 
     relaxed = supernet_apply({"params": params}, x, jnp.asarray(genotype.one_hot()))
     fixed = jax.jit(discrete.apply)({"params": params}, x)
     np.testing.assert_allclose(relaxed, fixed, rtol=1e-5, atol=1e-5)
+
+
+def test_zero_node_feeds_no_pooling():
+    """A pooling of a zero node is not built, so XLA has no batch-sized constant to fold at compile
+    time; a pooling of a live node is. Counted against the same cell without its poolings (the
+    reductions' shortcuts pool too)."""
+    x = jnp.zeros((8, 16, 16, 3))
+
+    def windows(ops):
+        net = Supernet(num_classes=10, channels=4, cells_per_stage=1, affine=True,
+                       genotype=search_space.Genotype(ops))
+        params = jax.eval_shape(net.init, jax.random.key(0), x)["params"]
+        return jax.jit(net.apply).lower({"params": params}, x).as_text().count("reduce_window")
+
+    def unpooled(ops):
+        return tuple("none" if op == "avg_pool_3x3" else op for op in ops)
+
+    live = ("nor_conv_3x3",) + ZERO_NODE_POOLED.ops[1:]  # node 1 fed, so both poolings read it
+    assert windows(ZERO_NODE_POOLED.ops) == windows(unpooled(ZERO_NODE_POOLED.ops))
+    assert windows(live) > windows(unpooled(live))
 
 
 def test_arch_weight_gradient_is_finite_and_nonzero():

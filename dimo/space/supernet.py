@@ -47,20 +47,24 @@ class Cell(nn.Module):
 
     @nn.compact
     def __call__(self, x, arch_weights=None):
-        nodes = [x]
+        nodes, zero = [x], [False]  # zero[i]: node i is exactly 0 (every edge into it is none)
         for target in range(1, search_space.NUM_NODES):
             terms = []
             for source in range(target):
                 edge = search_space.EDGES.index((target, source))
-                terms.extend(self._edge(edge, nodes[source], arch_weights))
+                terms.extend(self._edge(edge, nodes[source], arch_weights, zero[source]))
             nodes.append(sum(terms) if terms else jnp.zeros_like(x))
+            zero.append(not terms)
         return nodes[-1]
 
-    def _edge(self, edge, h, arch_weights):
+    def _edge(self, edge, h, arch_weights, h_is_zero=False):
         """The terms one edge adds to its target node."""
         if self.genotype is not None:
             op = self.genotype.ops[edge]
-            if op == "none":
+            if op == "none" or (h_is_zero and op in ("skip_connect", "avg_pool_3x3")):
+                # A parameter-free op of a zero node adds exactly 0. Not building it keeps XLA from
+                # constant-folding a pooling of the batch-sized zero array at compile time (over a
+                # minute a program at 500 images). Parameters are unchanged: these ops have none.
                 return []
             return [make_op(op, self.channels, self.affine, _op_module_name(edge, op))(h)]
         terms = []
