@@ -159,19 +159,22 @@ def at_horizons(trained, genotype, target, meta_datasets, horizons: dict[int, st
     rows = [{"baseline": f"learned_{loss}", "horizon": label, "steps": steps,
              **{m: [run[steps][m] for run in learned] for m in METRICS}} for steps, label in horizons.items()]
     sources = {"meta_train": list(meta_datasets), **({"held_out": [target]} if tune_on_target else {})}
+    from tqdm.auto import tqdm
+
     tunings = {}
-    for optimizer in optimizers:
-        for source, datasets in sources.items():
-            for steps, label in horizons.items():
-                tuning = tune_on(trained, genotype, datasets, optimizer, steps, cache)
-                chosen = tuning["chosen"]
-                train = _baseline_trainer(trained, genotype, target, cache)
-                runs = [train(optimizer, chosen["learning_rate"], chosen["weight_decay"], train_setup(steps), s)
-                        for s in seeds]
-                name = f"{optimizer}_schedule_tuned_{source}"
-                tunings[f"{name}@{label}"] = tuning
-                rows.append({"baseline": name, "horizon": label, "steps": steps, "learning_rate": chosen["learning_rate"],
-                             "weight_decay": chosen["weight_decay"], **{m: [r[m] for r in runs] for m in METRICS}})
+    # hours on a CPU at the study's sizes: a bar over the tunings (each a grid, cached per training)
+    jobs = [(o, src, ds, steps, label) for o in optimizers for src, ds in sources.items() for steps, label in horizons.items()]
+    for optimizer, source, datasets, steps, label in (bar := tqdm(jobs, desc=f"{target.name}: tune", unit="grid")):
+        bar.set_postfix_str(f"{optimizer} on {source} at {label}")
+        tuning = tune_on(trained, genotype, datasets, optimizer, steps, cache)
+        chosen = tuning["chosen"]
+        train = _baseline_trainer(trained, genotype, target, cache)
+        runs = [train(optimizer, chosen["learning_rate"], chosen["weight_decay"], train_setup(steps), s)
+                for s in seeds]
+        name = f"{optimizer}_schedule_tuned_{source}"
+        tunings[f"{name}@{label}"] = tuning
+        rows.append({"baseline": name, "horizon": label, "steps": steps, "learning_rate": chosen["learning_rate"],
+                     "weight_decay": chosen["weight_decay"], **{m: [r[m] for r in runs] for m in METRICS}})
     return {"dataset": target.name, "genotype": str(genotype), "seeds": list(seeds), "horizons": horizons,
             "learned_loss": loss, "rows": rows, "tunings": tunings,
             "recipe": {"lr_scale": float(recipe.lr_scale), "weight_decay": float(recipe.weight_decay)}}
