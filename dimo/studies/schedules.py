@@ -148,6 +148,13 @@ def _learned(trained, genotype, target, recipe, horizons, seeds, loss) -> list[d
     return out
 
 
+def learned_rows(trained, genotype, target, recipe, horizons: dict[int, str], seeds, loss: str) -> list[dict]:
+    """The learned optimizer's rows, one per horizon, ``learned_<loss>``, with per-seed metrics."""
+    learned = _learned(trained, genotype, target, recipe, horizons, seeds, loss)
+    return [{"baseline": f"learned_{loss}", "horizon": label, "steps": steps,
+             **{m: [run[steps][m] for run in learned] for m in METRICS}} for steps, label in horizons.items()]
+
+
 def at_horizons(trained, genotype, target, meta_datasets, horizons: dict[int, str], seeds, cache: TrainingCache,
                 recipe, tune_on_target: bool = True, loss: str | None = None, optimizers=OPTIMIZERS) -> dict:
     """Rows (one per baseline and horizon, the learned optimizer's first) of per-seed metrics on
@@ -155,9 +162,7 @@ def at_horizons(trained, genotype, target, meta_datasets, horizons: dict[int, st
     each of ``optimizers`` (Adam and SGD) tuned at each horizon on ``meta_datasets`` and, with
     ``tune_on_target``, on the target's own validation split."""
     loss = loss or trained.config.inner.loss
-    learned = _learned(trained, genotype, target, recipe, horizons, seeds, loss)
-    rows = [{"baseline": f"learned_{loss}", "horizon": label, "steps": steps,
-             **{m: [run[steps][m] for run in learned] for m in METRICS}} for steps, label in horizons.items()]
+    rows = learned_rows(trained, genotype, target, recipe, horizons, seeds, loss)
     sources = {"meta_train": list(meta_datasets), **({"held_out": [target]} if tune_on_target else {})}
     from tqdm.auto import tqdm
 

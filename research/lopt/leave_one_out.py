@@ -9,7 +9,9 @@ datasets the protocol names (``train_meta.py``, resumed from its workdir), then 
 all-``nor_conv_3x3`` cell on the tested dataset with the learned optimizer and with Adam and SGD
 tuned per horizon (``dimo.studies.schedules.at_horizons``), all with the run's seeds
 ``1000 (r + 1) + k``. Each (dataset, run) is one JSON file under ``results/lopt_leave_one_out/runs/``;
-baseline trainings are cached in ``trainings.jsonl`` and shared between runs. ``--summarize``
+baseline trainings are cached in ``trainings.jsonl`` and shared between runs. A config with the
+learned teacher also trains the learned optimizer on cross-entropy (``learned_ce``, reported
+beside, not judged; in the summary its rows are the teacher's gain over it). ``--summarize``
 writes ``summary.json`` (a row per dataset x horizon x baseline: the paired differences over
 runs, Holm-corrected over datasets x horizons), ``summary.md`` and a PNG per dataset.
 """
@@ -66,6 +68,9 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     result = schedules.at_horizons(system, search_space.Genotype.from_string(ALL_3X3), target, meta,
                                    schedules.lopt_horizons(system.config, H_STEPS), judge.run_seeds(run),
                                    schedules.TrainingCache(OUT / "trainings.jsonl"), recipe)
+    if system.config.inner.loss != "ce":  # PROTOCOL.md, System: the optimizer on cross-entropy, beside
+        result["rows"] += schedules.learned_rows(system, search_space.Genotype.from_string(ALL_3X3), target, recipe,
+                                                 result["horizons"], judge.run_seeds(run), "ce")
     result.update(run=run, meta_training_datasets=datasets, meta_training_run=workdir.name, config=config,
                   overrides=list(overrides), git_revision=revision)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -56,3 +56,41 @@ def test_the_summary_pairs_runs_corrects_over_datasets_and_horizons_and_reads_th
     out = loo.summarize()
     assert json.loads((tmp_path / "summary.json").read_text())["rows"] == out["rows"]
     assert (tmp_path / "curves_kmnist.png").stat().st_size > 1000 and "| digits | H |" in (tmp_path / "summary.md").read_text()
+
+
+def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tmp_path, monkeypatch):
+    # PROTOCOL.md, System: with the learned teacher judged, the optimizer on cross-entropy is
+    # reported beside it; in the summary it is a row of its own (teacher minus cross-entropy).
+    import types
+
+    from dimo.meta import trained as trained_lib
+    from dimo.studies import ablate, schedules
+    from research import meta_runs
+
+    config = types.SimpleNamespace(inner=types.SimpleNamespace(loss="teacher", steps=10, lifetime=200))
+    system = types.SimpleNamespace(config=config)
+    row = lambda name, steps, label: {"baseline": name, "horizon": label, "steps": steps,  # noqa: E731
+                                      "test_accuracy": [0.5, 0.6, 0.7], "val_loss": [1.0, 1.0, 1.0]}
+    losses = []
+
+    def learned_rows(trained, genotype, target, recipe, horizons, seeds, loss):
+        losses.append((loss, list(seeds)))
+        return [row(f"learned_{loss}", s, label) for s, label in horizons.items()]
+
+    monkeypatch.setattr(loo, "OUT", tmp_path)
+    monkeypatch.setattr(meta_runs, "meta_train", lambda *a, **k: 1.0)
+    monkeypatch.setattr(trained_lib, "load", lambda workdir: system)
+    monkeypatch.setattr(schedules, "load", lambda trained, name, data_dir=None: types.SimpleNamespace(name=name))
+    monkeypatch.setattr(ablate, "dataset_code", lambda *a: None)
+    monkeypatch.setattr(ablate, "recipe_from_code", lambda *a: types.SimpleNamespace(lr_scale=1.0, weight_decay=0.0))
+    monkeypatch.setattr(schedules, "learned_rows", learned_rows)
+    monkeypatch.setattr(schedules, "at_horizons", lambda trained, g, target, meta, horizons, seeds, cache, recipe: {
+        "dataset": target.name, "horizons": horizons, "rows": [row("learned_teacher", s, lab) for s, lab in horizons.items()]
+        + [row(loo.PRIMARY, s, lab) for s, lab in horizons.items()]})
+    monkeypatch.setattr(loo, "write_manifest", lambda *a, **k: None)
+    result = json.loads(loo.run_one("cfg.py", "digits", ["mnist"], 1, None, []).read_text())
+    assert losses == [("ce", [2000, 2001, 2002])]  # run 1's seeds, 1000 (r + 1) + k
+    names = [r["baseline"] for r in result["rows"]]
+    assert names[0] == "learned_teacher" and "learned_ce" in names
+    rows = loo.summary_rows([dict(result, run=r) for r in (0, 1)], resamples=50)
+    assert {r["baseline"] for r in rows} == {loo.PRIMARY, "learned_ce"}
