@@ -161,11 +161,11 @@ def at_horizons(trained, genotype, target, meta_datasets, horizons: dict[int, st
     ``target``: the learned optimizer with ``recipe`` and ``loss`` (default: the config's), and
     each of ``optimizers`` (Adam and SGD) tuned at each horizon on ``meta_datasets`` and, with
     ``tune_on_target``, on the target's own validation split."""
+    from tqdm.auto import tqdm
+
     loss = loss or trained.config.inner.loss
     rows = learned_rows(trained, genotype, target, recipe, horizons, seeds, loss)
     sources = {"meta_train": list(meta_datasets), **({"held_out": [target]} if tune_on_target else {})}
-    from tqdm.auto import tqdm
-
     tunings = {}
     # hours on a CPU at the study's sizes: a bar over the tunings (each a grid, cached per training)
     jobs = [(o, src, ds, steps, label) for o in optimizers for src, ds in sources.items() for steps, label in horizons.items()]

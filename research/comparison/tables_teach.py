@@ -27,11 +27,11 @@ from scipy import stats as sstats
 
 from dimo.infra.manifest import write_manifest
 from research import protocol
+from research.baselines import ALL_3X3  # the trivial cell
+from research.cell_table.top_judge import RUNS  # the top judge's per-training rows
 
 REPO = Path(__file__).resolve().parents[2]
-RUNS = REPO / "results" / "cell_table" / "top_judge_runs.csv"
 OUT = REPO / "results" / "comparison"
-ALL_3X3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 SEEDS = (0, 1, 2)
 
 
