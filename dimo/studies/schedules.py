@@ -76,15 +76,40 @@ class TrainingCache:
     def get(self, key: dict, train) -> dict:
         name = json.dumps(key, sort_keys=True)
         if name not in self.done:
-            self.done[name] = {k: float(v) for k, v in train().items()}
-            if self.path:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                cut = self.path.is_file() and not self.path.read_bytes().endswith(b"\n") and self.path.stat().st_size
-                with self.path.open("a") as f:
-                    f.write(("\n" if cut else "") + json.dumps({"key": name, "metrics": self.done[name]}) + "\n")
-                    f.flush()
-                    os.fsync(f.fileno())
+            self.put(key, train())
         return self.done[name]
+
+    def __contains__(self, key: dict) -> bool:
+        return json.dumps(key, sort_keys=True) in self.done
+
+    def put(self, key: dict, metrics: dict, **provenance) -> None:
+        """Records a finished training (``provenance``, e.g. how it was run, goes beside its metrics)."""
+        name = json.dumps(key, sort_keys=True)
+        self.done[name] = {k: float(v) for k, v in metrics.items()}
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            cut = self.path.is_file() and not self.path.read_bytes().endswith(b"\n") and self.path.stat().st_size
+            with self.path.open("a") as f:
+                f.write(("\n" if cut else "") + json.dumps({"key": name, "metrics": self.done[name], **provenance}) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+
+
+def training_key(config, genotype, dataset, optimizer, lr, wd, schedule: dict, seed: int) -> dict:
+    """What defines a baseline training on ``dataset`` at ``config``'s sizes: its cache key."""
+    # Which images are validation depends on the split's seed: the key says which split it was.
+    split = hashlib.md5(np.ascontiguousarray(dataset.val_labels).tobytes()).hexdigest()[:10]
+    return {"dataset": dataset.name, "split": split, "genotype": str(genotype), "optimizer": optimizer, "loss": "ce",
+            "learning_rate": lr, "weight_decay": wd, **schedule, "seed": seed,
+            "channels": config.model.channels, "cells_per_stage": config.model.cells_per_stage,
+            "affine": config.model.affine, "batch_size": config.inner.batch_size,
+            "image_size": config.data.image_size, "image_channels": config.data.channels}
+
+
+def kept(result: dict, seed: int) -> dict:
+    """A baseline training's figures to keep: a tuning training chooses on validation, and its test
+    figures are not kept (a held-out target's test split is read for the reported seeds only)."""
+    return {m: result[m] for m in (METRICS if seed not in TUNING_SEEDS else ("val_accuracy", "val_loss"))}
 
 
 def _baseline_trainer(trained, genotype, dataset, cache: TrainingCache):
@@ -92,26 +117,15 @@ def _baseline_trainer(trained, genotype, dataset, cache: TrainingCache):
     from dimo.evaluation import evaluate
 
     config = trained.config
-    # Which images are validation depends on the split's seed: the key says which split it was.
-    split = hashlib.md5(np.ascontiguousarray(dataset.val_labels).tobytes()).hexdigest()[:10]
 
     def train(optimizer, lr, wd, schedule, seed):
-        key = {"dataset": dataset.name, "split": split, "genotype": str(genotype), "optimizer": optimizer, "loss": "ce",
-               "learning_rate": lr, "weight_decay": wd, **schedule, "seed": seed,
-               "channels": config.model.channels, "cells_per_stage": config.model.cells_per_stage,
-               "affine": config.model.affine, "batch_size": config.inner.batch_size,
-               "image_size": config.data.image_size, "image_channels": config.data.channels}
-
         def run():  # the rate travels in the (traced) lr_scale: one compile for the grid per horizon
             setup = evaluate.setup_for(config, optimizer=optimizer, loss="ce", learning_rate=1.0, seed=seed,
                                        affine=config.model.affine, **schedule)
             result = evaluate.train_genotype(genotype, dataset, setup, lr_scale=lr, weight_decay=wd, progress=False)
-            # A tuning training chooses on validation; its test figures are not kept (a held-out
-            # target's test split is read for the reported seeds only).
-            kept = METRICS if seed not in TUNING_SEEDS else ("val_accuracy", "val_loss")
-            return {m: result[m] for m in kept}
+            return kept(result, seed)
 
-        return cache.get(key, run)
+        return cache.get(training_key(config, genotype, dataset, optimizer, lr, wd, schedule, seed), run)
 
     return train
 

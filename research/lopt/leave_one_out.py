@@ -2,6 +2,7 @@
 
     DIMO_DATA_DIR=../shared/data python -m research.lopt.leave_one_out --config CONFIG   # resumable
     python -m research.lopt.leave_one_out --summarize                                  # tables only
+    DIMO_DATA_DIR=../shared/data python -m research.lopt.leave_one_out --config CONFIG --baselines grids
 
 For each tested dataset (the four meta-training datasets in turn, then cifar10 and
 tiny_imagenet20) and each meta-training run ``r`` (seeds 0-3): meta-trains ``CONFIG`` on the
@@ -14,6 +15,10 @@ learned teacher also trains the learned optimizer on cross-entropy (``learned_ce
 beside, not judged; in the summary its rows are the teacher's gain over it). ``--summarize``
 writes ``summary.json`` (a row per dataset x horizon x baseline: the paired differences over
 runs, Holm-corrected over datasets x horizons), ``summary.md`` and a PNG per dataset.
+``--baselines grids`` (then ``evaluations``) trains only the baselines, many at once
+(``dimo.studies.prefill``): every tuning grid, then every run's chosen trainings, into the cache
+the study reads; no meta-training, no learned optimizer. On a GPU the study's baselines take
+minutes; they are the same trainings (rounding aside) the study would run one by one.
 """
 
 from __future__ import annotations
@@ -77,6 +82,43 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     out.write_text(json.dumps(result, indent=1, default=float) + "\n")
     write_manifest(OUT / "trainings.jsonl", append=True, protocol="research/lopt/PROTOCOL.md (dimo.studies.schedules)")
     return out
+
+
+def prefill_baselines(config_path: str, phase: str, wanted: list[str], runs: int, data_dir) -> int:
+    """The study's baseline trainings, vmapped (``dimo.studies.prefill``): ``grids`` trains the
+    tuning grids on the wanted datasets (default all six: each is tuned on as a meta-training
+    dataset or as the tested one), ``evaluations`` the chosen baselines with every
+    run's seeds on each wanted tested dataset (a look at a held-out one's test split, recorded
+    first). Trainings done."""
+    import importlib.util
+    import types
+
+    from dimo.studies import prefill, schedules
+    from dimo.evaluation import judge
+    from dimo.space import search_space
+
+    spec = importlib.util.spec_from_file_location("study_config", REPO / config_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config()
+    trained = types.SimpleNamespace(config=config)  # the baselines read the config's sizes only
+    genotype = search_space.Genotype.from_string(ALL_3X3)
+    horizons = list(schedules.lopt_horizons(config, H_STEPS))
+    cache = schedules.TrainingCache(OUT / "trainings.jsonl")
+    chosen = [(t, ds) for t, ds in folds() if not wanted or t in wanted]
+    loaded = {}
+    get = lambda name: loaded.setdefault(name, schedules.load(trained, name, data_dir))  # noqa: E731
+    if phase == "grids":
+        names = wanted or [*protocol.META_TRAINING, *protocol.HELD_OUT]
+        return prefill.tuning_grids(config, genotype, [get(n) for n in names], horizons, cache)
+    done = 0
+    for tested, datasets in chosen:
+        seeds = [s for run in range(runs) for s in judge.run_seeds(run)]
+        if tested in protocol.HELD_OUT:  # a look, said before it is taken
+            protocol.record_look(tested, {}, what=f"lopt leave-one-out, runs 0-{runs - 1}: test accuracies of the "
+                                 "tuned schedules (baselines only, dimo.studies.prefill)", git_revision=git_revision())
+        done += prefill.evaluations(config, genotype, get(tested), [get(d) for d in datasets], horizons, seeds, cache)
+    return done
 
 
 def summary_rows(results: list[dict], resamples: int = 10_000) -> list[dict]:
@@ -163,7 +205,15 @@ def main(argv=None) -> int:
     p.add_argument("--tested", default="", help="comma-separated subset of the tested datasets (default all six)")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--summarize", action="store_true")
+    p.add_argument("--baselines", choices=("grids", "evaluations"),
+                   help="train only the baselines, many at once: the tuning grids, then the chosen (run grids first)")
     args = p.parse_args(argv)
+    if args.baselines:
+        if not args.config:
+            p.error("--config is required (the config the protocol's System line names)")
+        wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
+        print(f"{prefill_baselines(args.config, args.baselines, wanted, args.runs, args.data_dir)} trainings")
+        return 0
     if not args.summarize:
         if not args.config:
             p.error("--config is required (the config the protocol's System line names)")

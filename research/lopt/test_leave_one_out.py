@@ -94,3 +94,27 @@ def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tm
     assert names[0] == "learned_teacher" and "learned_ce" in names
     rows = loo.summary_rows([dict(result, run=r) for r in (0, 1)], resamples=50)
     assert {r["baseline"] for r in rows} == {loo.PRIMARY, "learned_ce"}
+
+
+def test_baselines_only_fills_every_grid_then_each_tested_datasets_chosen_and_records_held_out_looks(
+        tmp_path, monkeypatch):
+    import types
+
+    from dimo.studies import prefill, schedules
+    from research import protocol
+
+    calls, looks = [], []
+    monkeypatch.setattr(loo, "OUT", tmp_path)
+    monkeypatch.setattr(schedules, "load", lambda trained, name, data_dir=None: types.SimpleNamespace(name=name))
+    monkeypatch.setattr(prefill, "tuning_grids", lambda config, g, datasets, horizons, cache: calls.append(
+        ("grids", [d.name for d in datasets], horizons)) or 7)
+    monkeypatch.setattr(prefill, "evaluations", lambda config, g, target, meta, horizons, seeds, cache: calls.append(
+        ("evaluations", target.name, [d.name for d in meta], seeds)) or 5)
+    monkeypatch.setattr(protocol, "record_look", lambda dataset, result, **k: looks.append(dataset))
+    config = "research/lopt/configs/scheduled.py"
+    assert loo.prefill_baselines(config, "grids", [], 4, None) == 7
+    assert calls[0] == ("grids", [*protocol.META_TRAINING, *protocol.HELD_OUT], [10, 40, 200, 400, 2000])
+    assert loo.prefill_baselines(config, "evaluations", ["kmnist", "cifar10"], 2, None) == 10
+    assert calls[1:] == [("evaluations", "kmnist", ["digits", "mnist", "fashion_mnist"], [1000, 1001, 1002, 2000, 2001, 2002]),
+                         ("evaluations", "cifar10", list(protocol.META_TRAINING), [1000, 1001, 1002, 2000, 2001, 2002])]
+    assert looks == ["cifar10"]  # said before the held-out test split is read, never for a meta-training one

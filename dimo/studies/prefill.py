@@ -1,0 +1,88 @@
+"""The tuned baselines' trainings, many at once, into a study's ``TrainingCache``.
+
+``dimo.studies.schedules`` trains its baselines one at a time, each through the cache: hours on
+a CPU for the study's grids (7 rates x 3 weight decays x 2 tuning seeds, per optimizer, horizon
+and dataset). ``fill`` trains the ones a cache lacks with ``dimo.evaluation.many.train_many``,
+``width`` at a time in one vmapped program, and writes them under the keys ``schedules`` reads,
+so a study run after it finds every baseline training done:
+
+    cache = schedules.TrainingCache(path)
+    tuning_grids(config, genotype, datasets, horizons, cache)               # every grid, every dataset
+    evaluations(config, genotype, target, meta_datasets, horizons, seeds, cache)   # the chosen, per seed
+
+Both only add to the cache; the choice ``evaluations`` makes is ``schedules.tune_on``'s, read
+from the cache. Each line says how it was trained (``"trained": "vmapped"``, the member count
+and JAX's platform): a vmapped training rounds differently from a lone one (see ``many``).
+"""
+
+from __future__ import annotations
+
+import jax
+from tqdm.auto import tqdm
+
+from dimo.studies import schedules
+
+WIDTH = 42  # one tuning grid (21 points x 2 seeds): every call of a (dataset, optimizer, horizon) is one program
+
+
+def _setup(config, optimizer: str, steps: int):
+    from dimo.evaluation import evaluate
+
+    return evaluate.setup_for(config, optimizer=optimizer, loss="ce", learning_rate=1.0, affine=config.model.affine,
+                              chunk=min(steps, 200), **schedules.train_setup(steps))
+
+
+def fill(config, genotype, dataset, optimizer: str, steps: int, members, cache: schedules.TrainingCache,
+         width: int = WIDTH) -> int:
+    """Trains every member ``(lr, wd, seed)`` the cache lacks (``steps``-step training with the
+    baselines' schedule), ``width`` at a time; the number trained."""
+    from dimo.evaluation import many
+
+    schedule = schedules.train_setup(steps)
+    keyed = [(m, schedules.training_key(config, genotype, dataset, optimizer, m[0], m[1], schedule, m[2]))
+             for m in dict.fromkeys(members)]
+    todo = [(m, key) for m, key in keyed if key not in cache]
+    for i in range(0, len(todo), width):
+        part = todo[i:i + width]
+        results = many.train_many(genotype, dataset, _setup(config, optimizer, steps), [m for m, _ in part],
+                                  width=width)
+        for (member, key), result in zip(part, results):
+            cache.put(key, schedules.kept(result, member[2]), trained="vmapped", members=width,
+                      platform=jax.default_backend())
+    return len(todo)
+
+
+def grid_members(optimizer: str) -> list[tuple[float, float, int]]:
+    """The tuning grid's trainings: every rate and weight decay with every tuning seed."""
+    return [(lr, wd, s) for lr in schedules.LEARNING_RATES[optimizer] for wd in schedules.WEIGHT_DECAYS
+            for s in schedules.TUNING_SEEDS]
+
+
+def tuning_grids(config, genotype, datasets, horizons, cache: schedules.TrainingCache,
+                 optimizers=schedules.OPTIMIZERS, width: int = WIDTH) -> int:
+    """Every tuning grid ``schedules.tune_on`` reads for ``datasets`` at ``horizons``; trainings done."""
+    jobs = [(d, o, steps) for d in datasets for o in optimizers for steps in horizons]
+    done = 0
+    for dataset, optimizer, steps in (bar := tqdm(jobs, desc="tuning grids", unit="grid")):
+        bar.set_postfix_str(f"{dataset.name} {optimizer} {steps} steps")
+        done += fill(config, genotype, dataset, optimizer, steps, grid_members(optimizer), cache, width)
+    return done
+
+
+def evaluations(config, genotype, target, meta_datasets, horizons, seeds, cache: schedules.TrainingCache,
+                tune_on_target: bool = True, optimizers=schedules.OPTIMIZERS, width: int = WIDTH) -> int:
+    """The trainings ``schedules.at_horizons`` reports on ``target`` with ``seeds``: each
+    optimizer's choice at each horizon (tuned on ``meta_datasets`` and, with ``tune_on_target``,
+    on the target), one call per (optimizer, horizon). Needs the grids (``tuning_grids``) first,
+    or trains them one by one."""
+    import types
+
+    trained = types.SimpleNamespace(config=config)
+    sources = [list(meta_datasets)] + ([[target]] if tune_on_target else [])
+    done = 0
+    for optimizer in optimizers:
+        for steps in horizons:
+            chosen = [schedules.tune_on(trained, genotype, ds, optimizer, steps, cache)["chosen"] for ds in sources]
+            members = [(c["learning_rate"], c["weight_decay"], s) for c in chosen for s in seeds]
+            done += fill(config, genotype, target, optimizer, steps, members, cache, width)
+    return done
