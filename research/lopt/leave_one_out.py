@@ -17,8 +17,9 @@ writes ``summary.json`` (a row per dataset x horizon x baseline: the paired diff
 runs, Holm-corrected over datasets x horizons), ``summary.md`` and a PNG per dataset.
 ``--baselines grids`` (then ``evaluations``) trains only the baselines, many at once
 (``dimo.studies.prefill``): every tuning grid, then every run's chosen trainings, into the cache
-the study reads; no meta-training, no learned optimizer. On a GPU the study's baselines take
-minutes; they are the same trainings (rounding aside) the study would run one by one.
+the study reads; no meta-training, no learned optimizer. They are the trainings (rounding aside)
+the study would run one by one; on one H200 (2026-12-04), six processes at once filled 1,365 of
+them in two calls of 7.5 and 5 minutes. On a CPU keep the lone trainings (``prefill`` says why).
 """
 
 from __future__ import annotations
