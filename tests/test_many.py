@@ -40,9 +40,9 @@ def test_each_member_is_the_lone_training_with_its_rate_decay_and_seed(digits):
 
 def test_one_program_serves_any_members_of_a_width(digits):
     genotype = search_space.Genotype.from_string(GENOTYPE)
-    many.train_many(genotype, digits, SETUP, [(1e-3, 0.0, 0)], width=2)
+    many.train_many(genotype, digits, SETUP, [(1e-3, 0.0, 0)], width=4)  # the width the test above compiled
     before = many._unroll_many._cache_size()
-    again = many.train_many(genotype, digits, SETUP, [(2e-3, 1e-4, 5), (1e-2, 0.0, 6)], width=2)
+    again = many.train_many(genotype, digits, SETUP, [(2e-3, 1e-4, 5), (1e-2, 0.0, 6)], width=4)
     assert many._unroll_many._cache_size() == before and len(again) == 2
     with pytest.raises(ValueError, match="width 1 is smaller than the 2 members"):
         many.train_many(genotype, digits, SETUP, [(1e-3, 0.0, 0)] * 2, width=1)
