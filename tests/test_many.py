@@ -2,8 +2,10 @@
 trainings (to rounding), one compiled program serves any members of a width, and
 ``dimo.studies.prefill`` fills exactly the cache entries a study reads."""
 
+import json
 import types
 
+import jax
 import numpy as np
 import pytest
 
@@ -53,6 +55,11 @@ def test_prefill_leaves_a_study_no_baseline_to_train(tmp_path, monkeypatch):
 
     def stand_in(genotype, dataset, setup, members, width=None, **_):  # a rate's accuracy, by its distance to 1e-2
         calls.append((dataset.name, setup.optimizer, setup.steps, len(members), width))
+        # the lone trainings' setup (evaluate.setup_for at the config's sizes), and fp32 arithmetic
+        assert (setup.learning_rate, setup.loss, setup.schedule, setup.affine, setup.batch_size) == (
+            1.0, "ce", "cosine", config.model.affine, config.inner.batch_size)
+        assert setup.warmup_steps == schedules.train_setup(setup.steps)["warmup_steps"]
+        assert jax.config.jax_default_matmul_precision == "highest"
         out = []
         for lr, wd, seed in members:
             acc = 0.9 - abs(np.log10(lr) + 2) * 0.1 - wd + seed * 1e-6
@@ -84,4 +91,7 @@ def test_prefill_leaves_a_study_no_baseline_to_train(tmp_path, monkeypatch):
                                    schedules.TrainingCache(tmp_path / "c.jsonl"), recipe)
     adam = {r["horizon"]: r for r in result["rows"] if r["baseline"] == "adam_schedule_tuned_meta_train"}
     assert adam["K"]["learning_rate"] == pytest.approx(1e-2)
-    assert '"trained": "vmapped"' in (tmp_path / "c.jsonl").read_text()  # each line says how it was trained
+    lines = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
+    assert {(x["trained"], x["precision"]) for x in lines} == {("vmapped", "highest")}  # how each was trained
+    tuning = [x for x in lines if json.loads(x["key"])["seed"] in schedules.TUNING_SEEDS]
+    assert tuning and not any(m.startswith("test") for x in tuning for m in x["metrics"])  # chosen on validation

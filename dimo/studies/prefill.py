@@ -14,8 +14,9 @@ Both only add to the cache; the choice ``evaluations`` makes is ``schedules.tune
 from the cache. It pays on an accelerator only: on this project's 2-core CPU a vmapped grid is
 slower than its trainings one by one (42 Adam trainings of 200 steps on digits: 841 s together
 against 6 s each alone, 2026-12-04, a meta-training beside both); keep the study's lone
-trainings there. Each line says how it was trained (``"trained": "vmapped"``, the member count
-and JAX's platform): a vmapped training rounds differently from a lone one (see ``many``).
+trainings there. Each line says how it was trained (``schedules.how``: vmapped, the member
+count, JAX's platform and matmul precision): a vmapped training rounds differently from a lone
+one (see ``many``).
 """
 
 from __future__ import annotations
@@ -28,30 +29,25 @@ from dimo.studies import schedules
 WIDTH = 42  # one tuning grid (21 points x 2 seeds): every call of a (dataset, optimizer, horizon) is one program
 
 
-def _setup(config, optimizer: str, steps: int):
-    from dimo.evaluation import evaluate
-
-    return evaluate.setup_for(config, optimizer=optimizer, loss="ce", learning_rate=1.0, affine=config.model.affine,
-                              chunk=min(steps, 200), **schedules.train_setup(steps))
-
-
 def fill(config, genotype, dataset, optimizer: str, steps: int, members, cache: schedules.TrainingCache,
          width: int = WIDTH) -> int:
     """Trains every member ``(lr, wd, seed)`` the cache lacks (``steps``-step training with the
-    baselines' schedule), ``width`` at a time; the number trained."""
+    baselines' schedule), ``width`` at a time, at fp32 matmul precision on every platform (a
+    GPU's default is TF32, other arithmetic than the CPU's); the number trained."""
     from dimo.evaluation import many
 
     schedule = schedules.train_setup(steps)
     keyed = [(m, schedules.training_key(config, genotype, dataset, optimizer, m[0], m[1], schedule, m[2]))
              for m in dict.fromkeys(members)]
     todo = [(m, key) for m, key in keyed if key not in cache]
+    setup = schedules.baseline_setup(config, optimizer, schedule, chunk=min(steps, 200))
     for i in range(0, len(todo), width):
         part = todo[i:i + width]
-        results = many.train_many(genotype, dataset, _setup(config, optimizer, steps), [m for m, _ in part],
-                                  width=width)
+        with jax.default_matmul_precision("highest"):
+            results = many.train_many(genotype, dataset, setup, [m for m, _ in part], width=width)
+            provenance = schedules.how("vmapped", members=width)
         for (member, key), result in zip(part, results):
-            cache.put(key, schedules.kept(result, member[2]), trained="vmapped", members=width,
-                      platform=jax.default_backend())
+            cache.put(key, schedules.kept(result, member[2]), **provenance)
     return len(todo)
 
 

@@ -73,10 +73,10 @@ class TrainingCache:
                     continue
                 self.done[entry["key"]] = entry["metrics"]
 
-    def get(self, key: dict, train) -> dict:
+    def get(self, key: dict, train, **provenance) -> dict:
         name = json.dumps(key, sort_keys=True)
         if name not in self.done:
-            self.put(key, train())
+            self.put(key, train(), **provenance)
         return self.done[name]
 
     def __contains__(self, key: dict) -> bool:
@@ -106,6 +106,24 @@ def training_key(config, genotype, dataset, optimizer, lr, wd, schedule: dict, s
             "image_size": config.data.image_size, "image_channels": config.data.channels}
 
 
+def baseline_setup(config, optimizer: str, schedule: dict, seed: int = 0, **overrides):
+    """The ``TrainSetup`` of a baseline training at ``config``'s sizes: the rate travels in the
+    (traced) ``lr_scale`` at ``learning_rate=1``, so a grid shares one compiled program per horizon."""
+    from dimo.evaluation import evaluate
+
+    return evaluate.setup_for(config, optimizer=optimizer, loss="ce", learning_rate=1.0, seed=seed,
+                              affine=config.model.affine, **schedule, **overrides)
+
+
+def how(trained: str, **extra) -> dict:
+    """A cache line's provenance: how the training ran ("lone" or "vmapped"), on which JAX
+    platform, at which matmul precision (a GPU's default, TF32, is other arithmetic than fp32)."""
+    import jax
+
+    return {"trained": trained, "platform": jax.default_backend(),
+            "precision": jax.config.jax_default_matmul_precision or "default", **extra}
+
+
 def kept(result: dict, seed: int) -> dict:
     """A baseline training's figures to keep: a tuning training chooses on validation, and its test
     figures are not kept (a held-out target's test split is read for the reported seeds only)."""
@@ -119,13 +137,12 @@ def _baseline_trainer(trained, genotype, dataset, cache: TrainingCache):
     config = trained.config
 
     def train(optimizer, lr, wd, schedule, seed):
-        def run():  # the rate travels in the (traced) lr_scale: one compile for the grid per horizon
-            setup = evaluate.setup_for(config, optimizer=optimizer, loss="ce", learning_rate=1.0, seed=seed,
-                                       affine=config.model.affine, **schedule)
-            result = evaluate.train_genotype(genotype, dataset, setup, lr_scale=lr, weight_decay=wd, progress=False)
+        def run():
+            result = evaluate.train_genotype(genotype, dataset, baseline_setup(config, optimizer, schedule, seed),
+                                             lr_scale=lr, weight_decay=wd, progress=False)
             return kept(result, seed)
 
-        return cache.get(training_key(config, genotype, dataset, optimizer, lr, wd, schedule, seed), run)
+        return cache.get(training_key(config, genotype, dataset, optimizer, lr, wd, schedule, seed), run, **how("lone"))
 
     return train
 

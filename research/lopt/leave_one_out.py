@@ -203,7 +203,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", help="the config research/lopt/PROTOCOL.md's System line names")
     p.add_argument("--runs", type=int, default=RUNS)
-    p.add_argument("--tested", default="", help="comma-separated subset of the tested datasets (default all six)")
+    p.add_argument("--tested", default="", help="comma-separated subset of the tested datasets (default all six); "
+                   "with --baselines grids, the datasets whose grids to train")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--summarize", action="store_true")
     p.add_argument("--baselines", choices=("grids", "evaluations"),
@@ -212,6 +213,8 @@ def main(argv=None) -> int:
     if args.baselines:
         if not args.config:
             p.error("--config is required (the config the protocol's System line names)")
+        if overrides:  # the prefill reads the config file as it is: its keys would miss an overridden study's
+            p.error(f"--baselines takes no config overrides ({' '.join(overrides)}): put them in the config file")
         wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
         print(f"{prefill_baselines(args.config, args.baselines, wanted, args.runs, args.data_dir)} trainings")
         return 0

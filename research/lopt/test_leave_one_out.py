@@ -118,3 +118,11 @@ def test_baselines_only_fills_every_grid_then_each_tested_datasets_chosen_and_re
     assert calls[1:] == [("evaluations", "kmnist", ["digits", "mnist", "fashion_mnist"], [1000, 1001, 1002, 2000, 2001, 2002]),
                          ("evaluations", "cifar10", list(protocol.META_TRAINING), [1000, 1001, 1002, 2000, 2001, 2002])]
     assert looks == ["cifar10"]  # said before the held-out test split is read, never for a meta-training one
+
+
+def test_baselines_only_refuses_config_overrides(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as stop:  # the prefill reads the config file as it is
+        loo.main(["--config", "research/lopt/configs/scheduled.py", "--baselines", "grids", "--", "--config.inner.steps=5"])
+    assert stop.value.code == 2 and "takes no config overrides (--config.inner.steps=5)" in capsys.readouterr().err
