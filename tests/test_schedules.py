@@ -98,7 +98,7 @@ def test_each_horizon_tunes_and_trains_its_own_schedule_and_the_learned_row_is_m
     trainings.clear()
     again = schedules.at_horizons(run, GENOTYPE, target, meta, horizons, [1000, 1001],
                                   schedules.TrainingCache(tmp_path / "c.jsonl"), recipe)
-    assert [t[1] for t in trainings] == ["learned", "learned"]  # every baseline training came from the cache
+    assert trainings == []  # every training came from the cache, the learned optimizer's too
     assert again["rows"] == result["rows"]
 
 
@@ -157,3 +157,27 @@ def test_ablate_measures_a_stretching_optimizer_by_one_training_per_horizon(monk
             assert calls == [("learned", 20, tuple(labels)), ("adam", 20, tuple(labels))]
         assert [m["step"] for m in learned["measured"]] == [5, 10, 20] and learned["curve"] == [{"step": 20}]
         assert [m["step"] for m in adam["measured"]] == [5, 10, 20]
+
+
+def test_learned_trainings_are_cached_by_the_meta_trained_parameters(tmp_path, monkeypatch):
+    # A study stopped after its learned rows does not train them again; other parameters do train.
+    learned = []
+
+    def stand_in(genotype, dataset, setup, meta=None, lopt_cfg=None, teacher_cfg=None, lr_scale=1.0,
+                 weight_decay=None, progress=True, measure_at=()):
+        learned.append(float(meta["w"][0]))
+        metrics = {"val_accuracy": float(meta["w"][0]), "val_loss": 1.0, "test_accuracy": 0.5, "test_loss": 1.0}
+        return {**metrics, "measured": [{"step": s, **metrics} for s in measure_at]}
+
+    monkeypatch.setattr(evaluate, "train_genotype", stand_in)
+    config = smoke.get_config()
+    config.inner.update(steps=5, lifetime=0)
+    target = types.SimpleNamespace(name="target", val_labels=np.arange(5))
+    recipe = types.SimpleNamespace(lr_scale=1.0, weight_decay=1e-4)
+    rows = lambda params: schedules.learned_rows(  # noqa: E731
+        types.SimpleNamespace(config=config, params=params), GENOTYPE, target, recipe, {5: "K", 10: "2H"}, [7],
+        "ce", schedules.TrainingCache(tmp_path / "c.jsonl"))
+    first = rows({"w": np.array([0.25])})
+    assert rows({"w": np.array([0.25])}) == first and learned == [0.25]  # the same parameters: from the cache
+    other = rows({"w": np.array([0.75])})
+    assert learned == [0.25, 0.75] and other[1]["val_accuracy"] == [0.75]

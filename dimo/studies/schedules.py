@@ -95,11 +95,24 @@ class TrainingCache:
                 os.fsync(f.fileno())
 
 
+def _split(dataset) -> str:
+    # Which images are validation depends on the split's seed: a key says which split it was.
+    return hashlib.md5(np.ascontiguousarray(dataset.val_labels).tobytes()).hexdigest()[:10]
+
+
+def _digest(tree) -> str:
+    """md5 of a pytree's leaves: which meta-trained parameters a learned training used."""
+    import jax
+
+    digest = hashlib.md5()
+    for leaf in jax.tree.leaves(tree):
+        digest.update(np.ascontiguousarray(leaf).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def training_key(config, genotype, dataset, optimizer, lr, wd, schedule: dict, seed: int) -> dict:
     """What defines a baseline training on ``dataset`` at ``config``'s sizes: its cache key."""
-    # Which images are validation depends on the split's seed: the key says which split it was.
-    split = hashlib.md5(np.ascontiguousarray(dataset.val_labels).tobytes()).hexdigest()[:10]
-    return {"dataset": dataset.name, "split": split, "genotype": str(genotype), "optimizer": optimizer, "loss": "ce",
+    return {"dataset": dataset.name, "split": _split(dataset), "genotype": str(genotype), "optimizer": optimizer, "loss": "ce",
             "learning_rate": lr, "weight_decay": wd, **schedule, "seed": seed,
             "channels": config.model.channels, "cells_per_stage": config.model.cells_per_stage,
             "affine": config.model.affine, "batch_size": config.inner.batch_size,
@@ -158,30 +171,44 @@ def tune_on(trained, genotype, datasets, optimizer: str, steps: int, cache: Trai
     return {**tuned(train, optimizer, steps), "datasets": [d.name for d in datasets]}
 
 
-def _learned(trained, genotype, target, recipe, horizons, seeds, loss) -> list[dict]:
+def _learned(trained, genotype, target, recipe, horizons, seeds, loss, cache: TrainingCache | None = None) -> list[dict]:
     """The learned optimizer measured at every horizon per seed (``evaluate.trainings``: one
-    training to the longest, or one per horizon with ``lopt.stretch_to_length``)."""
+    training to the longest, or one per horizon with ``lopt.stretch_to_length``), each training
+    through ``cache`` when given (keyed by the meta-trained parameters' digest), so a study
+    stopped after them does not train them again."""
     from dimo.evaluation import evaluate
 
     config = trained.config
     lopt_cfg, teacher_cfg = evaluate.learned_configs(config)
+    base = {"learned": _digest(trained.params), "dataset": target.name, "split": _split(target),
+            "genotype": str(genotype), "loss": loss, "lr_scale": float(recipe.lr_scale),
+            "weight_decay": float(recipe.weight_decay)}
     out = []
     for seed in seeds:
         by_step = {}
         for length, measure_at in evaluate.trainings("learned", lopt_cfg, horizons):
             setup = evaluate.setup_for(config, steps=length, optimizer="learned", loss=loss, seed=seed,
                                        chunk=config.inner.steps, affine=config.model.affine)
-            result = evaluate.train_genotype(genotype, target, setup, trained.params, lopt_cfg, teacher_cfg,
-                                             float(recipe.lr_scale), float(recipe.weight_decay), progress=False,
-                                             measure_at=measure_at)
-            by_step.update({m["step"]: {k: m[k] for k in METRICS} for m in result["measured"]})
+
+            def run(setup=setup, measure_at=measure_at):
+                result = evaluate.train_genotype(genotype, target, setup, trained.params, lopt_cfg, teacher_cfg,
+                                                 float(recipe.lr_scale), float(recipe.weight_decay), progress=False,
+                                                 measure_at=measure_at)
+                return {f"{m['step']}:{k}": m[k] for m in result["measured"] for k in METRICS}
+
+            key = {**base, "seed": seed, "steps": length, "measure_at": list(measure_at)}
+            flat = (cache or TrainingCache(None)).get(key, run, **how("lone"))
+            for name, value in flat.items():
+                step, metric = name.split(":")
+                by_step.setdefault(int(step), {})[metric] = value
         out.append(by_step)
     return out
 
 
-def learned_rows(trained, genotype, target, recipe, horizons: dict[int, str], seeds, loss: str) -> list[dict]:
+def learned_rows(trained, genotype, target, recipe, horizons: dict[int, str], seeds, loss: str,
+                 cache: TrainingCache | None = None) -> list[dict]:
     """The learned optimizer's rows, one per horizon, ``learned_<loss>``, with per-seed metrics."""
-    learned = _learned(trained, genotype, target, recipe, horizons, seeds, loss)
+    learned = _learned(trained, genotype, target, recipe, horizons, seeds, loss, cache)
     return [{"baseline": f"learned_{loss}", "horizon": label, "steps": steps,
              **{m: [run[steps][m] for run in learned] for m in METRICS}} for steps, label in horizons.items()]
 
@@ -195,7 +222,7 @@ def at_horizons(trained, genotype, target, meta_datasets, horizons: dict[int, st
     from tqdm.auto import tqdm
 
     loss = loss or trained.config.inner.loss
-    rows = learned_rows(trained, genotype, target, recipe, horizons, seeds, loss)
+    rows = learned_rows(trained, genotype, target, recipe, horizons, seeds, loss, cache)
     sources = {"meta_train": list(meta_datasets), **({"held_out": [target]} if tune_on_target else {})}
     tunings = {}
     # hours on a CPU at the study's sizes: a bar over the tunings (each a grid, cached per training)

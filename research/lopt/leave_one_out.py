@@ -71,12 +71,12 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     if tested in protocol.HELD_OUT:  # a look, said before it is taken
         protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "
                              "optimizer and the tuned schedules", git_revision=revision)
+    cache = schedules.TrainingCache(OUT / "trainings.jsonl")
     result = schedules.at_horizons(system, search_space.Genotype.from_string(ALL_3X3), target, meta,
-                                   schedules.lopt_horizons(system.config, H_STEPS), judge.run_seeds(run),
-                                   schedules.TrainingCache(OUT / "trainings.jsonl"), recipe)
+                                   schedules.lopt_horizons(system.config, H_STEPS), judge.run_seeds(run), cache, recipe)
     if system.config.inner.loss != "ce":  # PROTOCOL.md, System: the optimizer on cross-entropy, beside
         result["rows"] += schedules.learned_rows(system, search_space.Genotype.from_string(ALL_3X3), target, recipe,
-                                                 result["horizons"], judge.run_seeds(run), "ce")
+                                                 result["horizons"], judge.run_seeds(run), "ce", cache)
     result.update(run=run, meta_training_datasets=datasets, meta_training_run=workdir.name, config=config,
                   overrides=list(overrides), git_revision=revision)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -73,7 +73,7 @@ def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tm
                                       "test_accuracy": [0.5, 0.6, 0.7], "val_loss": [1.0, 1.0, 1.0]}
     losses = []
 
-    def learned_rows(trained, genotype, target, recipe, horizons, seeds, loss):
+    def learned_rows(trained, genotype, target, recipe, horizons, seeds, loss, cache=None):
         losses.append((loss, list(seeds)))
         return [row(f"learned_{loss}", s, label) for s, label in horizons.items()]
 
