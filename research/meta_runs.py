@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 import sys
@@ -32,9 +33,14 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
                f"--config.seed={seed}", "--workdir", str(workdir), "--noprogress", *overrides]
     if data_dir:
         command += ["--data_dir", data_dir]
-    if (workdir / "checkpoints").is_dir():
-        command.append("--resume")
-    subprocess.run(command, check=True, cwd=REPO)
+    workdir.parent.mkdir(parents=True, exist_ok=True)
+    # Two processes of a study (one running its meta-trainings ahead, say) may ask for one run:
+    # the second waits for the first, then resumes the run it finished, which leaves it as it is.
+    with open(workdir.parent / f".{workdir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (workdir / "checkpoints").is_dir():
+            command.append("--resume")
+        subprocess.run(command, check=True, cwd=REPO)
     return elapsed(workdir)
 
 

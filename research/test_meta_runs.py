@@ -70,3 +70,27 @@ def test_a_run_is_finished_when_its_summary_counts_every_step_its_config_asks_fo
     assert meta_runs.finished(tmp_path)
     (tmp_path / "summary.json").write_text('{"ste')  # torn
     assert not meta_runs.finished(tmp_path)
+
+
+def test_a_run_is_locked_while_it_trains_so_two_processes_train_it_once(tmp_path, monkeypatch):
+    import fcntl
+
+    import pytest
+
+    from research import meta_runs
+
+    workdir = tmp_path / "runs" / "a_seed0"
+    held = []
+
+    def train(command, **k):  # another process asking for the run now would wait
+        with open(tmp_path / "runs" / ".a_seed0.lock") as other:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.append(command)
+        (workdir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        (workdir / "metrics.jsonl").write_text('{"step": 1, "time_s": 2.0}\n')
+
+    monkeypatch.setattr(meta_runs.subprocess, "run", train)
+    meta_runs.meta_train("c.py", ["digits"], 0, workdir)
+    meta_runs.meta_train("c.py", ["digits"], 0, workdir)  # after the first: a resume of the finished run
+    assert len(held) == 2 and "--resume" not in held[0] and "--resume" in held[1]

@@ -15,6 +15,8 @@ learned teacher also trains the learned optimizer on cross-entropy (``learned_ce
 beside, not judged; in the summary its rows are the teacher's gain over it). ``--summarize``
 writes ``summary.json`` (a row per dataset x horizon x baseline: the paired differences over
 runs, Holm-corrected over datasets x horizons), ``summary.md`` and a PNG per dataset.
+``--meta_trainings`` runs only the study's meta-trainings, in its order, so that they can run in a
+process beside the study's trainings (a run both ask for is trained once: ``meta_runs`` locks it).
 ``--baselines grids`` (then ``evaluations``) trains only the baselines, many at once
 (``dimo.studies.prefill``): every tuning grid, then every run's chosen trainings, into the cache
 the study reads; no meta-training, no learned optimizer. They are the trainings (rounding aside)
@@ -51,6 +53,21 @@ def folds() -> list[tuple[str, list[str]]]:
     return loo + [(held, list(protocol.META_TRAINING)) for held in protocol.HELD_OUT]
 
 
+def meta_training_dir(datasets, run: int) -> Path:
+    return REPO / "runs" / "lopt_leave_one_out" / f"{'-'.join(datasets)}_seed{run}"
+
+
+def meta_trainings(wanted: list[str], runs: int) -> list[tuple[list[str], int]]:
+    """(datasets, run) of every meta-training the study needs for the ``wanted`` tested datasets
+    (default all), in the study's order, each once (cifar10 and tiny_imagenet20 share theirs)."""
+    out = []
+    for tested, datasets in folds():
+        for run in range(runs) if not wanted or tested in wanted else ():
+            if (datasets, run) not in out:
+                out.append((datasets, run))
+    return out
+
+
 def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, overrides) -> Path:
     """One (tested dataset, run): meta-training, then the trainings; its JSON file."""
     from dimo.evaluation import judge
@@ -62,7 +79,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     if out.is_file():
         return out
     revision = git_revision()
-    workdir = REPO / "runs" / "lopt_leave_one_out" / f"{'-'.join(datasets)}_seed{run}"
+    workdir = meta_training_dir(datasets, run)
     meta_runs.meta_train(config, datasets, run, workdir, overrides, data_dir)
     system = trained_lib.load(workdir)
     target = schedules.load(system, tested, data_dir)
@@ -207,9 +224,24 @@ def main(argv=None) -> int:
                    "with --baselines grids, the datasets whose grids to train")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--summarize", action="store_true")
+    p.add_argument("--meta_trainings", action="store_true", help="run only the study's meta-trainings (resumable)")
     p.add_argument("--baselines", choices=("grids", "evaluations"),
                    help="train only the baselines, many at once: the tuning grids, then the chosen (run grids first)")
     args = p.parse_args(argv)
+    if args.meta_trainings:
+        if not args.config:
+            p.error("--config is required (the config the protocol's System line names)")
+        wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
+        try:
+            for datasets, run in meta_trainings(wanted, args.runs):
+                seconds = meta_runs.meta_train(args.config, datasets, run, meta_training_dir(datasets, run), overrides,
+                                               args.data_dir)
+                print(f"{meta_training_dir(datasets, run).name}: {seconds:.0f} s of meta-training", flush=True)
+        except subprocess.CalledProcessError as e:
+            print(f"error: meta-training {e.cmd[e.cmd.index('--workdir') + 1]} failed (exit {e.returncode}); the same "
+                  "command resumes it", file=sys.stderr)
+            return 2
+        return 0
     if args.baselines:
         if not args.config:
             p.error("--config is required (the config the protocol's System line names)")

@@ -126,3 +126,11 @@ def test_baselines_only_refuses_config_overrides(capsys):
     with pytest.raises(SystemExit) as stop:  # the prefill reads the config file as it is
         loo.main(["--config", "research/lopt/configs/scheduled.py", "--baselines", "grids", "--", "--config.inner.steps=5"])
     assert stop.value.code == 2 and "takes no config overrides (--config.inner.steps=5)" in capsys.readouterr().err
+
+
+def test_the_meta_trainings_alone_come_in_the_studys_order_each_once():
+    got = loo.meta_trainings([], 2)
+    assert got[:2] == [(["mnist", "fashion_mnist", "kmnist"], 0), (["mnist", "fashion_mnist", "kmnist"], 1)]
+    assert len(got) == 4 * 2 + 2  # cifar10 and tiny_imagenet20 share the all-four runs
+    assert loo.meta_trainings(["kmnist"], 3) == [(["digits", "mnist", "fashion_mnist"], r) for r in range(3)]
+    assert loo.meta_training_dir(["digits", "mnist"], 3).name == "digits-mnist_seed3"
