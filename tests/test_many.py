@@ -63,7 +63,8 @@ def test_prefill_leaves_a_study_no_baseline_to_train(tmp_path, monkeypatch):
         out = []
         for lr, wd, seed in members:
             acc = 0.9 - abs(np.log10(lr) + 2) * 0.1 - wd + seed * 1e-6
-            out.append({"val_accuracy": acc, "val_loss": 1 - acc, "test_accuracy": acc, "test_loss": 1 - acc})
+            out.append({"val_accuracy": acc, "val_loss": 1 - acc, "test_accuracy": acc, "test_loss": 1 - acc,
+                        "train_s": 0.0})
         return out
 
     monkeypatch.setattr(many, "train_many", stand_in)

@@ -21,6 +21,8 @@ one (see ``many``).
 
 from __future__ import annotations
 
+import time
+
 import jax
 from tqdm.auto import tqdm
 
@@ -43,9 +45,13 @@ def fill(config, genotype, dataset, optimizer: str, steps: int, members, cache: 
     setup = schedules.baseline_setup(config, optimizer, schedule, chunk=min(steps, 200))
     for i in range(0, len(todo), width):
         part = todo[i:i + width]
+        start = time.perf_counter()
         with jax.default_matmul_precision("highest"):
             results = many.train_many(genotype, dataset, setup, [m for m, _ in part], width=width)
             provenance = schedules.how("vmapped", members=width)
+        # where a device's time goes (a first call compiles; measuring is one member at a time)
+        tqdm.write(f"{dataset.name} {optimizer} {steps} steps: {len(part)} trainings in "
+                   f"{time.perf_counter() - start:.1f} s, of which training {results[0]['train_s']:.1f} s")
         for (member, key), result in zip(part, results):
             cache.put(key, schedules.kept(result, member[2]), **provenance)
     return len(todo)
