@@ -1,0 +1,53 @@
+"""One process's share of the study's baselines on a lent GPU machine (``run.sh`` starts six).
+
+    python3 -m research.lopt.device.worker grids|evaluations DATASET PARTS
+
+It runs ``leave_one_out --baselines PHASE --tested DATASET`` with the datasets ``pack`` left in
+``.devdata/``, on a cache of its own: the committed ``trainings.jsonl`` plus the grids parts in
+PARTS; ``before`` says how many lines it started from, so ``run.sh`` takes the new ones after
+any stop. The held-out looks are written to the ledger on the development machine before the
+call (the copy there is not the repository's), so this process records none.
+"""
+
+from __future__ import annotations
+
+import lzma
+import pickle
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv=None) -> int:
+    from dimo.studies import schedules
+    from research import protocol
+    from research.lopt import leave_one_out
+
+    phase, name, parts = (argv if argv is not None else sys.argv[1:])
+    parts = Path(parts)
+    source = schedules.load
+
+    def load(trained, dataset, data_dir=None):
+        packed = Path(".devdata") / f"{dataset}.pkl.xz"
+        if packed.is_file():
+            with lzma.open(packed) as f:
+                return pickle.load(f)
+        return source(trained, dataset, ".devdata/data")
+
+    schedules.load = load
+    protocol.record_look = lambda *a, **k: True  # recorded before the call, on the development machine
+    mine = parts / f"{phase}_{name}"
+    mine.mkdir(parents=True, exist_ok=True)
+    with open(mine / "trainings.jsonl", "w") as out:
+        for part in [leave_one_out.OUT / "trainings.jsonl", *sorted(parts.glob("grids_*/new.jsonl"))]:
+            out.write(part.read_text())
+    (mine / "before").write_text(str((mine / "trainings.jsonl").read_text().count("\n")))
+    leave_one_out.OUT = mine
+    start = time.perf_counter()
+    done = leave_one_out.prefill_baselines("research/lopt/configs/scheduled.py", phase, [name], leave_one_out.RUNS, None)
+    print(f"{phase} {name}: {done} trainings in {time.perf_counter() - start:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
