@@ -25,19 +25,32 @@ def digits():
     return load("digits", image_size=8)
 
 
-def test_each_member_is_the_lone_training_with_its_rate_decay_and_seed(digits):
+def test_the_traced_schedule_is_optaxs_warmup_cosine():
+    import jax.numpy as jnp
+    import optax
+
+    for warmup, steps in ((1, 6), (2, 4), (10, 200), (100, 2000)):
+        shape = optax.warmup_cosine_decay_schedule(0.0, 1.0, warmup, steps, 0.0)
+        counts = jnp.arange(steps + 3)
+        ours = many.warmup_cosine(counts, jnp.float32(warmup), jnp.float32(steps))
+        np.testing.assert_allclose(ours, jax.vmap(shape)(counts), atol=1e-6)
+
+
+def test_each_member_is_the_lone_training_with_its_rate_decay_seed_and_length(digits):
     genotype = search_space.Genotype.from_string(GENOTYPE)
-    members = [(1e-3, 5e-4, 0), (1e-2, 5e-5, 1), (3e-2, 5e-3, 1000)]
+    members = [many.Member(1e-3, 5e-4, 0), many.Member(1e-2, 5e-5, 1, steps=4, warmup_steps=2),
+               many.Member(3e-2, 5e-3, 1000)]
     together = many.train_many(genotype, digits, SETUP, members, width=4)  # one padded member, dropped
-    assert len(together) == 3
-    for (lr, wd, seed), ours in zip(members, together):
-        alone = evaluate.train_genotype(genotype, digits, evaluate.dataclasses.replace(SETUP, seed=seed),
-                                        lr_scale=lr, weight_decay=wd, progress=False)
+    assert len(together) == 3 and [r["steps"] for r in together] == [6, 4, 6]
+    for m, ours in zip(members, together):
+        alone = evaluate.train_genotype(genotype, digits, evaluate.dataclasses.replace(
+            SETUP, seed=m.seed, steps=m.steps or SETUP.steps, warmup_steps=m.warmup_steps or SETUP.warmup_steps),
+            lr_scale=m.lr_scale, weight_decay=m.weight_decay, progress=False)
         for metric in ("val_accuracy", "test_accuracy"):
             assert ours[metric] == pytest.approx(alone[metric], abs=2 / len(digits.test_labels))
-        for metric in ("val_loss", "test_loss", "final_train_loss"):
+        for metric in ("val_loss", "test_loss"):
             assert ours[metric] == pytest.approx(alone[metric], rel=1e-3)
-    assert together[0]["val_loss"] != together[1]["val_loss"]  # the members differ
+    assert together[0]["val_loss"] != together[2]["val_loss"]  # the members differ
 
 
 def test_one_program_serves_any_members_of_a_width(digits):
@@ -55,13 +68,15 @@ def test_prefill_leaves_a_study_no_baseline_to_train(tmp_path, monkeypatch):
 
     def stand_in(genotype, dataset, setup, members, width=None, **_):  # a rate's accuracy, by its distance to 1e-2
         calls.append((dataset.name, setup.optimizer, setup.steps, len(members), width))
+        members = [many.Member(*m) for m in members]
+        assert {m.steps for m in members} <= set(horizons) and all(  # each member warms up over 5 % of its length
+            m.warmup_steps == schedules.train_setup(m.steps)["warmup_steps"] for m in members)
         # the lone trainings' setup (evaluate.setup_for at the config's sizes), and fp32 arithmetic
         assert (setup.learning_rate, setup.loss, setup.schedule, setup.affine, setup.batch_size) == (
             1.0, "ce", "cosine", config.model.affine, config.inner.batch_size)
-        assert setup.warmup_steps == schedules.train_setup(setup.steps)["warmup_steps"]
         assert jax.config.jax_default_matmul_precision == "highest"
         out = []
-        for lr, wd, seed in members:
+        for lr, wd, seed, *_ in members:
             acc = 0.9 - abs(np.log10(lr) + 2) * 0.1 - wd + seed * 1e-6
             out.append({"val_accuracy": acc, "val_loss": 1 - acc, "test_accuracy": acc, "test_loss": 1 - acc,
                         "train_s": 0.0})
@@ -75,7 +90,7 @@ def test_prefill_leaves_a_study_no_baseline_to_train(tmp_path, monkeypatch):
     cache = schedules.TrainingCache(tmp_path / "c.jsonl")
     horizons = {5: "K", 10: "2H"}
     assert prefill.tuning_grids(config, genotype, [*meta, target], horizons, cache) == 3 * 2 * 2 * 42
-    assert {c[3:] for c in calls} == {(42, 42)}  # a grid is one call of the full width
+    assert {c[2:] for c in calls} == {(10, 84, 210)}  # every horizon's grid in one call of the full width
     trained = prefill.evaluations(config, genotype, target, meta, horizons, [1000, 1001], cache)
     assert 0 < trained <= 2 * 2 * 2 * 2  # the chosen (rate, decay) of both sources x 2 seeds, shared where equal
     assert prefill.tuning_grids(config, genotype, [*meta, target], horizons, cache) == 0  # all there: none again

@@ -28,49 +28,53 @@ from tqdm.auto import tqdm
 
 from dimo.studies import schedules
 
-WIDTH = 42  # one tuning grid (21 points x 2 seeds): every call of a (dataset, optimizer, horizon) is one program
+WIDTH = 210  # a tuning grid (21 points x 2 seeds) at the protocol's five horizons: one program a (dataset, optimizer)
+CHUNK = 10  # steps a dispatch: divides every horizon (10, 40, 200, 400, 2000), so no length compiles its own
 
 
-def fill(config, genotype, dataset, optimizer: str, steps: int, members, cache: schedules.TrainingCache,
+def fill(config, genotype, dataset, optimizer: str, members, cache: schedules.TrainingCache,
          width: int = WIDTH) -> int:
-    """Trains every member ``(lr, wd, seed)`` the cache lacks (``steps``-step training with the
-    baselines' schedule), ``width`` at a time, at fp32 matmul precision on every platform (a
-    GPU's default is TF32, other arithmetic than the CPU's); the number trained."""
+    """Trains every member ``(lr, wd, seed, steps)`` the cache lacks (a ``steps``-step training
+    with the baselines' warm-up and cosine), ``width`` at a time, at fp32 matmul precision on
+    every platform (a GPU's default is TF32, other arithmetic than the CPU's); the number trained."""
     from dimo.evaluation import many
 
-    schedule = schedules.train_setup(steps)
-    keyed = [(m, schedules.training_key(config, genotype, dataset, optimizer, m[0], m[1], schedule, m[2]))
-             for m in dict.fromkeys(members)]
+    keyed = [(m, schedules.training_key(config, genotype, dataset, optimizer, m[0], m[1],
+                                        schedules.train_setup(m[3]), m[2])) for m in dict.fromkeys(members)]
     todo = [(m, key) for m, key in keyed if key not in cache]
-    setup = schedules.baseline_setup(config, optimizer, schedule, chunk=min(steps, 200))
     for i in range(0, len(todo), width):
         part = todo[i:i + width]
+        longest = max(m[3] for m, _ in part)
+        setup = schedules.baseline_setup(config, optimizer, schedules.train_setup(longest), chunk=CHUNK)
         start = time.perf_counter()
         with jax.default_matmul_precision("highest"):
-            results = many.train_many(genotype, dataset, setup, [m for m, _ in part], width=width)
+            results = many.train_many(genotype, dataset, setup, [
+                many.Member(lr, wd, seed, steps, schedules.train_setup(steps)["warmup_steps"])
+                for (lr, wd, seed, steps), _ in part], width=width)
             provenance = schedules.how("vmapped", members=width)
         # where a device's time goes (a first call compiles; measuring is one member at a time)
-        tqdm.write(f"{dataset.name} {optimizer} {steps} steps: {len(part)} trainings in "
+        tqdm.write(f"{dataset.name} {optimizer}: {len(part)} trainings up to {longest} steps in "
                    f"{time.perf_counter() - start:.1f} s, of which training {results[0]['train_s']:.1f} s")
         for (member, key), result in zip(part, results):
             cache.put(key, schedules.kept(result, member[2]), **provenance)
     return len(todo)
 
 
-def grid_members(optimizer: str) -> list[tuple[float, float, int]]:
-    """The tuning grid's trainings: every rate and weight decay with every tuning seed."""
-    return [(lr, wd, s) for lr in schedules.LEARNING_RATES[optimizer] for wd in schedules.WEIGHT_DECAYS
-            for s in schedules.TUNING_SEEDS]
+def grid_members(optimizer: str, horizons) -> list[tuple[float, float, int, int]]:
+    """The tuning grid's trainings: every rate and weight decay with every tuning seed, at each horizon."""
+    return [(lr, wd, s, steps) for steps in horizons for lr in schedules.LEARNING_RATES[optimizer]
+            for wd in schedules.WEIGHT_DECAYS for s in schedules.TUNING_SEEDS]
 
 
 def tuning_grids(config, genotype, datasets, horizons, cache: schedules.TrainingCache,
                  optimizers=schedules.OPTIMIZERS, width: int = WIDTH) -> int:
-    """Every tuning grid ``schedules.tune_on`` reads for ``datasets`` at ``horizons``; trainings done."""
-    jobs = [(d, o, steps) for d in datasets for o in optimizers for steps in horizons]
+    """Every tuning grid ``schedules.tune_on`` reads for ``datasets`` at ``horizons``, a call per
+    dataset and optimizer; trainings done."""
+    jobs = [(d, o) for d in datasets for o in optimizers]
     done = 0
-    for dataset, optimizer, steps in (bar := tqdm(jobs, desc="tuning grids", unit="grid")):
-        bar.set_postfix_str(f"{dataset.name} {optimizer} {steps} steps")
-        done += fill(config, genotype, dataset, optimizer, steps, grid_members(optimizer), cache, width)
+    for dataset, optimizer in (bar := tqdm(jobs, desc="tuning grids", unit="grid")):
+        bar.set_postfix_str(f"{dataset.name} {optimizer}")
+        done += fill(config, genotype, dataset, optimizer, grid_members(optimizer, horizons), cache, width)
     return done
 
 
@@ -78,16 +82,18 @@ def evaluations(config, genotype, target, meta_datasets, horizons, seeds, cache:
                 tune_on_target: bool = True, optimizers=schedules.OPTIMIZERS, width: int = WIDTH) -> int:
     """The trainings ``schedules.at_horizons`` reports on ``target`` with ``seeds``: each
     optimizer's choice at each horizon (tuned on ``meta_datasets`` and, with ``tune_on_target``,
-    on the target), one call per (optimizer, horizon). Needs the grids (``tuning_grids``) first,
-    or trains them one by one."""
+    on the target), one call per optimizer. Needs the grids (``tuning_grids``) first, or trains
+    them one by one."""
     import types
 
     trained = types.SimpleNamespace(config=config)
     sources = [list(meta_datasets)] + ([[target]] if tune_on_target else [])
     done = 0
     for optimizer in optimizers:
+        members = []
         for steps in horizons:
-            chosen = [schedules.tune_on(trained, genotype, ds, optimizer, steps, cache)["chosen"] for ds in sources]
-            members = [(c["learning_rate"], c["weight_decay"], s) for c in chosen for s in seeds]
-            done += fill(config, genotype, target, optimizer, steps, members, cache, width)
+            for ds in sources:
+                chosen = schedules.tune_on(trained, genotype, ds, optimizer, steps, cache)["chosen"]
+                members += [(chosen["learning_rate"], chosen["weight_decay"], s, steps) for s in seeds]
+        done += fill(config, genotype, target, optimizer, members, cache, width)
     return done
