@@ -17,7 +17,7 @@ from dimo.studies import prefill, schedules
 
 GENOTYPE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|nor_conv_1x1~0|avg_pool_3x3~1|nor_conv_3x3~2|"
 SETUP = evaluate.TrainSetup(steps=6, optimizer="adam", learning_rate=1.0, schedule="cosine", warmup_steps=1,
-                            batch_size=16, channels=4, chunk=3, eval_batch=100)
+                            batch_size=16, channels=4, chunk=2, eval_batch=100)
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +38,13 @@ def test_the_traced_schedule_is_optaxs_warmup_cosine():
 
 def test_each_member_is_the_lone_training_with_its_rate_decay_seed_and_length(digits):
     genotype = search_space.Genotype.from_string(GENOTYPE)
-    members = [many.Member(1e-3, 5e-4, 0), many.Member(1e-2, 5e-5, 1, steps=4, warmup_steps=2),
-               many.Member(3e-2, 5e-3, 1000)]
+    # two members whose length and warm-up are not the setup's, beside one that runs the setup's 6 steps
+    members = [many.Member(3e-2, 5e-4, 1000, steps=4, warmup_steps=2),
+               many.Member(1e-2, 5e-5, 1, steps=4, warmup_steps=2), many.Member(1e-2, 5e-5, 1)]
     together = many.train_many(genotype, digits, SETUP, members, width=4)  # one padded member, dropped
-    assert len(together) == 3 and [r["steps"] for r in together] == [6, 4, 6]
-    for m, ours in zip(members, together):
+    assert len(together) == 3 and [r["steps"] for r in together] == [4, 4, 6]
+    assert together[2]["val_loss"] != together[1]["val_loss"]  # trained on past the others' end
+    for m, ours in zip(members[:2], together):  # one lone program (a length's cosine is compiled in)
         alone = evaluate.train_genotype(genotype, digits, evaluate.dataclasses.replace(
             SETUP, seed=m.seed, steps=m.steps or SETUP.steps, warmup_steps=m.warmup_steps or SETUP.warmup_steps),
             lr_scale=m.lr_scale, weight_decay=m.weight_decay, progress=False)
@@ -50,7 +52,7 @@ def test_each_member_is_the_lone_training_with_its_rate_decay_seed_and_length(di
             assert ours[metric] == pytest.approx(alone[metric], abs=2 / len(digits.test_labels))
         for metric in ("val_loss", "test_loss"):
             assert ours[metric] == pytest.approx(alone[metric], rel=1e-3)
-    assert together[0]["val_loss"] != together[2]["val_loss"]  # the members differ
+    assert together[0]["val_loss"] != together[1]["val_loss"]  # the members differ
 
 
 def test_one_program_serves_any_members_of_a_width(digits):
