@@ -3,13 +3,13 @@
 #   device run: bash research/lopt/device/run.sh [GRIDS_S] [EVAL_S]   carry: .devdata .whl
 # Six processes (one per dataset) train the tuning grids, then six the chosen trainings, each
 # phase under a time limit; the new cache lines come back in $OUT/new_trainings.jsonl (append
-# them with python -m research.lopt.device.merge FILE), the logs in $OUT/logs.txt.
+# them with python -m research.lopt.device.merge FILE), the logs in $OUT/logs.txt. DATASETS=... for fewer.
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
 export JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0
 export JAX_DEFAULT_MATMUL_PRECISION=highest  # fp32 arithmetic as on a CPU, the lone fallbacks too (a GPU's default is TF32)
 GRIDS_S=${1:-300}; EVAL_S=${2:-150}
-DATASETS="digits mnist fashion_mnist kmnist tiny_imagenet20 cifar10"
+DATASETS=${DATASETS:-"digits mnist fashion_mnist kmnist tiny_imagenet20 cifar10"}
 nvidia-smi -L; python3 -c "import jax; print(jax.__version__, jax.devices())" || exit 1
 P=/tmp/parts L=/tmp/logs; mkdir -p $P $L
 START=$(date +%s)
