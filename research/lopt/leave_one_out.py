@@ -228,10 +228,10 @@ def main(argv=None) -> int:
     p.add_argument("--baselines", choices=("grids", "evaluations"),
                    help="train only the baselines, many at once: the tuning grids, then the chosen (run grids first)")
     args = p.parse_args(argv)
+    wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
+    if not args.summarize and not args.config:
+        p.error("--config is required (the config the protocol's System line names)")
     if args.meta_trainings:
-        if not args.config:
-            p.error("--config is required (the config the protocol's System line names)")
-        wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
         try:
             for datasets, run in meta_trainings(wanted, args.runs):
                 seconds = meta_runs.meta_train(args.config, datasets, run, meta_training_dir(datasets, run), overrides,
@@ -243,17 +243,11 @@ def main(argv=None) -> int:
             return 2
         return 0
     if args.baselines:
-        if not args.config:
-            p.error("--config is required (the config the protocol's System line names)")
         if overrides:  # the prefill reads the config file as it is: its keys would miss an overridden study's
             p.error(f"--baselines takes no config overrides ({' '.join(overrides)}): put them in the config file")
-        wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
         print(f"{prefill_baselines(args.config, args.baselines, wanted, args.runs, args.data_dir)} trainings")
         return 0
     if not args.summarize:
-        if not args.config:
-            p.error("--config is required (the config the protocol's System line names)")
-        wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
         for tested, datasets in folds():
             if wanted and tested not in wanted:
                 continue
