@@ -46,6 +46,8 @@ def test_ablate_produces_the_table_and_plot(smoke_workdir, capsys, tmp_path):
                                                           "--dataset", "digits", "--combos", "rmsprop/ce"])
     assert "include the tuning seeds" in run_error(capsys, ["ablate", "--schedules", "--workdir", str(smoke_workdir),
                                                             "--dataset", "digits"])
+    assert "add --schedules" in run_error(capsys, ["ablate", "--workdir", str(smoke_workdir), "--dataset", "digits",
+                                                   "--vmapped"])
     assert "--tuning_seeds must be at least 1" in run_error(capsys, ["ablate", "--workdir", str(smoke_workdir),
                                                                      "--dataset", "digits", "--tuning_seeds", "0"])
 
@@ -131,3 +133,24 @@ def test_ablate_with_schedules_trains_the_protocols_baselines_for_real(smoke_wor
     assert result["manifest"]["git_revision"] and (tmp_path / "s.png").stat().st_size > 1000
     lines = len(cache.read_text().splitlines())
     assert run_json(capsys, args)["rows"] == result["rows"] and len(cache.read_text().splitlines()) == lines
+
+
+def test_ablate_vmapped_fills_the_grids_and_the_chosen_trainings_before_the_rows(smoke_workdir, capsys, monkeypatch,
+                                                                                tmp_path):
+    from dimo.studies import prefill, schedules
+
+    calls = []
+    monkeypatch.setattr(prefill, "tuning_grids", lambda config, g, datasets, horizons, cache: calls.append(
+        ("grids", [d.name for d in datasets], list(horizons), cache.path)))
+    monkeypatch.setattr(prefill, "evaluations", lambda config, g, target, meta, horizons, seeds, cache, tune_on_target:
+                        calls.append(("evaluations", target.name, seeds, tune_on_target)))
+    monkeypatch.setattr(schedules, "at_horizons", lambda *a, **k: calls.append(("rows", a[6].path)) or {
+        "dataset": "digits", "genotype": GENOTYPE, "seeds": [1000], "rows": []})
+    monkeypatch.setattr(schedules, "plot", lambda result, out: None)
+    cache = tmp_path / "c.jsonl"
+    run_json(capsys, ["ablate", "--schedules", "--vmapped", "--workdir", str(smoke_workdir), "--dataset", "digits",
+                      "--seeds", "2", "--seed", "1000", "--genotype", GENOTYPE, "--cache", str(cache),
+                      "--horizon", "20", "--out", str(tmp_path / "s.png")])
+    assert [c[0] for c in calls] == ["grids", "evaluations", "rows"]  # the rows read what the prefill wrote
+    assert calls[0][1][-1] == "digits" and calls[0][3] == calls[2][1] == cache
+    assert calls[1] == ("evaluations", "digits", [1000, 1001], True)

@@ -30,6 +30,9 @@ def add_arguments(parser) -> None:
                              "research/lopt/PROTOCOL.md fixes 200)")
     parser.add_argument("--cache", default=None, help="--schedules: JSON lines of finished trainings (resumable; "
                         "default W/schedule_trainings.jsonl)")
+    parser.add_argument("--vmapped", action="store_true",
+                        help="--schedules: train the baselines many at once first, a grid at every horizon as one "
+                             "program (dimo.studies.prefill): for a GPU or TPU; on a CPU slower than one by one")
 
 
 def run(args) -> dict:
@@ -39,6 +42,8 @@ def run(args) -> dict:
     for flag, value in (("--seeds", args.seeds), ("--tuning_seeds", args.tuning_seeds)):
         if value < 1:
             raise ValueError(f"{flag} must be at least 1, got {value}")
+    if args.vmapped and not args.schedules:
+        raise ValueError("--vmapped trains the --schedules baselines: add --schedules")
     system = trained.load(args.workdir)
     if args.schedules:
         return _schedules(args, system)
@@ -91,8 +96,14 @@ def _schedules(args, system) -> dict:
     genotype = (search_space.Genotype.from_string(args.genotype) if args.genotype
                 else search_space.discretize(recipe.arch_weights))
     cache = schedules.TrainingCache(args.cache or Path(args.workdir) / "schedule_trainings.jsonl")
-    result = schedules.at_horizons(system, genotype, target, meta, schedules.lopt_horizons(system.config, args.horizon),
-                                   seeds, cache, recipe,
+    horizons = schedules.lopt_horizons(system.config, args.horizon)
+    if args.vmapped:  # the same trainings, into the cache at_horizons reads
+        from dimo.studies import prefill
+
+        prefill.tuning_grids(system.config, genotype, meta + ([] if args.no_target_tuning else [target]), horizons, cache)
+        prefill.evaluations(system.config, genotype, target, meta, horizons, list(seeds), cache,
+                            tune_on_target=not args.no_target_tuning)
+    result = schedules.at_horizons(system, genotype, target, meta, horizons, seeds, cache, recipe,
                                    tune_on_target=not args.no_target_tuning)
     out = _finish(args, system, result, "schedules", schedules.plot, "plot_png")
     if not args.json:
