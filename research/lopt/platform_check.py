@@ -54,10 +54,10 @@ def main(argv=None) -> int:
 
 def _lone(config, genotype, dataset, lr, schedule: dict) -> dict:
     from dimo.evaluation import evaluate
+    from dimo.studies import schedules
 
-    setup = evaluate.setup_for(config, optimizer="adam", loss="ce", learning_rate=1.0, seed=0,
-                               affine=config.model.affine, **schedule)
-    return evaluate.train_genotype(genotype, dataset, setup, lr_scale=lr, weight_decay=5e-4, progress=False)
+    return evaluate.train_genotype(genotype, dataset, schedules.baseline_setup(config, "adam", schedule, seed=0),
+                                   lr_scale=lr, weight_decay=5e-4, progress=False)
 
 
 if __name__ == "__main__":
