@@ -102,12 +102,14 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     return out
 
 
-def prefill_baselines(config_path: str, phase: str, wanted: list[str], runs: int, data_dir) -> int:
+def prefill_baselines(config_path: str, phase: str, wanted: list[str], runs: int, data_dir,
+                      width: int | None = None) -> int:
     """The study's baseline trainings, vmapped (``dimo.studies.prefill``): ``grids`` trains the
     tuning grids on the wanted datasets (default all six: each is tuned on as a meta-training
     dataset or as the tested one), ``evaluations`` the chosen baselines with every
     run's seeds on each wanted tested dataset (a look at a held-out one's test split, recorded
-    first). Trainings done."""
+    first). ``width``: trainings a program (default ``prefill.WIDTH``, a whole grid); a narrower
+    one writes its lines a horizon at a time, so a time limit keeps what finished. Trainings done."""
     import importlib.util
     import types
 
@@ -128,7 +130,8 @@ def prefill_baselines(config_path: str, phase: str, wanted: list[str], runs: int
     get = lambda name: loaded.setdefault(name, schedules.load(trained, name, data_dir))  # noqa: E731
     if phase == "grids":
         names = wanted or [*protocol.META_TRAINING, *protocol.HELD_OUT]
-        return prefill.tuning_grids(config, genotype, [get(n) for n in names], horizons, cache)
+        return prefill.tuning_grids(config, genotype, [get(n) for n in names], horizons, cache,
+                                    width=width or prefill.WIDTH)
     done = 0
     for tested, datasets in chosen:
         seeds = [s for run in range(runs) for s in judge.run_seeds(run)]

@@ -3,7 +3,9 @@
 #   device run: bash research/lopt/device/run.sh [GRIDS_S] [EVAL_S]   carry: .devdata .whl
 # Six processes (one per dataset) train the tuning grids, then six the chosen trainings, each
 # phase under a time limit; the new cache lines come back in $OUT/new_trainings.jsonl (append
-# them with python -m research.lopt.device.merge FILE), the logs in $OUT/logs.txt. DATASETS=... for fewer.
+# them with python -m research.lopt.device.merge FILE), the logs in $OUT/logs.txt. DATASETS=... for fewer;
+# WIDTH=42 trains a grid a horizon a program (a 210-wide program runs every member to 10H's
+# length and writes nothing until its end: 2026-12-04's second day, six of them ran past 300 s).
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
 export JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0

@@ -30,11 +30,12 @@ def test_a_worker_starts_from_the_committed_cache_and_the_grids_parts(tmp_path, 
     for module, name in ((schedules, "load"), (protocol, "record_look")):  # the worker replaces them: restore after
         monkeypatch.setattr(module, name, getattr(module, name))
     monkeypatch.setattr(leave_one_out, "OUT", tmp_path)
-    monkeypatch.setattr(leave_one_out, "prefill_baselines", lambda config, phase, wanted, runs, data_dir: ran.append(
-        (phase, wanted, runs, leave_one_out.OUT)) or 0)
+    monkeypatch.setattr(leave_one_out, "prefill_baselines", lambda config, phase, wanted, runs, data_dir, width: ran.append(
+        (phase, wanted, runs, leave_one_out.OUT, width)) or 0)
+    monkeypatch.setenv("WIDTH", "42")
     assert worker.main(["evaluations", "kmnist", str(tmp_path / "parts")]) == 0
     mine = tmp_path / "parts" / "evaluations_kmnist"
-    assert ran == [("evaluations", ["kmnist"], 4, mine)]  # on a cache of its own
+    assert ran == [("evaluations", ["kmnist"], 4, mine, 42)]  # on a cache of its own, at run.sh's width
     assert (mine / "trainings.jsonl").read_text() == '{"key": "a"}\n{"key": "b"}\n' and (mine / "before").read_text() == "2"
 
 

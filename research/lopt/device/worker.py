@@ -12,6 +12,7 @@ call (the copy there is not the repository's), so this process records none.
 from __future__ import annotations
 
 import lzma
+import os
 import pickle
 import sys
 import time
@@ -44,7 +45,9 @@ def main(argv=None) -> int:
     (mine / "before").write_text(str((mine / "trainings.jsonl").read_text().count("\n")))
     leave_one_out.OUT = mine
     start = time.perf_counter()
-    done = leave_one_out.prefill_baselines("research/lopt/configs/scheduled.py", phase, [name], leave_one_out.RUNS, None)
+    width = int(os.environ.get("WIDTH", 0)) or None  # run.sh's WIDTH=42: a grid's horizon a program
+    done = leave_one_out.prefill_baselines("research/lopt/configs/scheduled.py", phase, [name], leave_one_out.RUNS,
+                                           None, width=width)
     print(f"{phase} {name}: {done} trainings in {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 
