@@ -36,6 +36,8 @@ def test_a_worker_starts_from_the_committed_cache_and_the_grids_parts(tmp_path, 
     assert worker.main(["evaluations", "kmnist", str(tmp_path / "parts")]) == 0
     mine = tmp_path / "parts" / "evaluations_kmnist"
     assert ran == [("evaluations", ["kmnist"], 4, mine, 42)]  # on a cache of its own, at run.sh's width
+    assert worker.main(["grids", "digits,mnist", str(tmp_path / "parts")]) == 0  # WORKERS=1: all in one process
+    assert ran[-1] == ("grids", ["digits", "mnist"], 4, tmp_path / "parts" / "grids_digits+mnist", 42)
     assert (mine / "trainings.jsonl").read_text() == '{"key": "a"}\n{"key": "b"}\n' and (mine / "before").read_text() == "2"
 
 

@@ -1,6 +1,6 @@
 """One process's share of the study's baselines on a lent GPU machine (``run.sh`` starts six).
 
-    python3 -m research.lopt.device.worker grids|evaluations DATASET PARTS
+    python3 -m research.lopt.device.worker grids|evaluations DATASET[,DATASET...] PARTS
 
 It runs ``leave_one_out --baselines PHASE --tested DATASET`` with the datasets ``pack`` left in
 ``.devdata/``, on a cache of its own: the committed ``trainings.jsonl`` plus the grids parts in
@@ -37,7 +37,8 @@ def main(argv=None) -> int:
 
     schedules.load = load
     protocol.record_look = lambda *a, **k: True  # recorded before the call, on the development machine
-    mine = parts / f"{phase}_{name}"
+    wanted = name.split(",")  # several: one after another in this process (run.sh's WORKERS=1)
+    mine = parts / f"{phase}_{'+'.join(wanted)}"
     mine.mkdir(parents=True, exist_ok=True)
     with open(mine / "trainings.jsonl", "w") as out:
         for part in [leave_one_out.OUT / "trainings.jsonl", *sorted(parts.glob("grids_*/new.jsonl"))]:
@@ -46,7 +47,7 @@ def main(argv=None) -> int:
     leave_one_out.OUT = mine
     start = time.perf_counter()
     width = int(os.environ.get("WIDTH", 0)) or None  # run.sh's WIDTH=42: a grid's horizon a program
-    done = leave_one_out.prefill_baselines("research/lopt/configs/scheduled.py", phase, [name], leave_one_out.RUNS,
+    done = leave_one_out.prefill_baselines("research/lopt/configs/scheduled.py", phase, wanted, leave_one_out.RUNS,
                                            None, width=width)
     print(f"{phase} {name}: {done} trainings in {time.perf_counter() - start:.0f} s", flush=True)
     return 0
