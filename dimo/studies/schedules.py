@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from pathlib import Path
 
 import numpy as np
+
+from dimo.studies.training_cache import TrainingCache  # every training of a study goes through one
 
 OPTIMIZERS = ("adam", "sgd")
 # 7 rates over 2 decades each, centred on the rates these networks train at; 3 weight decays.
@@ -58,41 +58,6 @@ def tuned(train, optimizer: str, steps: int, tuning_seeds=TUNING_SEEDS) -> dict:
             "chosen": by_accuracy, "chosen_by_val_loss": by_loss,
             "on_the_grid_edge": by_accuracy["learning_rate"] in (LEARNING_RATES[optimizer][0],
                                                                  LEARNING_RATES[optimizer][-1])}
-
-
-class TrainingCache:
-    """Finished trainings' metrics, one JSON line each, keyed by what defines the training."""
-
-    def __init__(self, path: Path | None = None):
-        self.path, self.done = (Path(path) if path else None), {}
-        if self.path and self.path.is_file():
-            for line in self.path.read_text().splitlines():
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:  # a line cut short by a kill
-                    continue
-                self.done[entry["key"]] = entry["metrics"]
-
-    def get(self, key: dict, train, **provenance) -> dict:
-        name = json.dumps(key, sort_keys=True)
-        if name not in self.done:
-            self.put(key, train(), **provenance)
-        return self.done[name]
-
-    def __contains__(self, key: dict) -> bool:
-        return json.dumps(key, sort_keys=True) in self.done
-
-    def put(self, key: dict, metrics: dict, **provenance) -> None:
-        """Records a finished training (``provenance``, e.g. how it was run, goes beside its metrics)."""
-        name = json.dumps(key, sort_keys=True)
-        self.done[name] = {k: float(v) for k, v in metrics.items()}
-        if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            cut = self.path.is_file() and not self.path.read_bytes().endswith(b"\n") and self.path.stat().st_size
-            with self.path.open("a") as f:
-                f.write(("\n" if cut else "") + json.dumps({"key": name, "metrics": self.done[name], **provenance}) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
 
 
 def _split(dataset) -> str:

@@ -10,7 +10,7 @@ datasets the protocol names (``train_meta.py``, resumed from its workdir), then 
 all-``nor_conv_3x3`` cell on the tested dataset with the learned optimizer and with Adam and SGD
 tuned per horizon (``dimo.studies.schedules.at_horizons``), all with the run's seeds
 ``1000 (r + 1) + k``. Each (dataset, run) is one JSON file under ``results/lopt_leave_one_out/runs/``;
-baseline trainings are cached in ``trainings.jsonl`` and shared between runs. A config with the
+trainings are cached in ``trainings/`` (a file per dataset) and shared between runs. A config with the
 learned teacher also trains the learned optimizer on cross-entropy (``learned_ce``, reported
 beside, not judged; in the summary its rows are the teacher's gain over it). ``--summarize``
 writes ``summary.json`` (a row per dataset x horizon x baseline: the paired differences over
@@ -41,6 +41,7 @@ from research.lopt import H_STEPS
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "lopt_leave_one_out"
+CACHE = OUT / "trainings"  # every training of the study, a file per dataset (dimo.studies.training_cache)
 RUNS = 4
 CLAIM_HORIZONS = ("H", "2H")
 PRIMARY = "adam_schedule_tuned_meta_train"
@@ -88,7 +89,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     if tested in protocol.HELD_OUT:  # a look, said before it is taken
         protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "
                              "optimizer and the tuned schedules", git_revision=revision)
-    cache = schedules.TrainingCache(OUT / "trainings.jsonl")
+    cache = schedules.TrainingCache(CACHE)
     result = schedules.at_horizons(system, search_space.Genotype.from_string(ALL_3X3), target, meta,
                                    schedules.lopt_horizons(system.config, H_STEPS), judge.run_seeds(run), cache, recipe)
     if system.config.inner.loss != "ce":  # PROTOCOL.md, System: the optimizer on cross-entropy, beside
@@ -98,7 +99,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
                   overrides=list(overrides), git_revision=revision)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=float) + "\n")
-    write_manifest(OUT / "trainings.jsonl", append=True, protocol="research/lopt/PROTOCOL.md (dimo.studies.schedules)")
+    write_manifest(CACHE, append=True, protocol="research/lopt/PROTOCOL.md (dimo.studies.schedules)")
     return out
 
 
@@ -124,7 +125,7 @@ def prefill_baselines(config_path: str, phase: str, wanted: list[str], runs: int
     trained = types.SimpleNamespace(config=config)  # the baselines read the config's sizes only
     genotype = search_space.Genotype.from_string(ALL_3X3)
     horizons = list(schedules.lopt_horizons(config, H_STEPS))
-    cache = schedules.TrainingCache(OUT / "trainings.jsonl")
+    cache = schedules.TrainingCache(CACHE)
     chosen = [(t, ds) for t, ds in folds() if not wanted or t in wanted]
     loaded = {}
     get = lambda name: loaded.setdefault(name, schedules.load(trained, name, data_dir))  # noqa: E731

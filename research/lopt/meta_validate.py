@@ -35,7 +35,7 @@ from research.lopt import H_STEPS
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "lopt_leave_one_out" / "meta_validation.jsonl"
-CACHE = REPO / "results" / "lopt_leave_one_out" / "trainings.jsonl"  # shared with leave_one_out.py
+CACHE = REPO / "results" / "lopt_leave_one_out" / "trainings"  # shared with leave_one_out.py (its CACHE)
 BASELINE = "adam_schedule_tuned_meta_train"
 HORIZONS = ("H", "2H")
 

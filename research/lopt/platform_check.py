@@ -2,7 +2,7 @@
 
     DIMO_DATA_DIR=../shared/data python -m research.lopt.platform_check   # writes platform_check.json
 
-``results/lopt_leave_one_out/trainings.jsonl`` mixes lone CPU trainings with trainings
+``results/lopt_leave_one_out/trainings/`` mixes lone CPU trainings with trainings
 ``dimo.studies.prefill`` ran vmapped on a GPU. Each is the same training (initialisation, batches,
 schedule); rounding differs. This retrains a few of the GPU's tuning-grid points alone (Adam,
 weight decay 5e-4, tuning seed 0, three rates) and writes both figures side by side to
@@ -16,7 +16,7 @@ import types
 
 from dimo.infra.manifest import write_manifest
 from research.baselines import ALL_3X3
-from research.lopt.leave_one_out import OUT
+from research.lopt.leave_one_out import CACHE, OUT
 
 POINTS = (("digits", 40), ("cifar10", 200))  # (dataset, steps): short, so the check takes minutes
 
@@ -28,11 +28,7 @@ def main(argv=None) -> int:
 
     config, genotype = scheduled.get_config(), search_space.Genotype.from_string(ALL_3X3)
     trained = types.SimpleNamespace(config=config)
-    gpu = {}
-    for line in (OUT / "trainings.jsonl").read_text().splitlines():
-        entry = json.loads(line)
-        if entry.get("trained") == "vmapped":
-            gpu[entry["key"]] = entry["metrics"]
+    gpu = {e["key"]: e["metrics"] for e in schedules.TrainingCache(CACHE).entries() if e.get("trained") == "vmapped"}
     rows = []
     for name, steps in POINTS:
         dataset = schedules.load(trained, name)

@@ -49,6 +49,7 @@ def test_the_summary_pairs_runs_corrects_over_datasets_and_horizons_and_reads_th
     worse = [dict(r, p_holm=0.0) if r["held_out"] == "kmnist" else r for r in worse]  # p = 0 is significant
     assert loo.acceptance(worse)["datasets_significantly_worse"] == ["kmnist"] and not loo.acceptance(worse)["met"]
     monkeypatch.setattr(loo, "OUT", tmp_path)
+    monkeypatch.setattr(loo, "CACHE", tmp_path / "trainings")
     (tmp_path / "runs").mkdir()
     for r in results:
         (tmp_path / "runs" / f"{r['dataset']}_run{r['run']}.json").write_text(json.dumps(r))
@@ -78,6 +79,7 @@ def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tm
         return [row(f"learned_{loss}", s, label) for s, label in horizons.items()]
 
     monkeypatch.setattr(loo, "OUT", tmp_path)
+    monkeypatch.setattr(loo, "CACHE", tmp_path / "trainings")
     monkeypatch.setattr(meta_runs, "meta_train", lambda *a, **k: 1.0)
     monkeypatch.setattr(trained_lib, "load", lambda workdir: system)
     monkeypatch.setattr(schedules, "load", lambda trained, name, data_dir=None: types.SimpleNamespace(name=name))
@@ -105,15 +107,18 @@ def test_baselines_only_fills_every_grid_then_each_tested_datasets_chosen_and_re
 
     calls, looks = [], []
     monkeypatch.setattr(loo, "OUT", tmp_path)
+    monkeypatch.setattr(loo, "CACHE", tmp_path / "trainings")
     monkeypatch.setattr(schedules, "load", lambda trained, name, data_dir=None: types.SimpleNamespace(name=name))
-    monkeypatch.setattr(prefill, "tuning_grids", lambda config, g, datasets, horizons, cache: calls.append(
-        ("grids", [d.name for d in datasets], horizons)) or 7)
+    monkeypatch.setattr(prefill, "tuning_grids", lambda config, g, datasets, horizons, cache, width: calls.append(
+        ("grids", [d.name for d in datasets], horizons, width, cache.path)) or 7)
     monkeypatch.setattr(prefill, "evaluations", lambda config, g, target, meta, horizons, seeds, cache: calls.append(
         ("evaluations", target.name, [d.name for d in meta], seeds)) or 5)
     monkeypatch.setattr(protocol, "record_look", lambda dataset, result, **k: looks.append(dataset))
     config = "research/lopt/configs/scheduled.py"
     assert loo.prefill_baselines(config, "grids", [], 4, None) == 7
-    assert calls[0] == ("grids", [*protocol.META_TRAINING, *protocol.HELD_OUT], [10, 40, 200, 400, 2000])
+    assert calls[0] == ("grids", [*protocol.META_TRAINING, *protocol.HELD_OUT], [10, 40, 200, 400, 2000], prefill.WIDTH,
+                        tmp_path / "trainings")  # a whole grid a program, into the study's cache
+    assert loo.prefill_baselines(config, "grids", ["digits"], 4, None, width=42) == 7 and calls.pop()[3] == 42
     assert loo.prefill_baselines(config, "evaluations", ["kmnist", "cifar10"], 2, None) == 10
     assert calls[1:] == [("evaluations", "kmnist", ["digits", "mnist", "fashion_mnist"], [1000, 1001, 1002, 2000, 2001, 2002]),
                          ("evaluations", "cifar10", list(protocol.META_TRAINING), [1000, 1001, 1002, 2000, 2001, 2002])]

@@ -9,28 +9,27 @@ import argparse
 import json
 
 from dimo.infra.manifest import write_manifest
-from research.lopt.leave_one_out import OUT
+from dimo.studies.training_cache import TrainingCache
+from research.lopt.leave_one_out import CACHE
 
 
 def merge(paths, cache=None) -> dict:
-    """Counts of the lines: appended, already there (or twice in the files), cut short."""
-    cache = cache or OUT / "trainings.jsonl"
-    have = {json.loads(line)["key"] for line in cache.read_text().splitlines()} if cache.is_file() else set()
+    """Counts of the lines: appended (to their dataset's file), already there (or twice in the
+    files), cut short."""
+    cache = TrainingCache(cache or CACHE)
     counts = {"appended": 0, "known": 0, "cut": 0}
-    with cache.open("a") as out:
-        for path in paths:
-            for line in open(path):
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
-                    counts["cut"] += 1
-                    continue
-                if entry["key"] in have:
-                    counts["known"] += 1
-                    continue
-                have.add(entry["key"])
-                out.write(json.dumps(entry) + "\n")
-                counts["appended"] += 1
+    for path in paths:
+        for line in open(path):
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                counts["cut"] += 1
+                continue
+            if entry["key"] in cache.done:
+                counts["known"] += 1
+                continue
+            cache.append(entry)
+            counts["appended"] += 1
     return counts
 
 
@@ -40,7 +39,7 @@ def main(argv=None) -> int:
     p.add_argument("--command", required=True, help="the device call, for the cache's manifest")
     args = p.parse_args(argv)
     counts = merge(args.files)
-    write_manifest(OUT / "trainings.jsonl", append=True, command=args.command, merged=counts,
+    write_manifest(CACHE, append=True, command=args.command, merged=counts,
                    protocol="research/lopt/PROTOCOL.md (dimo.studies.schedules)")
     print(json.dumps(counts))
     return 0

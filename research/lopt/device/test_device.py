@@ -5,24 +5,34 @@ import json
 from research.lopt.device import merge
 
 
-def test_a_merge_appends_new_keys_once_and_skips_lines_cut_short(tmp_path):
-    cache = tmp_path / "trainings.jsonl"
-    cache.write_text(json.dumps({"key": "a", "metrics": {"v": 1.0}}) + "\n")
+def _key(dataset, i):
+    return json.dumps({"dataset": dataset, "i": i})
+
+
+def test_a_merge_appends_new_keys_once_to_their_datasets_file_and_skips_lines_cut_short(tmp_path):
+    cache = tmp_path / "trainings"
+    cache.mkdir()
+    (cache / "mnist.jsonl").write_text(json.dumps({"key": _key("mnist", 0), "metrics": {"v": 1.0}}) + "\n")
     part = tmp_path / "new.jsonl"
-    part.write_text("".join(json.dumps({"key": k, "metrics": {"v": 2.0}, "trained": "vmapped"}) + "\n"
-                            for k in ("a", "b", "b", "c")) + '{"key": "d", "metr')
+    part.write_text("".join(json.dumps({"key": _key(d, i), "metrics": {"v": 2.0}, "trained": "vmapped"}) + "\n"
+                            for d, i in (("mnist", 0), ("mnist", 1), ("mnist", 1), ("digits", 0)))
+                    + '{"key": "d", "metr')
     assert merge.merge([part], cache) == {"appended": 2, "known": 2, "cut": 1}
-    lines = [json.loads(x) for x in cache.read_text().splitlines()]
-    assert [x["key"] for x in lines] == ["a", "b", "c"] and lines[0]["metrics"] == {"v": 1.0}
+    lines = {f.stem: [json.loads(x) for x in f.read_text().splitlines()] for f in cache.glob("*.jsonl")}
+    assert [x["key"] for x in lines["mnist"]] == [_key("mnist", 0), _key("mnist", 1)]
+    assert lines["mnist"][0]["metrics"] == {"v": 1.0} and lines["mnist"][1]["trained"] == "vmapped"  # as written
+    assert [x["key"] for x in lines["digits"]] == [_key("digits", 0)]
 
 
 def test_a_worker_starts_from_the_committed_cache_and_the_grids_parts(tmp_path, monkeypatch):
     from research.lopt import leave_one_out
     from research.lopt.device import worker
 
-    (tmp_path / "trainings.jsonl").write_text('{"key": "a"}\n')
+    (tmp_path / "trainings").mkdir()
+    for name, key in (("digits", "a"), ("mnist", "b")):  # the committed cache, a file per dataset
+        (tmp_path / "trainings" / f"{name}.jsonl").write_text(json.dumps({"key": key, "metrics": {}}) + "\n")
     (tmp_path / "parts" / "grids_mnist").mkdir(parents=True)
-    (tmp_path / "parts" / "grids_mnist" / "new.jsonl").write_text('{"key": "b"}\n')
+    (tmp_path / "parts" / "grids_mnist" / "new.jsonl").write_text(json.dumps({"key": "c", "metrics": {}}) + "\n")
     from dimo.studies import schedules
     from research import protocol
 
@@ -30,15 +40,18 @@ def test_a_worker_starts_from_the_committed_cache_and_the_grids_parts(tmp_path, 
     for module, name in ((schedules, "load"), (protocol, "record_look")):  # the worker replaces them: restore after
         monkeypatch.setattr(module, name, getattr(module, name))
     monkeypatch.setattr(leave_one_out, "OUT", tmp_path)
+    monkeypatch.setattr(leave_one_out, "CACHE", tmp_path / "trainings")
     monkeypatch.setattr(leave_one_out, "prefill_baselines", lambda config, phase, wanted, runs, data_dir, width: ran.append(
-        (phase, wanted, runs, leave_one_out.OUT, width)) or 0)
+        (phase, wanted, runs, leave_one_out.CACHE, width)) or 0)
     monkeypatch.setenv("WIDTH", "42")
     assert worker.main(["evaluations", "kmnist", str(tmp_path / "parts")]) == 0
     mine = tmp_path / "parts" / "evaluations_kmnist"
-    assert ran == [("evaluations", ["kmnist"], 4, mine, 42)]  # on a cache of its own, at run.sh's width
+    assert ran == [("evaluations", ["kmnist"], 4, mine / "trainings.jsonl", 42)]  # a cache of its own, one file
+    assert [json.loads(x)["key"] for x in (mine / "trainings.jsonl").read_text().splitlines()] == ["a", "b", "c"]
+    assert (mine / "before").read_text() == "3"  # run.sh returns the lines past these
+    monkeypatch.setattr(leave_one_out, "CACHE", tmp_path / "trainings")  # another process
     assert worker.main(["grids", "digits,mnist", str(tmp_path / "parts")]) == 0  # WORKERS=1: all in one process
-    assert ran[-1] == ("grids", ["digits", "mnist"], 4, tmp_path / "parts" / "grids_digits+mnist", 42)
-    assert (mine / "trainings.jsonl").read_text() == '{"key": "a"}\n{"key": "b"}\n' and (mine / "before").read_text() == "2"
+    assert ran[-1] == ("grids", ["digits", "mnist"], 4, tmp_path / "parts" / "grids_digits+mnist" / "trainings.jsonl", 42)
 
 
 def test_pack_pickles_each_dataset_at_the_studys_sizes_and_carries_cifar10_as_its_source(tmp_path, monkeypatch):

@@ -3,7 +3,7 @@
     python3 -m research.lopt.device.worker grids|evaluations DATASET[,DATASET...] PARTS
 
 It runs ``leave_one_out --baselines PHASE --tested DATASET`` with the datasets ``pack`` left in
-``.devdata/``, on a cache of its own: the committed ``trainings.jsonl`` plus the grids parts in
+``.devdata/``, on a cache of its own, one file: the committed ``trainings/`` plus the grids parts in
 PARTS; ``before`` says how many lines it started from, so ``run.sh`` takes the new ones after
 any stop. The held-out looks are written to the ledger on the development machine before the
 call (the copy there is not the repository's), so this process records none.
@@ -40,11 +40,12 @@ def main(argv=None) -> int:
     wanted = name.split(",")  # several: one after another in this process (run.sh's WORKERS=1)
     mine = parts / f"{phase}_{'+'.join(wanted)}"
     mine.mkdir(parents=True, exist_ok=True)
-    with open(mine / "trainings.jsonl", "w") as out:
-        for part in [leave_one_out.OUT / "trainings.jsonl", *sorted(parts.glob("grids_*/new.jsonl"))]:
+    committed = schedules.TrainingCache(leave_one_out.CACHE).files()
+    with open(mine / "trainings.jsonl", "w") as out:  # one file: run.sh takes the lines past "before"
+        for part in [*committed, *sorted(parts.glob("grids_*/new.jsonl"))]:
             out.write(part.read_text())
     (mine / "before").write_text(str((mine / "trainings.jsonl").read_text().count("\n")))
-    leave_one_out.OUT = mine
+    leave_one_out.OUT, leave_one_out.CACHE = mine, mine / "trainings.jsonl"
     start = time.perf_counter()
     width = int(os.environ.get("WIDTH", 0)) or None  # run.sh's WIDTH=42: a grid's horizon a program
     done = leave_one_out.prefill_baselines("research/lopt/configs/scheduled.py", phase, wanted, leave_one_out.RUNS,
