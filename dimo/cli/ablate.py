@@ -28,8 +28,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--horizon", type=int, default=None,
                         help="--schedules: H in inner steps (default: the config's lifetime, or K without one; "
                              "research/lopt/PROTOCOL.md fixes 200)")
-    parser.add_argument("--cache", default=None, help="--schedules: JSON lines of finished trainings (resumable; "
-                        "default W/schedule_trainings.jsonl)")
+    parser.add_argument("--cache", default=None, help="--schedules: finished trainings, JSON lines (resumable): a file, "
+                        "or a directory of one file per dataset (default W/schedule_trainings.jsonl)")
     parser.add_argument("--vmapped", action="store_true",
                         help="--schedules: train the baselines many at once first, a grid at every horizon as one "
                              "program (dimo.studies.prefill): for a GPU or TPU; on a CPU slower than one by one")

@@ -139,7 +139,8 @@ def prefill_baselines(config_path: str, phase: str, wanted: list[str], runs: int
         if tested in protocol.HELD_OUT:  # a look, said before it is taken
             protocol.record_look(tested, {}, what=f"lopt leave-one-out, runs 0-{runs - 1}: test accuracies of the "
                                  "tuned schedules (baselines only, dimo.studies.prefill)", git_revision=git_revision())
-        done += prefill.evaluations(config, genotype, get(tested), [get(d) for d in datasets], horizons, seeds, cache)
+        done += prefill.evaluations(config, genotype, get(tested), [get(d) for d in datasets], horizons, seeds, cache,
+                                    width=width or prefill.WIDTH)
     return done
 
 

@@ -32,10 +32,10 @@ from dimo.infra.manifest import git_revision, write_manifest
 from research import meta_runs, protocol
 from research.baselines import ALL_3X3
 from research.lopt import H_STEPS
+from research.lopt.leave_one_out import CACHE  # the study's: its tunings and meta-validation's are shared
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "lopt_leave_one_out" / "meta_validation.jsonl"
-CACHE = REPO / "results" / "lopt_leave_one_out" / "trainings"  # shared with leave_one_out.py (its CACHE)
 BASELINE = "adam_schedule_tuned_meta_train"
 HORIZONS = ("H", "2H")
 

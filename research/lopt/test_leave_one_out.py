@@ -111,18 +111,19 @@ def test_baselines_only_fills_every_grid_then_each_tested_datasets_chosen_and_re
     monkeypatch.setattr(schedules, "load", lambda trained, name, data_dir=None: types.SimpleNamespace(name=name))
     monkeypatch.setattr(prefill, "tuning_grids", lambda config, g, datasets, horizons, cache, width: calls.append(
         ("grids", [d.name for d in datasets], horizons, width, cache.path)) or 7)
-    monkeypatch.setattr(prefill, "evaluations", lambda config, g, target, meta, horizons, seeds, cache: calls.append(
-        ("evaluations", target.name, [d.name for d in meta], seeds)) or 5)
+    monkeypatch.setattr(prefill, "evaluations", lambda config, g, target, meta, horizons, seeds, cache, width: calls.append(
+        ("evaluations", target.name, [d.name for d in meta], seeds)) or width)
     monkeypatch.setattr(protocol, "record_look", lambda dataset, result, **k: looks.append(dataset))
     config = "research/lopt/configs/scheduled.py"
     assert loo.prefill_baselines(config, "grids", [], 4, None) == 7
     assert calls[0] == ("grids", [*protocol.META_TRAINING, *protocol.HELD_OUT], [10, 40, 200, 400, 2000], prefill.WIDTH,
                         tmp_path / "trainings")  # a whole grid a program, into the study's cache
     assert loo.prefill_baselines(config, "grids", ["digits"], 4, None, width=42) == 7 and calls.pop()[3] == 42
-    assert loo.prefill_baselines(config, "evaluations", ["kmnist", "cifar10"], 2, None) == 10
+    assert loo.prefill_baselines(config, "evaluations", ["kmnist", "cifar10"], 2, None) == 2 * prefill.WIDTH
     assert calls[1:] == [("evaluations", "kmnist", ["digits", "mnist", "fashion_mnist"], [1000, 1001, 1002, 2000, 2001, 2002]),
                          ("evaluations", "cifar10", list(protocol.META_TRAINING), [1000, 1001, 1002, 2000, 2001, 2002])]
     assert looks == ["cifar10"]  # said before the held-out test split is read, never for a meta-training one
+    assert loo.prefill_baselines(config, "evaluations", ["kmnist"], 2, None, width=42) == 42  # run.sh's WIDTH too
 
 
 def test_baselines_only_refuses_config_overrides(capsys):

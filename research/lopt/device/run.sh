@@ -5,9 +5,11 @@
 # phase under a time limit; the new cache lines come back in $OUT/new_trainings.jsonl (append
 # them with python -m research.lopt.device.merge FILE), the logs in $OUT/logs.txt. DATASETS=... for fewer;
 # WIDTH=42 trains a grid a horizon a program (a 210-wide program runs every member to 10H's
-# length and writes nothing until its end: 2026-12-04's second day, six of them ran past 300 s).
-# WORKERS=1: one process a phase, the datasets one after another (six processes time-share the
-# GPU: on 2026-12-04, 42 members x 400 steps took 57 s of training in one of six, 0.14 s a step).
+# length and writes nothing until its end: on 2026-12-04, six of them wrote nothing in 300 s).
+# SERIAL=1: one process a phase, the datasets one after another under the phase's one time limit
+# (the last may get none); six processes time-share the GPU: on 2026-12-04, 42 members x 400
+# steps took 57 s of training in one of six, 0.14 s a step.
+case "${SERIAL:-0}" in 0|1) ;; *) echo "error: SERIAL=$SERIAL: 1 (one process, datasets in turn) or 0 (one a dataset)"; exit 2;; esac
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
 export JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0
@@ -22,7 +24,7 @@ merge() {  # each part's lines past the cache it started from, complete ones onl
 }
 for phase in grids evaluations; do
   LIMIT=$GRIDS_S; [ $phase = evaluations ] && LIMIT=$EVAL_S
-  NAMES=$DATASETS; [ "${WORKERS:-6}" = 1 ] && NAMES=$(echo $DATASETS | tr ' ' ',')
+  NAMES=$DATASETS; [ "${SERIAL:-0}" = 1 ] && NAMES=$(echo $DATASETS | tr ' ' ',')
   for d in $NAMES; do
     timeout $LIMIT python3 -m research.lopt.device.worker $phase $d $P > $L/${phase}_$d.log 2>&1 &
   done

@@ -31,6 +31,8 @@ def test_a_worker_starts_from_the_committed_cache_and_the_grids_parts(tmp_path, 
     (tmp_path / "trainings").mkdir()
     for name, key in (("digits", "a"), ("mnist", "b")):  # the committed cache, a file per dataset
         (tmp_path / "trainings" / f"{name}.jsonl").write_text(json.dumps({"key": key, "metrics": {}}) + "\n")
+    with (tmp_path / "trainings" / "digits.jsonl").open("a") as f:
+        f.write('{"key": "cut sho')  # a kill mid-line: it must not swallow mnist's first line
     (tmp_path / "parts" / "grids_mnist").mkdir(parents=True)
     (tmp_path / "parts" / "grids_mnist" / "new.jsonl").write_text(json.dumps({"key": "c", "metrics": {}}) + "\n")
     from dimo.studies import schedules
@@ -47,10 +49,12 @@ def test_a_worker_starts_from_the_committed_cache_and_the_grids_parts(tmp_path, 
     assert worker.main(["evaluations", "kmnist", str(tmp_path / "parts")]) == 0
     mine = tmp_path / "parts" / "evaluations_kmnist"
     assert ran == [("evaluations", ["kmnist"], 4, mine / "trainings.jsonl", 42)]  # a cache of its own, one file
-    assert [json.loads(x)["key"] for x in (mine / "trainings.jsonl").read_text().splitlines()] == ["a", "b", "c"]
-    assert (mine / "before").read_text() == "3"  # run.sh returns the lines past these
+    from dimo.studies.training_cache import TrainingCache
+
+    assert [e["key"] for e in TrainingCache(mine / "trainings.jsonl").entries()] == ["a", "b", "c"]
+    assert (mine / "before").read_text() == "4"  # run.sh returns the lines past these (the cut one counted)
     monkeypatch.setattr(leave_one_out, "CACHE", tmp_path / "trainings")  # another process
-    assert worker.main(["grids", "digits,mnist", str(tmp_path / "parts")]) == 0  # WORKERS=1: all in one process
+    assert worker.main(["grids", "digits,mnist", str(tmp_path / "parts")]) == 0  # SERIAL=1: all in one process
     assert ran[-1] == ("grids", ["digits", "mnist"], 4, tmp_path / "parts" / "grids_digits+mnist" / "trainings.jsonl", 42)
 
 

@@ -1,6 +1,7 @@
-"""One process's share of the study's baselines on a lent GPU machine (``run.sh`` starts six).
+"""One process's share of the study's baselines on a lent GPU machine (``run.sh`` starts one a
+dataset, or with ``SERIAL=1`` one for all of them in turn).
 
-    python3 -m research.lopt.device.worker grids|evaluations DATASET[,DATASET...] PARTS
+    python3 -m research.lopt.device.worker grids|evaluations DATASET[,DATASET...] PARTS   # several: in turn, in this process
 
 It runs ``leave_one_out --baselines PHASE --tested DATASET`` with the datasets ``pack`` left in
 ``.devdata/``, on a cache of its own, one file: the committed ``trainings/`` plus the grids parts in
@@ -37,17 +38,18 @@ def main(argv=None) -> int:
 
     schedules.load = load
     protocol.record_look = lambda *a, **k: True  # recorded before the call, on the development machine
-    wanted = name.split(",")  # several: one after another in this process (run.sh's WORKERS=1)
+    wanted = name.split(",")  # several: one after another in this process (run.sh's SERIAL=1)
     mine = parts / f"{phase}_{'+'.join(wanted)}"
     mine.mkdir(parents=True, exist_ok=True)
-    committed = schedules.TrainingCache(leave_one_out.CACHE).files()
+    committed = sorted(leave_one_out.CACHE.glob("*.jsonl"))  # a file per dataset
     with open(mine / "trainings.jsonl", "w") as out:  # one file: run.sh takes the lines past "before"
         for part in [*committed, *sorted(parts.glob("grids_*/new.jsonl"))]:
-            out.write(part.read_text())
+            text = part.read_text()
+            out.write(text if not text or text.endswith("\n") else text + "\n")  # a cut last line stays alone
     (mine / "before").write_text(str((mine / "trainings.jsonl").read_text().count("\n")))
     leave_one_out.OUT, leave_one_out.CACHE = mine, mine / "trainings.jsonl"
     start = time.perf_counter()
-    width = int(os.environ.get("WIDTH", 0)) or None  # run.sh's WIDTH=42: a grid's horizon a program
+    width = int(os.environ.get("WIDTH") or 0) or None  # run.sh's WIDTH=42: a grid's horizon a program
     done = leave_one_out.prefill_baselines("research/lopt/configs/scheduled.py", phase, wanted, leave_one_out.RUNS,
                                            None, width=width)
     print(f"{phase} {name}: {done} trainings in {time.perf_counter() - start:.0f} s", flush=True)
