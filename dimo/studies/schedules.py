@@ -20,7 +20,6 @@ defines it), so a study resumes, and tunings shared by several runs or folds tra
 from __future__ import annotations
 
 import hashlib
-import json
 
 import numpy as np
 

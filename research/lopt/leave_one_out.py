@@ -15,13 +15,11 @@ learned teacher also trains the learned optimizer on cross-entropy (``learned_ce
 beside, not judged; in the summary its rows are the teacher's gain over it). ``--summarize``
 writes ``summary.json`` (a row per dataset x horizon x baseline: the paired differences over
 runs, Holm-corrected over datasets x horizons), ``summary.md`` and a PNG per dataset.
-``--meta_trainings`` runs only the study's meta-trainings, in its order, so that they can run in a
-process beside the study's trainings (a run both ask for is trained once: ``meta_runs`` locks it).
-``--baselines grids`` (then ``evaluations``) trains only the baselines, many at once
-(``dimo.studies.prefill``): every tuning grid, then every run's chosen trainings, into the cache
-the study reads; no meta-training, no learned optimizer. They are the trainings (rounding aside)
-the study would run one by one; on one H200 (2026-12-04), six processes at once filled 1,365 of
-them in two calls of 7.5 and 5 minutes. On a CPU keep the lone trainings (``prefill`` says why).
+Parts of it can run ahead, each resumable, into the same cache: ``--meta_trainings`` (in a
+process beside the study's trainings; a run both ask for trains once, ``meta_runs`` locks it),
+``--learned`` (the learned optimizer's rows of every finished meta-training), ``--baselines
+grids`` then ``evaluations`` (the baselines many at once, ``dimo.studies.prefill``, for an
+accelerator: research/lopt/device; on a CPU the lone trainings are faster). ``ahead`` has the last two.
 """
 
 from __future__ import annotations
@@ -69,12 +67,21 @@ def meta_trainings(wanted: list[str], runs: int) -> list[tuple[list[str], int]]:
     return out
 
 
+def _system(workdir: Path, tested: str, data_dir):
+    """A meta-trained run's system, the tested dataset at its sizes, and the recipe it decodes for it."""
+    from dimo.meta import trained as trained_lib
+    from dimo.studies import ablate, schedules
+
+    system = trained_lib.load(workdir)
+    target = schedules.load(system, tested, data_dir)
+    return system, target, ablate.recipe_from_code(system, ablate.dataset_code(system, target))
+
+
 def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, overrides) -> Path:
     """One (tested dataset, run): meta-training, then the trainings; its JSON file."""
     from dimo.evaluation import judge
-    from dimo.meta import trained as trained_lib
     from dimo.space import search_space
-    from dimo.studies import ablate, schedules
+    from dimo.studies import schedules
 
     out = OUT / "runs" / f"{tested}_run{run}.json"
     if out.is_file():
@@ -82,10 +89,8 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     revision = git_revision()
     workdir = meta_training_dir(datasets, run)
     meta_runs.meta_train(config, datasets, run, workdir, overrides, data_dir)
-    system = trained_lib.load(workdir)
-    target = schedules.load(system, tested, data_dir)
+    system, target, recipe = _system(workdir, tested, data_dir)
     meta = [schedules.load(system, d, data_dir) for d in datasets]
-    recipe = ablate.recipe_from_code(system, ablate.dataset_code(system, target))
     if tested in protocol.HELD_OUT:  # a look, said before it is taken
         protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "
                              "optimizer and the tuned schedules", git_revision=revision)
@@ -101,47 +106,6 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     out.write_text(json.dumps(result, indent=1, default=float) + "\n")
     write_manifest(CACHE, append=True, protocol="research/lopt/PROTOCOL.md (dimo.studies.schedules)")
     return out
-
-
-def prefill_baselines(config_path: str, phase: str, wanted: list[str], runs: int, data_dir,
-                      width: int | None = None) -> int:
-    """The study's baseline trainings, vmapped (``dimo.studies.prefill``): ``grids`` trains the
-    tuning grids on the wanted datasets (default all six: each is tuned on as a meta-training
-    dataset or as the tested one), ``evaluations`` the chosen baselines with every
-    run's seeds on each wanted tested dataset (a look at a held-out one's test split, recorded
-    first). ``width``: trainings a program (default ``prefill.WIDTH``, a whole grid); a narrower
-    one writes its lines a horizon at a time, so a time limit keeps what finished. Trainings done."""
-    import importlib.util
-    import types
-
-    from dimo.studies import prefill, schedules
-    from dimo.evaluation import judge
-    from dimo.space import search_space
-
-    spec = importlib.util.spec_from_file_location("study_config", REPO / config_path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config()
-    trained = types.SimpleNamespace(config=config)  # the baselines read the config's sizes only
-    genotype = search_space.Genotype.from_string(ALL_3X3)
-    horizons = list(schedules.lopt_horizons(config, H_STEPS))
-    cache = schedules.TrainingCache(CACHE)
-    chosen = [(t, ds) for t, ds in folds() if not wanted or t in wanted]
-    loaded = {}
-    get = lambda name: loaded.setdefault(name, schedules.load(trained, name, data_dir))  # noqa: E731
-    if phase == "grids":
-        names = wanted or [*protocol.META_TRAINING, *protocol.HELD_OUT]
-        return prefill.tuning_grids(config, genotype, [get(n) for n in names], horizons, cache,
-                                    width=width or prefill.WIDTH)
-    done = 0
-    for tested, datasets in chosen:
-        seeds = [s for run in range(runs) for s in judge.run_seeds(run)]
-        if tested in protocol.HELD_OUT:  # a look, said before it is taken
-            protocol.record_look(tested, {}, what=f"lopt leave-one-out, runs 0-{runs - 1}: test accuracies of the "
-                                 "tuned schedules (baselines only, dimo.studies.prefill)", git_revision=git_revision())
-        done += prefill.evaluations(config, genotype, get(tested), [get(d) for d in datasets], horizons, seeds, cache,
-                                    width=width or prefill.WIDTH)
-    return done
 
 
 def summary_rows(results: list[dict], resamples: int = 10_000) -> list[dict]:
@@ -230,6 +194,8 @@ def main(argv=None) -> int:
     p.add_argument("--data_dir", default=None)
     p.add_argument("--summarize", action="store_true")
     p.add_argument("--meta_trainings", action="store_true", help="run only the study's meta-trainings (resumable)")
+    p.add_argument("--learned", action="store_true",
+                   help="train only the learned optimizer's rows of every finished meta-training (resumable)")
     p.add_argument("--baselines", choices=("grids", "evaluations"),
                    help="train only the baselines, many at once: the tuning grids, then the chosen (run grids first)")
     args = p.parse_args(argv)
@@ -247,10 +213,17 @@ def main(argv=None) -> int:
                   "command resumes it", file=sys.stderr)
             return 2
         return 0
+    if args.learned:
+        from research.lopt import ahead
+
+        print(f"learned rows of {ahead.learned(wanted, args.runs, args.data_dir)} units trained")
+        return 0
     if args.baselines:
         if overrides:  # the prefill reads the config file as it is: its keys would miss an overridden study's
             p.error(f"--baselines takes no config overrides ({' '.join(overrides)}): put them in the config file")
-        print(f"{prefill_baselines(args.config, args.baselines, wanted, args.runs, args.data_dir)} trainings")
+        from research.lopt import ahead
+
+        print(f"{ahead.baselines(args.config, args.baselines, wanted, args.runs, args.data_dir)} trainings")
         return 0
     if not args.summarize:
         for tested, datasets in folds():

@@ -25,7 +25,7 @@ def test_a_merge_appends_new_keys_once_to_their_datasets_file_and_skips_lines_cu
 
 
 def test_a_worker_starts_from_the_committed_cache_and_the_grids_parts(tmp_path, monkeypatch):
-    from research.lopt import leave_one_out
+    from research.lopt import ahead, leave_one_out
     from research.lopt.device import worker
 
     (tmp_path / "trainings").mkdir()
@@ -43,7 +43,7 @@ def test_a_worker_starts_from_the_committed_cache_and_the_grids_parts(tmp_path, 
         monkeypatch.setattr(module, name, getattr(module, name))
     monkeypatch.setattr(leave_one_out, "OUT", tmp_path)
     monkeypatch.setattr(leave_one_out, "CACHE", tmp_path / "trainings")
-    monkeypatch.setattr(leave_one_out, "prefill_baselines", lambda config, phase, wanted, runs, data_dir, width: ran.append(
+    monkeypatch.setattr(ahead, "baselines", lambda config, phase, wanted, runs, data_dir, width: ran.append(
         (phase, wanted, runs, leave_one_out.CACHE, width)) or 0)
     monkeypatch.setenv("WIDTH", "42")
     assert worker.main(["evaluations", "kmnist", str(tmp_path / "parts")]) == 0

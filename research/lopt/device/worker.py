@@ -3,7 +3,7 @@ dataset, or with ``SERIAL=1`` one for all of them in turn).
 
     python3 -m research.lopt.device.worker grids|evaluations DATASET[,DATASET...] PARTS   # several: in turn, in this process
 
-It runs ``leave_one_out --baselines PHASE --tested DATASET`` with the datasets ``pack`` left in
+It runs ``leave_one_out --baselines PHASE --tested DATASET`` (``ahead.baselines``) with the datasets ``pack`` left in
 ``.devdata/``, on a cache of its own, one file: the committed ``trainings/`` plus the grids parts in
 PARTS; ``before`` says how many lines it started from, so ``run.sh`` takes the new ones after
 any stop. The held-out looks are written to the ledger on the development machine before the
@@ -23,7 +23,7 @@ from pathlib import Path
 def main(argv=None) -> int:
     from dimo.studies import schedules
     from research import protocol
-    from research.lopt import leave_one_out
+    from research.lopt import ahead, leave_one_out
 
     phase, name, parts = (argv if argv is not None else sys.argv[1:])
     parts = Path(parts)
@@ -50,8 +50,7 @@ def main(argv=None) -> int:
     leave_one_out.OUT, leave_one_out.CACHE = mine, mine / "trainings.jsonl"
     start = time.perf_counter()
     width = int(os.environ.get("WIDTH") or 0) or None  # run.sh's WIDTH=42: a grid's horizon a program
-    done = leave_one_out.prefill_baselines("research/lopt/configs/scheduled.py", phase, wanted, leave_one_out.RUNS,
-                                           None, width=width)
+    done = ahead.baselines("research/lopt/configs/scheduled.py", phase, wanted, leave_one_out.RUNS, None, width=width)
     print(f"{phase} {name}: {done} trainings in {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 

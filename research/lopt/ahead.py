@@ -1,0 +1,84 @@
+"""The parts of the leave-one-out study that run ahead of its units, each into the study's cache
+(``leave_one_out.CACHE``), where a unit finds them done:
+
+    DIMO_DATA_DIR=../shared/data python -m research.lopt.leave_one_out --config CONFIG --learned
+    DIMO_DATA_DIR=../shared/data python -m research.lopt.leave_one_out --config CONFIG --baselines grids
+
+``learned``: the learned optimizer's trainings of every finished meta-training (only a
+meta-trained run can train them; a CPU's work while the baselines wait for an accelerator).
+``baselines``: the tuned schedules' grids, then every run's chosen trainings, many at once
+(``dimo.studies.prefill``; research/lopt/device runs them on a lent GPU).
+"""
+
+from __future__ import annotations
+
+from dimo.infra.manifest import git_revision
+from research import meta_runs, protocol
+from research.lopt import leave_one_out as loo
+
+
+def learned(wanted: list[str], runs: int, data_dir) -> int:
+    """The learned optimizer's trainings of every unit whose meta-training is done and whose
+    JSON is not, into the cache (its loss's and, with a teacher, cross-entropy's): what only a
+    meta-trained run can train, while the baselines wait for an accelerator (``--baselines``).
+    The unit reads them from the cache later. Units done."""
+    from dimo.evaluation import judge
+    from dimo.space import search_space
+    from dimo.studies import schedules
+
+    done = 0
+    for tested, datasets in loo.folds():
+        for run in range(runs) if not wanted or tested in wanted else ():
+            workdir = loo.meta_training_dir(datasets, run)
+            if (loo.OUT / "runs" / f"{tested}_run{run}.json").is_file() or not meta_runs.finished(workdir):
+                continue
+            system, target, recipe = loo._system(workdir, tested, data_dir)
+            if tested in protocol.HELD_OUT:  # a look, said before it is taken (the unit says its own)
+                protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "
+                                     "optimizer, ahead of its unit (--learned)", git_revision=git_revision())
+            for loss in dict.fromkeys([system.config.inner.loss, "ce"]):  # as run_one asks for them
+                schedules.learned_rows(system, search_space.Genotype.from_string(loo.ALL_3X3), target, recipe,
+                                       schedules.lopt_horizons(system.config, loo.H_STEPS), judge.run_seeds(run), loss,
+                                       schedules.TrainingCache(loo.CACHE))
+            done += 1
+    return done
+
+
+def baselines(config_path: str, phase: str, wanted: list[str], runs: int, data_dir, width: int | None = None) -> int:
+    """The study's baseline trainings, vmapped (``dimo.studies.prefill``): ``grids`` trains the
+    tuning grids on the wanted datasets (default all six: each is tuned on as a meta-training
+    dataset or as the tested one), ``evaluations`` the chosen baselines with every
+    run's seeds on each wanted tested dataset (a look at a held-out one's test split, recorded
+    first). ``width``: trainings a program (default ``prefill.WIDTH``, a whole grid); a narrower
+    one writes its lines a horizon at a time, so a time limit keeps what finished. Trainings done."""
+    import importlib.util
+    import types
+
+    from dimo.studies import prefill, schedules
+    from dimo.evaluation import judge
+    from dimo.space import search_space
+
+    spec = importlib.util.spec_from_file_location("study_config", loo.REPO / config_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config()
+    trained = types.SimpleNamespace(config=config)  # the baselines read the config's sizes only
+    genotype = search_space.Genotype.from_string(loo.ALL_3X3)
+    horizons = list(schedules.lopt_horizons(config, loo.H_STEPS))
+    cache = schedules.TrainingCache(loo.CACHE)
+    chosen = [(t, ds) for t, ds in loo.folds() if not wanted or t in wanted]
+    loaded = {}
+    get = lambda name: loaded.setdefault(name, schedules.load(trained, name, data_dir))  # noqa: E731
+    if phase == "grids":
+        names = wanted or [*protocol.META_TRAINING, *protocol.HELD_OUT]
+        return prefill.tuning_grids(config, genotype, [get(n) for n in names], horizons, cache,
+                                    width=width or prefill.WIDTH)
+    done = 0
+    for tested, datasets in chosen:
+        seeds = [s for run in range(runs) for s in judge.run_seeds(run)]
+        if tested in protocol.HELD_OUT:  # a look, said before it is taken
+            protocol.record_look(tested, {}, what=f"lopt leave-one-out, runs 0-{runs - 1}: test accuracies of the "
+                                 "tuned schedules (baselines only, dimo.studies.prefill)", git_revision=git_revision())
+        done += prefill.evaluations(config, genotype, get(tested), [get(d) for d in datasets], horizons, seeds, cache,
+                                    width=width or prefill.WIDTH)
+    return done
