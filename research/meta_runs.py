@@ -70,6 +70,24 @@ def read_records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
 
 
+def by_variant(rows: list[dict], figures: dict) -> list[dict]:
+    """Per variant of a meta-validation record: how many results, their folds and seeds, each
+    figure's mean and spread over them (``figures``: name -> the figure of a row), and the mean
+    meta-training time."""
+    import numpy as np
+
+    out = []
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        mine = [r for r in rows if r["variant"] == variant]
+        values = {name: [float(figure(r)) for r in mine] for name, figure in figures.items()}
+        out.append({"variant": variant, "results": len(mine), "folds": sorted({r["fold"] for r in mine}),
+                    "seeds": sorted({r["seed"] for r in mine}),
+                    **{f"{n}_mean": float(np.mean(v)) for n, v in values.items()},
+                    **{f"{n}_std": float(np.std(v, ddof=1)) if len(v) > 1 else None for n, v in values.items()},
+                    "meta_training_s_mean": float(np.mean([r["meta_training_s"] for r in mine]))})
+    return out
+
+
 def validate_and_record(validate, args, overrides, out: Path) -> dict | None:
     """One meta-validation result, ``validate(args, overrides)``, appended to ``out`` with its
     manifest; ``None`` after one ``error:`` line when ``out`` already holds (variant, fold, seed),

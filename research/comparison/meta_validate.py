@@ -144,15 +144,7 @@ def validate(args, overrides) -> dict:
 
 def summary(rows: list[dict]) -> list[dict]:
     """Per variant: the mean margin over folds and runs, its spread over runs, how many."""
-    out = []
-    for variant in dict.fromkeys(r["variant"] for r in rows):
-        mine = [r for r in rows if r["variant"] == variant]
-        margins = [r["margin_over_all_3x3"] for r in mine]
-        out.append({"variant": variant, "results": len(mine), "folds": sorted({r["fold"] for r in mine}),
-                    "seeds": sorted({r["seed"] for r in mine}), "margin_mean": float(np.mean(margins)),
-                    "margin_std": float(np.std(margins, ddof=1)) if len(margins) > 1 else None,
-                    "meta_training_s_mean": float(np.mean([r["meta_training_s"] for r in mine]))})
-    return out
+    return meta_runs.by_variant(rows, {"margin": lambda r: r["margin_over_all_3x3"]})
 
 
 def main(argv=None) -> int:

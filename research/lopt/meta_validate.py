@@ -107,17 +107,8 @@ def validate(args, overrides) -> dict:
 
 def summary(rows: list[dict]) -> list[dict]:
     """Per variant: the protocol's figure (both differences, mean over results and H, 2H) and spreads."""
-    out = []
-    for variant in dict.fromkeys(r["variant"] for r in rows):
-        mine = [r for r in rows if r["variant"] == variant]
-        per = {m: [float(np.mean([h[m] for h in r["by_horizon"].values()])) for r in mine]
-               for m in ("diff_val_accuracy", "diff_val_loss")}
-        out.append({"variant": variant, "results": len(mine), "folds": sorted({r["fold"] for r in mine}),
-                    "seeds": sorted({r["seed"] for r in mine}),
-                    **{f"{m}_mean": float(np.mean(v)) for m, v in per.items()},
-                    **{f"{m}_std": float(np.std(v, ddof=1)) if len(v) > 1 else None for m, v in per.items()},
-                    "meta_training_s_mean": float(np.mean([r["meta_training_s"] for r in mine]))})
-    return out
+    mean_over_horizons = lambda m: lambda r: np.mean([h[m] for h in r["by_horizon"].values()])  # noqa: E731
+    return meta_runs.by_variant(rows, {m: mean_over_horizons(m) for m in ("diff_val_accuracy", "diff_val_loss")})
 
 
 def main(argv=None) -> int:
