@@ -82,6 +82,10 @@ def test_propose_reranks_by_the_systems_own_datasets_tables(smoke_workdir, capsy
     net = Supernet(ranked["num_classes"], config.model.channels, config.model.cells_per_stage, affine=True,
                    genotype=chosen)
     assert ranked["params"] == network_cost(net, chosen, tuple(ranked["image_shape"])).params  # the chosen cell's
+    from dimo.cli import propose  # the table says it in words: "the 9th most probable of 9 cells ..."
+    n = info["rank_in_distribution"]
+    assert propose._ranked_lines(ranked)[0][1].startswith(f"the {n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n, 'th')} most "
+                                                          "probable of 9 cells")
     # asked for digits itself, digits' table does not teach: no lookup of the target's own table
     own = run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits"])
     assert "ranked" in own and own["ranked"]["taught_by"] == [] and own["genotype"] == own["decoded_genotype"]

@@ -74,11 +74,15 @@ def run(args) -> dict:
         result["verified"] = checked
         if not args.json:
             print(common.table([("verified", checked["genotype"]),
-                          ("", f"the {checked['rank_in_distribution']}. most probable of {len(checked['candidates'])} "
+                          ("", f"the {_ordinal(checked['rank_in_distribution'])} most probable of {len(checked['candidates'])} "
                                f"cells, by successive halving on the validation split ("
                                + ", ".join(f"{len(r['candidates'])} x {r['steps']}" for r in checked["rungs"])
                                + f" steps) in {checked['verify_s']:.1f} s")]))
     return result
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def _ranked_lines(result: dict) -> list[tuple[str, str]]:
@@ -87,6 +91,6 @@ def _ranked_lines(result: dict) -> list[tuple[str, str]]:
         return []
     if "note" in ranked:
         return [("ranked", ranked["note"])]
-    return [("ranked", f"the {ranked['rank_in_distribution']}. most probable of {len(ranked['candidates'])} "
+    return [("ranked", f"the {_ordinal(ranked['rank_in_distribution'])} most probable of {len(ranked['candidates'])} "
                        f"cells by the predictor taught by the cell table of {', '.join(ranked['taught_by'])}"),
             ("decoded", f"{result['decoded_genotype']} (--rank 0)")]
