@@ -32,7 +32,7 @@ def test_there_are_results_to_check():
 
 @pytest.mark.parametrize("result", RESULTS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_each_result_names_its_command_and_revision_and_its_uncommitted_inputs(result):
-    path = manifest.manifest_path(result)
+    path = manifest.covering_manifest(result)
     data = json.loads(result.read_text()) if result.suffix == ".json" else None
     embedded = data.get("manifest") if isinstance(data, dict) else None
     assert path.is_file() or embedded, f"{result.relative_to(ROOT)} has no {path.name} and no 'manifest' key"
@@ -51,6 +51,17 @@ def _content(result, data):
         return [{k: v for k, v in json.loads(line).items() if k not in provenance}
                 for line in result.read_text().splitlines() if line.strip()]
     return result.read_text()
+
+
+def test_a_file_of_a_directory_result_is_covered_by_the_directorys_manifest(tmp_path):
+    (tmp_path / "cache").mkdir()
+    shard = tmp_path / "cache" / "mnist.jsonl"
+    shard.write_text("{}\n")
+    assert manifest.covering_manifest(shard) == tmp_path / "cache" / "mnist.manifest.json"  # none yet: its own
+    manifest.write_manifest(tmp_path / "cache", command="x")
+    assert manifest.covering_manifest(shard) == tmp_path / "cache.manifest.json"
+    manifest.write_manifest(shard, command="y")  # a file's own manifest comes first
+    assert manifest.covering_manifest(shard) == tmp_path / "cache" / "mnist.manifest.json"
 
 
 def test_a_written_manifest_names_this_command_and_revision(tmp_path):

@@ -67,6 +67,13 @@ def manifest_path(result: str | os.PathLike) -> Path:
     return result.with_name(result.name.split(".")[0] + ".manifest.json")
 
 
+def covering_manifest(result: str | os.PathLike) -> Path:
+    """The manifest that covers ``result``: its own, or, for a file of a directory that is one
+    result (a study's cache, a file per dataset), the directory's, beside it."""
+    own, folder = manifest_path(result), manifest_path(Path(result).parent)
+    return own if own.is_file() or not folder.is_file() else folder
+
+
 def uncommitted_paths(text: str) -> list[str]:
     """Paths under ``runs/`` (the ignored folder of workdirs) that a result's text names."""
     found = {p for word in text.split('"') for p in word.split(",") if p.startswith("runs/")}
