@@ -44,6 +44,44 @@ def learned(wanted: list[str], runs: int, data_dir) -> int:
     return done
 
 
+def _setup(config_path: str):
+    """The study's config (read from its file as it is), what the baselines read of a run (its
+    config's sizes only), the trivial cell and the horizons in steps."""
+    import importlib.util
+    import types
+
+    from dimo.space import search_space
+    from dimo.studies import schedules
+
+    spec = importlib.util.spec_from_file_location("study_config", loo.REPO / config_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config()
+    return (config, types.SimpleNamespace(config=config), search_space.Genotype.from_string(loo.ALL_3X3),
+            list(schedules.lopt_horizons(config, loo.H_STEPS)))
+
+
+def missing_grids(config_path: str, wanted: list[str], data_dir) -> dict:
+    """{dataset: {optimizer: {steps: count}}}: the tuning grids' trainings the cache lacks (what a
+    device call has left to do; an empty dict where a grid is whole)."""
+    from dimo.studies import prefill, schedules
+
+    config, trained, genotype, horizons = _setup(config_path)
+    cache, out = schedules.TrainingCache(loo.CACHE), {}
+    for name in wanted or [*protocol.META_TRAINING, *protocol.HELD_OUT]:
+        dataset = schedules.load(trained, name, data_dir)
+        out[name] = {}
+        for optimizer in schedules.OPTIMIZERS:
+            lacking = {}
+            for lr, wd, seed, steps in prefill.grid_members(optimizer, horizons):
+                key = schedules.training_key(config, genotype, dataset, optimizer, lr, wd,
+                                             schedules.train_setup(steps), seed)
+                if key not in cache:
+                    lacking[steps] = lacking.get(steps, 0) + 1
+            out[name][optimizer] = lacking
+    return out
+
+
 def baselines(config_path: str, phase: str, wanted: list[str], runs: int, data_dir, width: int | None = None) -> int:
     """The study's baseline trainings, vmapped (``dimo.studies.prefill``): ``grids`` trains the
     tuning grids on the wanted datasets (default all six: each is tuned on as a meta-training
@@ -51,20 +89,10 @@ def baselines(config_path: str, phase: str, wanted: list[str], runs: int, data_d
     run's seeds on each wanted tested dataset (a look at a held-out one's test split, recorded
     first). ``width``: trainings a program (default ``prefill.WIDTH``, a whole grid); a narrower
     one writes its lines a horizon at a time, so a time limit keeps what finished. Trainings done."""
-    import importlib.util
-    import types
-
     from dimo.studies import prefill, schedules
     from dimo.evaluation import judge
-    from dimo.space import search_space
 
-    spec = importlib.util.spec_from_file_location("study_config", loo.REPO / config_path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config()
-    trained = types.SimpleNamespace(config=config)  # the baselines read the config's sizes only
-    genotype = search_space.Genotype.from_string(loo.ALL_3X3)
-    horizons = list(schedules.lopt_horizons(config, loo.H_STEPS))
+    config, trained, genotype, horizons = _setup(config_path)
     cache = schedules.TrainingCache(loo.CACHE)
     chosen = [(t, ds) for t, ds in loo.folds() if not wanted or t in wanted]
     loaded = {}

@@ -19,7 +19,8 @@ Parts of it can run ahead, each resumable, into the same cache: ``--meta_trainin
 process beside the study's trainings; a run both ask for trains once, ``meta_runs`` locks it),
 ``--learned`` (the learned optimizer's rows of every finished meta-training), ``--baselines
 grids`` then ``evaluations`` (the baselines many at once, ``dimo.studies.prefill``, for an
-accelerator: research/lopt/device; on a CPU the lone trainings are faster). ``ahead`` has the last two.
+accelerator: research/lopt/device; on a CPU the lone trainings are faster). ``ahead`` has the last
+two; ``--missing`` prints what the cache lacks of the tuning grids (what a device call has left).
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ def main(argv=None) -> int:
     p.add_argument("--meta_trainings", action="store_true", help="run only the study's meta-trainings (resumable)")
     p.add_argument("--learned", action="store_true",
                    help="train only the learned optimizer's rows of every finished meta-training (resumable)")
+    p.add_argument("--missing", action="store_true", help="print the tuning grids' trainings the cache lacks")
     p.add_argument("--baselines", choices=("grids", "evaluations"),
                    help="train only the baselines, many at once: the tuning grids, then the chosen (run grids first)")
     args = p.parse_args(argv)
@@ -212,6 +214,12 @@ def main(argv=None) -> int:
             print(f"error: meta-training {e.cmd[e.cmd.index('--workdir') + 1]} failed (exit {e.returncode}); the same "
                   "command resumes it", file=sys.stderr)
             return 2
+        return 0
+    if args.missing:
+        from research.lopt import ahead
+
+        for name, lacking in ahead.missing_grids(args.config, wanted, args.data_dir).items():
+            print(json.dumps({"dataset": name, **lacking}))
         return 0
     if args.learned:
         from research.lopt import ahead

@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 
-from research.lopt import ahead
 from research.lopt import leave_one_out as loo
 
 
@@ -99,34 +98,6 @@ def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tm
     assert {r["baseline"] for r in rows} == {loo.PRIMARY, "learned_ce"}
 
 
-def test_baselines_only_fills_every_grid_then_each_tested_datasets_chosen_and_records_held_out_looks(
-        tmp_path, monkeypatch):
-    import types
-
-    from dimo.studies import prefill, schedules
-    from research import protocol
-
-    calls, looks = [], []
-    monkeypatch.setattr(loo, "OUT", tmp_path)
-    monkeypatch.setattr(loo, "CACHE", tmp_path / "trainings")
-    monkeypatch.setattr(schedules, "load", lambda trained, name, data_dir=None: types.SimpleNamespace(name=name))
-    monkeypatch.setattr(prefill, "tuning_grids", lambda config, g, datasets, horizons, cache, width: calls.append(
-        ("grids", [d.name for d in datasets], horizons, width, cache.path)) or 7)
-    monkeypatch.setattr(prefill, "evaluations", lambda config, g, target, meta, horizons, seeds, cache, width: calls.append(
-        ("evaluations", target.name, [d.name for d in meta], seeds)) or width)
-    monkeypatch.setattr(protocol, "record_look", lambda dataset, result, **k: looks.append(dataset))
-    config = "research/lopt/configs/scheduled.py"
-    assert ahead.baselines(config, "grids", [], 4, None) == 7
-    assert calls[0] == ("grids", [*protocol.META_TRAINING, *protocol.HELD_OUT], [10, 40, 200, 400, 2000], prefill.WIDTH,
-                        tmp_path / "trainings")  # a whole grid a program, into the study's cache
-    assert ahead.baselines(config, "grids", ["digits"], 4, None, width=42) == 7 and calls.pop()[3] == 42
-    assert ahead.baselines(config, "evaluations", ["kmnist", "cifar10"], 2, None) == 2 * prefill.WIDTH
-    assert calls[1:] == [("evaluations", "kmnist", ["digits", "mnist", "fashion_mnist"], [1000, 1001, 1002, 2000, 2001, 2002]),
-                         ("evaluations", "cifar10", list(protocol.META_TRAINING), [1000, 1001, 1002, 2000, 2001, 2002])]
-    assert looks == ["cifar10"]  # said before the held-out test split is read, never for a meta-training one
-    assert ahead.baselines(config, "evaluations", ["kmnist"], 2, None, width=42) == 42  # run.sh's WIDTH too
-
-
 def test_baselines_only_refuses_config_overrides(capsys):
     import pytest
 
@@ -141,32 +112,3 @@ def test_the_meta_trainings_alone_come_in_the_studys_order_each_once():
     assert len(got) == 4 * 2 + 2  # cifar10 and tiny_imagenet20 share the all-four runs
     assert loo.meta_trainings(["kmnist"], 3) == [(["digits", "mnist", "fashion_mnist"], r) for r in range(3)]
     assert loo.meta_training_dir(["digits", "mnist"], 3).name == "digits-mnist_seed3"
-
-
-def test_learned_ahead_trains_the_learned_rows_of_finished_meta_trainings_only_and_records_held_out_looks(
-        tmp_path, monkeypatch):
-    import types
-
-    from dimo.studies import schedules
-    from research import meta_runs, protocol
-
-    config = types.SimpleNamespace(inner=types.SimpleNamespace(loss="teacher", steps=10, lifetime=200))
-    asked, looks = [], []
-    monkeypatch.setattr(loo, "OUT", tmp_path)
-    monkeypatch.setattr(loo, "CACHE", tmp_path / "trainings")
-    (tmp_path / "runs").mkdir()
-    (tmp_path / "runs" / "digits_run0.json").write_text("{}")  # a finished unit: nothing ahead of it
-    finished = {loo.meta_training_dir(["mnist", "fashion_mnist", "kmnist"], r).name for r in (0, 1)}
-    finished.add(loo.meta_training_dir(list(protocol.META_TRAINING), 0).name)
-    monkeypatch.setattr(meta_runs, "finished", lambda workdir: workdir.name in finished)
-    monkeypatch.setattr(loo, "_system", lambda workdir, tested, data_dir: (types.SimpleNamespace(config=config),
-                                                                           types.SimpleNamespace(name=tested), None))
-    monkeypatch.setattr(schedules, "learned_rows", lambda trained, g, target, recipe, horizons, seeds, loss, cache:
-                        asked.append((target.name, seeds[0], loss, list(horizons), cache.path)))
-    monkeypatch.setattr(protocol, "record_look", lambda dataset, result, **k: looks.append(dataset))
-    assert ahead.learned([], 2, None) == 3  # digits run 1, then cifar10's and tiny_imagenet20's run 0
-    assert [a[:3] for a in asked] == [("digits", 2000, "teacher"), ("digits", 2000, "ce"),  # as run_one asks
-                                      ("cifar10", 1000, "teacher"), ("cifar10", 1000, "ce"),
-                                      ("tiny_imagenet20", 1000, "teacher"), ("tiny_imagenet20", 1000, "ce")]
-    assert asked[0][3:] == ([10, 40, 200, 400, 2000], tmp_path / "trainings")
-    assert looks == ["cifar10", "tiny_imagenet20"]  # before their test splits are read
