@@ -21,7 +21,8 @@ def learned(wanted: list[str], runs: int, data_dir) -> int:
     """The learned optimizer's trainings of every unit whose meta-training is done and whose
     JSON is not, into the cache (its loss's and, with a teacher, cross-entropy's): what only a
     meta-trained run can train, while the baselines wait for an accelerator (``--baselines``).
-    The unit reads them from the cache later. Units done."""
+    The unit reads them from the cache later; each pass over a held-out dataset's unit is a look
+    in the ledger, whether or not it trains anything. Units done."""
     from dimo.evaluation import judge
     from dimo.space import search_space
     from dimo.studies import schedules
@@ -32,7 +33,7 @@ def learned(wanted: list[str], runs: int, data_dir) -> int:
             workdir = loo.meta_training_dir(datasets, run)
             if (loo.OUT / "runs" / f"{tested}_run{run}.json").is_file() or not meta_runs.finished(workdir):
                 continue
-            system, target, recipe = loo._system(workdir, tested, data_dir)
+            system, target, recipe = loo.meta_trained(workdir, tested, data_dir)
             if tested in protocol.HELD_OUT:  # a look, said before it is taken (the unit says its own)
                 protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "
                                      "optimizer, ahead of its unit (--learned)", git_revision=git_revision())

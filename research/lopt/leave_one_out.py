@@ -68,7 +68,7 @@ def meta_trainings(wanted: list[str], runs: int) -> list[tuple[list[str], int]]:
     return out
 
 
-def _system(workdir: Path, tested: str, data_dir):
+def meta_trained(workdir: Path, tested: str, data_dir):
     """A meta-trained run's system, the tested dataset at its sizes, and the recipe it decodes for it."""
     from dimo.meta import trained as trained_lib
     from dimo.studies import ablate, schedules
@@ -90,7 +90,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     revision = git_revision()
     workdir = meta_training_dir(datasets, run)
     meta_runs.meta_train(config, datasets, run, workdir, overrides, data_dir)
-    system, target, recipe = _system(workdir, tested, data_dir)
+    system, target, recipe = meta_trained(workdir, tested, data_dir)
     meta = [schedules.load(system, d, data_dir) for d in datasets]
     if tested in protocol.HELD_OUT:  # a look, said before it is taken
         protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "

@@ -72,7 +72,7 @@ def test_learned_ahead_trains_the_learned_rows_of_finished_meta_trainings_only_a
     finished = {loo.meta_training_dir(["mnist", "fashion_mnist", "kmnist"], r).name for r in (0, 1)}
     finished.add(loo.meta_training_dir(list(protocol.META_TRAINING), 0).name)
     monkeypatch.setattr(meta_runs, "finished", lambda workdir: workdir.name in finished)
-    monkeypatch.setattr(loo, "_system", lambda workdir, tested, data_dir: (types.SimpleNamespace(config=config),
+    monkeypatch.setattr(loo, "meta_trained", lambda workdir, tested, data_dir: (types.SimpleNamespace(config=config),
                                                                            types.SimpleNamespace(name=tested), None))
     monkeypatch.setattr(schedules, "learned_rows", lambda trained, g, target, recipe, horizons, seeds, loss, cache:
                         asked.append((target.name, seeds[0], loss, list(horizons), cache.path)))
