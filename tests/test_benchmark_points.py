@@ -22,3 +22,17 @@ def test_quick_mode_runs_two_meta_gradient_points_longest_first_and_lists_the_re
     assert len(missing) == 4 * len(run.POINT_KEYS) + 1 + len(run.END_TO_END_KEYS)
     assert "meta_step_4dev_over_1dev" in run.not_measured(results, {"scaling"})  # quick leaves scaling out
     assert "scaling" not in run.QUICK_SECTIONS and "scaling" in run.ALL_SECTIONS
+
+
+def test_the_shifted_convolution_of_the_vmapped_conv_benchmark_is_the_convolution():
+    import jax
+    import jax.numpy as jnp
+
+    from benchmarks import vmapped_conv
+    from dimo.space.conv import conv2d
+
+    kx, kk = jax.random.split(jax.random.key(1))
+    x, kernel = jax.random.normal(kx, (3, 2, 6, 6, 4)), jax.random.normal(kk, (3, 3, 3, 4, 5))
+    want = jax.vmap(conv2d)(x, kernel)
+    assert want.shape == (3, 2, 6, 6, 5)
+    assert jnp.allclose(jax.vmap(vmapped_conv.shifted)(x, kernel), want, atol=1e-5)

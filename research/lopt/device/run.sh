@@ -18,6 +18,8 @@ GRIDS_S=${1:-300}; EVAL_S=${2:-150}
 DATASETS=${DATASETS:-"digits mnist fashion_mnist kmnist tiny_imagenet20 cifar10"}
 nvidia-smi -L; python3 -c "import jax; print(jax.__version__, jax.devices())" || exit 1
 P=/tmp/parts L=/tmp/logs; mkdir -p $P $L
+# Seconds: is a vmapped (grouped) convolution slow here too? (benchmarks/vmapped_conv.py)
+timeout 90 python3 -m benchmarks.vmapped_conv --out $OUT/vmapped_conv_gpu.json > $L/vmapped_conv.log 2>&1 || true
 START=$(date +%s)
 merge() {  # each part's lines past the cache it started from, complete ones only
   for d in $P/*/; do [ -f $d/before ] && tail -n +$(( $(cat $d/before) + 1 )) $d/trainings.jsonl | grep '}$' > $d/new.jsonl; done
