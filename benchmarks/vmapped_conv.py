@@ -3,8 +3,8 @@
     python -m benchmarks.vmapped_conv [--members 42] [--reps 3] [--out results/benchmarks/vmapped_conv.json]
 
 ``dimo.evaluation.many`` vmaps whole trainings, so each member's convolution kernel carries a
-batch axis. XLA then lowers the convolutions to grouped ones (``feature_group_count`` = members,
-seen in the compiled program of ``many._unroll_many``). On 2026-12-04, a tuning grid of 42 members
+batch axis. XLA then lowers the convolutions to grouped ones (``feature_group_count`` = members;
+``grouped_convolutions`` counts them in the compiled program). On 2026-12-04, a tuning grid of 42 members
 ran slower vmapped than one training at a time on this CPU (``dimo.studies.prefill``'s docstring)
 and slowly on the lent H200. This times, at the study's sizes (32 images of 16x16, C=8):
 
@@ -47,6 +47,15 @@ def _seconds(fn, args, reps: int) -> float:
     return (time.perf_counter() - start) / reps
 
 
+def grouped_convolutions(members: int, batch: int = 4, size: int = 8, channels: int = 8) -> int:
+    """How many of the compiled vmapped forward and backward's convolutions are grouped by member."""
+    x, kernel = jnp.zeros((members, batch, size, size, channels)), jnp.zeros((members, 3, 3, channels, channels))
+    step = jax.jit(jax.grad(lambda x, k: jnp.sum(jax.vmap(conv2d)(x, k) ** 2), argnums=(0, 1)))
+    text = step.lower(x, kernel).compile().as_text()
+    return sum(f"feature_group_count={members}" in line or f"batch_group_count={members}" in line
+               for line in text.splitlines() if "convolution(" in line)
+
+
 def measure(members: int = 42, reps: int = 3, batch: int = 32, size: int = 16, channels: int = 8) -> dict:
     kx, kk = jax.random.split(jax.random.key(0))
     x = jax.random.normal(kx, (members, batch, size, size, channels))
@@ -57,7 +66,7 @@ def measure(members: int = 42, reps: int = 3, batch: int = 32, size: int = 16, c
             "seconds_forward_backward": {"lone_times_members": lone,
                                          "vmapped": _seconds(jax.vmap(conv2d), (x, kernel), reps),
                                          "shifted_vmapped": _seconds(jax.vmap(shifted), (x, kernel), reps)},
-            "max_abs_difference_shifted": mismatch}
+            "max_abs_difference_shifted": mismatch, "grouped_convolutions": grouped_convolutions(members)}
 
 
 def main(argv=None) -> int:

@@ -36,3 +36,4 @@ def test_the_shifted_convolution_of_the_vmapped_conv_benchmark_is_the_convolutio
     want = jax.vmap(conv2d)(x, kernel)
     assert want.shape == (3, 2, 6, 6, 5)
     assert jnp.allclose(jax.vmap(vmapped_conv.shifted)(x, kernel), want, atol=1e-5)
+    assert vmapped_conv.grouped_convolutions(3) >= 1  # the vmapped convolution is a grouped one
