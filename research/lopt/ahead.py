@@ -45,7 +45,7 @@ def learned(wanted: list[str], runs: int, data_dir) -> int:
     return done
 
 
-def _setup(config_path: str):
+def study_setup(config_path: str):
     """The study's config (read from its file as it is), what the baselines read of a run (its
     config's sizes only), the trivial cell and the horizons in steps."""
     import importlib.util
@@ -67,7 +67,7 @@ def missing_grids(config_path: str, wanted: list[str], data_dir) -> dict:
     device call has left to do; an empty dict where a grid is whole)."""
     from dimo.studies import prefill, schedules
 
-    config, trained, genotype, horizons = _setup(config_path)
+    config, trained, genotype, horizons = study_setup(config_path)
     cache, out = schedules.TrainingCache(loo.CACHE), {}
     for name in wanted or [*protocol.META_TRAINING, *protocol.HELD_OUT]:
         dataset = schedules.load(trained, name, data_dir)
@@ -93,7 +93,7 @@ def baselines(config_path: str, phase: str, wanted: list[str], runs: int, data_d
     from dimo.studies import prefill, schedules
     from dimo.evaluation import judge
 
-    config, trained, genotype, horizons = _setup(config_path)
+    config, trained, genotype, horizons = study_setup(config_path)
     cache = schedules.TrainingCache(loo.CACHE)
     chosen = [(t, ds) for t, ds in loo.folds() if not wanted or t in wanted]
     loaded = {}

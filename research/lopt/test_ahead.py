@@ -12,7 +12,7 @@ def test_missing_grids_counts_what_the_cache_lacks_per_optimizer_and_horizon(tmp
 
     monkeypatch.setattr(loo, "CACHE", tmp_path / "trainings")
     config_path = "research/lopt/configs/scheduled.py"
-    config, trained, genotype, horizons = ahead._setup(config_path)
+    config, trained, genotype, horizons = ahead.study_setup(config_path)
     assert horizons == [10, 40, 200, 400, 2000]
     digits = schedules.load(trained, "digits")
     cache = schedules.TrainingCache(loo.CACHE)
