@@ -2,12 +2,19 @@
 
     args, overrides = split_overrides(sys.argv[1:])      # "... -- --config.meta.steps=300"
     seconds = meta_train("dimo/configs/recommended.py", ["digits", "mnist"], 0, workdir, overrides)
+    seconds = meta_train(..., kept=Path("results/my_study/systems") / workdir.name)   # kept across machines
+
+``runs/`` is not committed, and a study outlives the session (and the machine) that meta-trained
+its runs: ``kept`` copies each finished run's record and newest checkpoint into a committed
+folder (about 0.4 MB a run) and puts it back as the workdir where that is missing, so another
+machine continues with the same meta-trained systems instead of training others.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,11 +30,14 @@ def split_overrides(argv) -> tuple[list[str], list[str]]:
     return argv[:argv.index("--")], argv[argv.index("--") + 1:]
 
 
-def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), data_dir=None) -> float:
+def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), data_dir=None,
+               kept: Path | None = None) -> float:
     """Runs (or resumes, or finds finished) the meta-training; its elapsed seconds. Raises
     ``subprocess.CalledProcessError`` if it fails (the same call resumes it). A finished run is
     resumed too, so ``train_meta.py`` checks that it is the run asked for (datasets, seed, model;
-    a longer ``meta.steps`` continues it); with nothing left to run it leaves the run as it was."""
+    a longer ``meta.steps`` continues it); with nothing left to run it leaves the run as it was.
+    With ``kept``, a kept run is put back first where the workdir has none (``restore``), and the
+    finished run is kept (``keep``)."""
     workdir = Path(workdir)
     command = [sys.executable, str(REPO / "train_meta.py"), "--config", config, "--datasets", ",".join(datasets),
                f"--config.seed={seed}", "--workdir", str(workdir), "--noprogress", *overrides]
@@ -38,10 +48,53 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
     # the second waits for the first, then resumes the run it finished, which leaves it as it is.
     with open(workdir.parent / f".{workdir.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if kept is not None:
+            restore(kept, workdir)
         if (workdir / "checkpoints").is_dir():
             command.append("--resume")
         subprocess.run(command, check=True, cwd=REPO)
+        if kept is not None:
+            keep(workdir, kept, command=" ".join(command[1:]))
     return elapsed(workdir)
+
+
+KEPT_RECORD = ("config.json", "summary.json", "metrics.jsonl")  # what finished, loaded and elapsed read
+
+
+def keep(workdir: Path, kept: Path, command: str | None = None) -> bool:
+    """Copies a finished run's record and newest intact checkpoint to ``kept`` (written whole
+    beside it, then renamed) with a manifest beside it naming the meta-parameters' digest (the
+    ``learned`` of the study cache's keys); leaves an existing ``kept`` as it is. Whether it copied."""
+    from dimo.infra import integrity, manifest
+    from dimo.meta import trained
+    from dimo.studies import schedules
+
+    workdir, kept = Path(workdir), Path(kept)
+    step, _ = integrity.latest_intact(workdir / "checkpoints")
+    if kept.exists() or not finished(workdir) or step is None:
+        return False
+    partial = kept.with_name(kept.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    (partial / "checkpoints").mkdir(parents=True)
+    for name in KEPT_RECORD:
+        shutil.copy2(workdir / name, partial / name)
+    shutil.copytree(workdir / "checkpoints" / str(step), partial / "checkpoints" / str(step))
+    digest = schedules.params_digest(trained.load(partial).params)
+    partial.rename(kept)
+    manifest.write_manifest(kept, command=command, run=workdir.name, checkpoint_step=step, params_digest=digest,
+                            meta_training_s=elapsed(workdir))
+    return True
+
+
+def restore(kept: Path, workdir: Path) -> bool:
+    """Puts a kept run back as ``workdir`` when the workdir has no checkpoints (a new machine);
+    whether it did."""
+    kept, workdir = Path(kept), Path(workdir)
+    if (workdir / "checkpoints").is_dir() or not (kept / "checkpoints").is_dir():
+        return False
+    shutil.rmtree(workdir, ignore_errors=True)  # a start here with no checkpoint: nothing a resume could use
+    shutil.copytree(kept, workdir)
+    return True
 
 
 def finished(workdir: Path) -> bool:

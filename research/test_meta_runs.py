@@ -94,3 +94,50 @@ def test_a_run_is_locked_while_it_trains_so_two_processes_train_it_once(tmp_path
     meta_runs.meta_train("c.py", ["digits"], 0, workdir)
     meta_runs.meta_train("c.py", ["digits"], 0, workdir)  # after the first: a resume of the finished run
     assert len(held) == 2 and "--resume" not in held[0] and "--resume" in held[1]
+
+
+def test_a_finished_run_is_kept_with_its_newest_checkpoint_and_put_back_on_another_machine(smoke_workdir, tmp_path):
+    import json
+
+    from dimo.meta import trained
+    from dimo.studies import schedules
+    from research import meta_runs
+
+    kept = tmp_path / "systems" / "smoke_seed0"
+    assert meta_runs.keep(smoke_workdir, kept, command="train_meta.py --config c.py")
+    newest = max(int(p.name) for p in (smoke_workdir / "checkpoints").iterdir() if p.name.isdigit())
+    assert sorted(p.name for p in kept.iterdir()) == ["checkpoints", *sorted(meta_runs.KEPT_RECORD)]
+    assert [p.name for p in (kept / "checkpoints").iterdir()] == [str(newest)]
+    digest = schedules.params_digest(trained.load(smoke_workdir).params)
+    record = json.loads((tmp_path / "systems" / "smoke_seed0.manifest.json").read_text())
+    assert record["params_digest"] == digest and record["checkpoint_step"] == newest
+    assert not meta_runs.keep(smoke_workdir, kept)  # kept once: left as it is
+    assert not list((tmp_path / "systems").glob("*.partial"))
+
+    elsewhere = tmp_path / "runs" / "smoke_seed0"  # a new machine: no workdir
+    assert meta_runs.restore(kept, elsewhere) and meta_runs.finished(elsewhere)
+    assert schedules.params_digest(trained.load(elsewhere).params) == digest
+    assert not meta_runs.restore(kept, elsewhere)  # it has checkpoints now: never overwritten
+
+
+def test_an_unfinished_run_is_not_kept_and_meta_train_puts_a_kept_run_back_before_resuming_it(tmp_path, monkeypatch):
+    import json
+
+    from research import meta_runs
+
+    unfinished = tmp_path / "runs" / "a_seed0"
+    (unfinished / "checkpoints").mkdir(parents=True)
+    (unfinished / "config.json").write_text(json.dumps({"meta": {"steps": 200}}))
+    assert not meta_runs.keep(unfinished, tmp_path / "systems" / "a_seed0")
+    assert not (tmp_path / "systems").exists()
+
+    kept = tmp_path / "systems" / "b_seed0"  # as keep leaves it (its contents stand in)
+    (kept / "checkpoints" / "200").mkdir(parents=True)
+    (kept / "metrics.jsonl").write_text('{"step": 200, "time_s": 9.0}\n')
+    commands, kept_calls = [], []
+    monkeypatch.setattr(meta_runs.subprocess, "run", lambda command, **k: commands.append(command))
+    monkeypatch.setattr(meta_runs, "keep", lambda workdir, to, command=None: kept_calls.append((workdir, to)))
+    workdir = tmp_path / "runs" / "b_seed0"
+    assert meta_runs.meta_train("c.py", ["digits"], 0, workdir, kept=kept) == 9.0
+    assert (workdir / "checkpoints" / "200").is_dir() and "--resume" in commands[-1]
+    assert kept_calls == [(workdir, kept)]

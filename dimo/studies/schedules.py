@@ -64,7 +64,7 @@ def _split(dataset) -> str:
     return hashlib.md5(np.ascontiguousarray(dataset.val_labels).tobytes()).hexdigest()[:10]
 
 
-def _digest(tree) -> str:
+def params_digest(tree) -> str:
     """md5 of a pytree's leaves: which meta-trained parameters a learned training used."""
     import jax
 
@@ -144,7 +144,7 @@ def _learned(trained, genotype, target, recipe, horizons, seeds, loss, cache: Tr
 
     config = trained.config
     lopt_cfg, teacher_cfg = evaluate.learned_configs(config)
-    base = {"learned": _digest(trained.params), "dataset": target.name, "split": _split(target),
+    base = {"learned": params_digest(trained.params), "dataset": target.name, "split": _split(target),
             "genotype": str(genotype), "loss": loss, "lr_scale": float(recipe.lr_scale),
             "weight_decay": float(recipe.weight_decay)}
     out = []

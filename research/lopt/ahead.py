@@ -31,6 +31,7 @@ def learned(wanted: list[str], runs: int, data_dir) -> int:
     for tested, datasets in loo.folds():
         for run in range(runs) if not wanted or tested in wanted else ():
             workdir = loo.meta_training_dir(datasets, run)
+            meta_runs.restore(loo.KEPT / workdir.name, workdir)  # a run another machine meta-trained
             if (loo.OUT / "runs" / f"{tested}_run{run}.json").is_file() or not meta_runs.finished(workdir):
                 continue
             system, target, recipe = loo.meta_trained(workdir, tested, data_dir)

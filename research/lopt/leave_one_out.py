@@ -41,6 +41,7 @@ from research.lopt import H_STEPS
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "lopt_leave_one_out"
 CACHE = OUT / "trainings"  # every training of the study, a file per dataset (dimo.studies.training_cache)
+KEPT = OUT / "systems"  # every finished meta-training, kept where the next machine finds it (meta_runs.keep)
 RUNS = 4
 CLAIM_HORIZONS = ("H", "2H")
 PRIMARY = "adam_schedule_tuned_meta_train"
@@ -55,6 +56,13 @@ def folds() -> list[tuple[str, list[str]]]:
 
 def meta_training_dir(datasets, run: int) -> Path:
     return REPO / "runs" / "lopt_leave_one_out" / f"{'-'.join(datasets)}_seed{run}"
+
+
+def meta_train(config: str, datasets, run: int, overrides=(), data_dir=None) -> float:
+    """The study's meta-training ``run`` on ``datasets`` (``meta_runs.meta_train``, resumable),
+    put back from ``KEPT`` where this machine lacks it and kept there once it finishes; its seconds."""
+    workdir = meta_training_dir(datasets, run)
+    return meta_runs.meta_train(config, datasets, run, workdir, overrides, data_dir, kept=KEPT / workdir.name)
 
 
 def meta_trainings(wanted: list[str], runs: int) -> list[tuple[list[str], int]]:
@@ -89,7 +97,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
         return out
     revision = git_revision()
     workdir = meta_training_dir(datasets, run)
-    meta_runs.meta_train(config, datasets, run, workdir, overrides, data_dir)
+    meta_train(config, datasets, run, overrides, data_dir)
     system, target, recipe = meta_trained(workdir, tested, data_dir)
     meta = [schedules.load(system, d, data_dir) for d in datasets]
     if tested in protocol.HELD_OUT:  # a look, said before it is taken
@@ -207,8 +215,7 @@ def main(argv=None) -> int:
     if args.meta_trainings:
         try:
             for datasets, run in meta_trainings(wanted, args.runs):
-                seconds = meta_runs.meta_train(args.config, datasets, run, meta_training_dir(datasets, run), overrides,
-                                               args.data_dir)
+                seconds = meta_train(args.config, datasets, run, overrides, args.data_dir)
                 print(f"{meta_training_dir(datasets, run).name}: {seconds:.0f} s of meta-training", flush=True)
         except subprocess.CalledProcessError as e:
             print(f"error: meta-training {e.cmd[e.cmd.index('--workdir') + 1]} failed (exit {e.returncode}); the same "
