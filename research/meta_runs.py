@@ -5,9 +5,9 @@
     seconds = meta_train(..., kept=Path("results/my_study/systems") / workdir.name)   # kept across machines
 
 ``runs/`` is not committed, and a study outlives the session (and the machine) that meta-trained
-its runs: ``kept`` copies each finished run's record and newest checkpoint into a committed
-folder (about 0.4 MB a run) and puts it back as the workdir where that is missing, so another
-machine continues with the same meta-trained systems instead of training others.
+its runs: with ``kept``, each finished run is exported to a committed folder (``keep``: its config
+and the meta-parameters it answers with, about 70 KB, where its checkpoints are megabytes), and a
+run found kept is not trained again, so another machine goes on with the same meta-trained systems.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
     ``subprocess.CalledProcessError`` if it fails (the same call resumes it). A finished run is
     resumed too, so ``train_meta.py`` checks that it is the run asked for (datasets, seed, model;
     a longer ``meta.steps`` continues it); with nothing left to run it leaves the run as it was.
-    With ``kept``, a kept run is put back first where the workdir has none (``restore``), and the
-    finished run is kept (``keep``)."""
+    With ``kept``, a run kept there is not trained (its seconds are the kept ones), and a run that
+    finishes is kept (``keep``)."""
     workdir = Path(workdir)
     command = [sys.executable, str(REPO / "train_meta.py"), "--config", config, "--datasets", ",".join(datasets),
                f"--config.seed={seed}", "--workdir", str(workdir), "--noprogress", *overrides]
@@ -48,8 +48,8 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
     # the second waits for the first, then resumes the run it finished, which leaves it as it is.
     with open(workdir.parent / f".{workdir.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if kept is not None:
-            restore(kept, workdir)
+        if kept is not None and is_kept(kept):
+            return kept_seconds(kept)
         if (workdir / "checkpoints").is_dir():
             command.append("--resume")
         subprocess.run(command, check=True, cwd=REPO)
@@ -58,43 +58,41 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
     return elapsed(workdir)
 
 
-KEPT_RECORD = ("config.json", "summary.json", "metrics.jsonl")  # what finished, loaded and elapsed read
-
-
 def keep(workdir: Path, kept: Path, command: str | None = None) -> bool:
-    """Copies a finished run's record and newest intact checkpoint to ``kept`` (written whole
-    beside it, then renamed) with a manifest beside it naming the meta-parameters' digest (the
-    ``learned`` of the study cache's keys); leaves an existing ``kept`` as it is. Whether it copied."""
-    from dimo.infra import integrity, manifest
+    """Exports a finished run to ``kept`` (``dimo.meta.trained.export``, written whole beside it,
+    then renamed; its ``summary.json`` beside the parameters) with a manifest naming the
+    meta-parameters' digest (the ``learned`` of a study cache's keys) and its meta-training
+    seconds; leaves an existing ``kept`` as it is. Whether it exported."""
+    from dimo.infra import manifest
     from dimo.meta import trained
     from dimo.studies import schedules
 
     workdir, kept = Path(workdir), Path(kept)
-    step, _ = integrity.latest_intact(workdir / "checkpoints")
-    if kept.exists() or not finished(workdir) or step is None:
+    if is_kept(kept) or not finished(workdir):
         return False
+    system = trained.load(workdir)
     partial = kept.with_name(kept.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    (partial / "checkpoints").mkdir(parents=True)
-    for name in KEPT_RECORD:
-        shutil.copy2(workdir / name, partial / name)
-    shutil.copytree(workdir / "checkpoints" / str(step), partial / "checkpoints" / str(step))
-    digest = schedules.params_digest(trained.load(partial).params)
+    trained.export(system, partial)
+    shutil.copy2(workdir / "summary.json", partial / "summary.json")
+    shutil.rmtree(kept, ignore_errors=True)  # a cut copy (no parameters): nothing to keep of it
     partial.rename(kept)
-    manifest.write_manifest(kept, command=command, run=workdir.name, checkpoint_step=step, params_digest=digest,
-                            meta_training_s=elapsed(workdir))
+    manifest.write_manifest(kept, command=command, run=workdir.name, meta_step=system.step,
+                            params_digest=schedules.params_digest(system.params), meta_training_s=elapsed(workdir))
     return True
 
 
-def restore(kept: Path, workdir: Path) -> bool:
-    """Puts a kept run back as ``workdir`` when the workdir has no checkpoints (a new machine);
-    whether it did."""
-    kept, workdir = Path(kept), Path(workdir)
-    if (workdir / "checkpoints").is_dir() or not (kept / "checkpoints").is_dir():
-        return False
-    shutil.rmtree(workdir, ignore_errors=True)  # a start here with no checkpoint: nothing a resume could use
-    shutil.copytree(kept, workdir)
-    return True
+def is_kept(kept: Path) -> bool:
+    from dimo.meta import trained
+
+    return (Path(kept) / trained.PARAMS_FILE).is_file()
+
+
+def kept_seconds(kept: Path) -> float:
+    """A kept run's meta-training seconds, from its manifest."""
+    from dimo.infra import manifest
+
+    return float(json.loads(manifest.manifest_path(kept).read_text())["meta_training_s"])
 
 
 def finished(workdir: Path) -> bool:

@@ -96,7 +96,8 @@ def test_a_run_is_locked_while_it_trains_so_two_processes_train_it_once(tmp_path
     assert len(held) == 2 and "--resume" not in held[0] and "--resume" in held[1]
 
 
-def test_a_finished_run_is_kept_with_its_newest_checkpoint_and_put_back_on_another_machine(smoke_workdir, tmp_path):
+
+def test_a_finished_run_is_exported_once_and_loads_back_with_the_same_parameters(smoke_workdir, tmp_path):
     import json
 
     from dimo.meta import trained
@@ -105,24 +106,22 @@ def test_a_finished_run_is_kept_with_its_newest_checkpoint_and_put_back_on_anoth
 
     kept = tmp_path / "systems" / "smoke_seed0"
     assert meta_runs.keep(smoke_workdir, kept, command="train_meta.py --config c.py")
-    newest = max(int(p.name) for p in (smoke_workdir / "checkpoints").iterdir() if p.name.isdigit())
-    assert sorted(p.name for p in kept.iterdir()) == ["checkpoints", *sorted(meta_runs.KEPT_RECORD)]
-    assert [p.name for p in (kept / "checkpoints").iterdir()] == [str(newest)]
-    digest = schedules.params_digest(trained.load(smoke_workdir).params)
+    assert sorted(p.name for p in kept.iterdir()) == ["config.json", trained.PARAMS_FILE, "summary.json"]
+    original, back = trained.load(smoke_workdir), trained.load(kept)
+    digest = schedules.params_digest(original.params)
+    assert schedules.params_digest(back.params) == digest and back.step == original.step
+    assert back.config.to_dict() == original.config.to_dict()
     record = json.loads((tmp_path / "systems" / "smoke_seed0.manifest.json").read_text())
-    assert record["params_digest"] == digest and record["checkpoint_step"] == newest
+    assert record["params_digest"] == digest and record["meta_step"] == original.step
+    assert meta_runs.is_kept(kept) and meta_runs.kept_seconds(kept) == meta_runs.elapsed(smoke_workdir)
     assert not meta_runs.keep(smoke_workdir, kept)  # kept once: left as it is
     assert not list((tmp_path / "systems").glob("*.partial"))
 
-    elsewhere = tmp_path / "runs" / "smoke_seed0"  # a new machine: no workdir
-    assert meta_runs.restore(kept, elsewhere) and meta_runs.finished(elsewhere)
-    assert schedules.params_digest(trained.load(elsewhere).params) == digest
-    assert not meta_runs.restore(kept, elsewhere)  # it has checkpoints now: never overwritten
 
-
-def test_an_unfinished_run_is_not_kept_and_meta_train_puts_a_kept_run_back_before_resuming_it(tmp_path, monkeypatch):
+def test_an_unfinished_run_is_not_kept_and_a_kept_run_is_not_trained_again(tmp_path, monkeypatch):
     import json
 
+    from dimo.infra import manifest
     from research import meta_runs
 
     unfinished = tmp_path / "runs" / "a_seed0"
@@ -132,12 +131,14 @@ def test_an_unfinished_run_is_not_kept_and_meta_train_puts_a_kept_run_back_befor
     assert not (tmp_path / "systems").exists()
 
     kept = tmp_path / "systems" / "b_seed0"  # as keep leaves it (its contents stand in)
-    (kept / "checkpoints" / "200").mkdir(parents=True)
-    (kept / "metrics.jsonl").write_text('{"step": 200, "time_s": 9.0}\n')
+    kept.mkdir(parents=True)
+    (kept / "params.msgpack").write_bytes(b"")
+    manifest.write_manifest(kept, command="c", meta_training_s=9.0)
     commands, kept_calls = [], []
     monkeypatch.setattr(meta_runs.subprocess, "run", lambda command, **k: commands.append(command))
-    monkeypatch.setattr(meta_runs, "keep", lambda workdir, to, command=None: kept_calls.append((workdir, to)))
-    workdir = tmp_path / "runs" / "b_seed0"
-    assert meta_runs.meta_train("c.py", ["digits"], 0, workdir, kept=kept) == 9.0
-    assert (workdir / "checkpoints" / "200").is_dir() and "--resume" in commands[-1]
-    assert kept_calls == [(workdir, kept)]
+    monkeypatch.setattr(meta_runs, "keep", lambda workdir, to, command=None: kept_calls.append(to))
+    assert meta_runs.meta_train("c.py", ["digits"], 0, tmp_path / "runs" / "b_seed0", kept=kept) == 9.0
+    assert commands == [] and kept_calls == []
+    (unfinished / "metrics.jsonl").write_text('{"step": 1, "time_s": 2.0}\n')
+    meta_runs.meta_train("c.py", ["digits"], 0, unfinished, kept=tmp_path / "systems" / "a_seed0")
+    assert "--resume" in commands[-1] and kept_calls == [tmp_path / "systems" / "a_seed0"]

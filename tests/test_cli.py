@@ -27,6 +27,24 @@ def test_propose_gives_a_genotype_in_seconds(smoke_workdir, capsys, tmp_path):
     assert "warning: digits was a meta-training dataset" in err
 
 
+def test_an_exported_system_answers_as_its_run_does(smoke_workdir, capsys, tmp_path):
+    from dimo.infra import workdir as workdirs
+    from dimo.meta import trained
+
+    exported = trained.export(trained.load(smoke_workdir), tmp_path / "export")
+    assert sorted(p.name for p in exported.iterdir()) == ["config.json", trained.PARAMS_FILE]
+    ask = ["propose", "--dataset", "digits", "--seed", "3"]
+    answers = [run_json(capsys, [*ask, "--workdir", str(w)]) for w in (exported, smoke_workdir)]
+    where = ("system", "cell_png", "wall_s", "load_s", "embed_decode_s")  # which folder, and timings
+    assert [{k: v for k, v in a.items() if k not in where} for a in answers] == [
+        {k: v for k, v in answers[1].items() if k not in where}] * 2
+    config = json.loads((exported / "config.json").read_text())  # another config's parameters: refused
+    config["decoder"]["hidden_size"] *= 2
+    (exported / "config.json").write_text(json.dumps(config))
+    with pytest.raises(workdirs.WorkdirError, match="does not fit its config.json"):
+        trained.load(exported)
+
+
 def test_propose_always_gives_a_connected_cell_and_honours_the_seed(smoke_workdir, capsys):
     results = [run_json(capsys, ["propose", "--workdir", str(smoke_workdir), "--dataset", "digits",
                                  "--seed", str(seed)]) for seed in (0, 1, 2)]

@@ -1,4 +1,6 @@
-"""A meta-trained system loaded back from its workdir (config.json + latest checkpoint)."""
+"""A meta-trained system loaded back from its workdir (config.json + latest checkpoint), or from
+its export (config.json + the answer's meta-parameters, ``export``: what answering needs, a few
+tens of KB, where a checkpoint with persistent inner states is megabytes)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ import json
 import sys
 from pathlib import Path
 
+import flax.serialization
 import jax
 import ml_collections
+import numpy as np
 
 from datasets_meta import display_name
 from dimo.infra import integrity
@@ -74,6 +78,8 @@ def load(workdir, last_iterate: bool = False) -> Trained:
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         raise workdirs.WorkdirError(f"{config_path} does not describe a DiMO system ({e}); it comes "
                               f"from another version or was edited") from None
+    if (workdir / PARAMS_FILE).is_file():
+        return _load_export(workdir, config, system)
     outer = OuterSettings.from_config(config).build()
     # Only the tree structure and shapes are needed: nothing is computed. Each leaf is placed
     # on this process's first device: without a target sharding orbax reuses the saved one,
@@ -106,6 +112,35 @@ def load(workdir, last_iterate: bool = False) -> Trained:
         raise mismatch from None
     params = state.params if last_iterate else state.answer_params
     return Trained(config, system, params, int(state.step), workdir)
+
+
+PARAMS_FILE = "params.msgpack"  # an export's meta-parameters (flax.serialization)
+
+
+def export(trained: Trained, path) -> Path:
+    """Writes ``trained`` as ``load`` reads it back: ``config.json`` and the meta-parameters it
+    answers with (the moving average where the run keeps one), at its meta-step. No outer
+    optimizer or inner states: an export answers and trains networks, it does not resume."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "config.json").write_text(json.dumps(trained.config.to_dict(), indent=2) + "\n")
+    (path / PARAMS_FILE).write_bytes(flax.serialization.msgpack_serialize(
+        {"step": trained.step, "params": flax.serialization.to_state_dict(jax.device_get(trained.params))}))
+    return path
+
+
+def _load_export(path: Path, config, system) -> Trained:
+    template = jax.eval_shape(system.init, jax.random.key(0))
+    mismatch = workdirs.WorkdirError(f"{path / PARAMS_FILE} does not fit its config.json; it was written "
+                                     f"by another config (restore the matching config.json)")
+    try:
+        saved = flax.serialization.msgpack_restore((path / PARAMS_FILE).read_bytes())
+        params = flax.serialization.from_state_dict(template, saved["params"])
+    except (ValueError, KeyError, TypeError):
+        raise mismatch from None
+    if jax.tree.map(lambda x: (x.shape, x.dtype), params) != jax.tree.map(lambda x: (x.shape, x.dtype), template):
+        raise mismatch
+    return Trained(config, system, jax.tree.map(np.asarray, params), int(saved["step"]), path)
 
 
 def pretrained_workdir() -> Path:

@@ -13,7 +13,7 @@ meta-trained run can train them; a CPU's work while the baselines wait for an ac
 from __future__ import annotations
 
 from dimo.infra.manifest import git_revision
-from research import meta_runs, protocol
+from research import protocol
 from research.lopt import leave_one_out as loo
 
 
@@ -30,11 +30,10 @@ def learned(wanted: list[str], runs: int, data_dir) -> int:
     done = 0
     for tested, datasets in loo.folds():
         for run in range(runs) if not wanted or tested in wanted else ():
-            workdir = loo.meta_training_dir(datasets, run)
-            meta_runs.restore(loo.KEPT / workdir.name, workdir)  # a run another machine meta-trained
-            if (loo.OUT / "runs" / f"{tested}_run{run}.json").is_file() or not meta_runs.finished(workdir):
+            path = loo.system_dir(datasets, run)  # kept (by any machine), or finished here
+            if (loo.OUT / "runs" / f"{tested}_run{run}.json").is_file() or path is None:
                 continue
-            system, target, recipe = loo.meta_trained(workdir, tested, data_dir)
+            system, target, recipe = loo.meta_trained(path, tested, data_dir)
             if tested in protocol.HELD_OUT:  # a look, said before it is taken (the unit says its own)
                 protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "
                                      "optimizer, ahead of its unit (--learned)", git_revision=git_revision())

@@ -60,9 +60,18 @@ def meta_training_dir(datasets, run: int) -> Path:
 
 def meta_train(config: str, datasets, run: int, overrides=(), data_dir=None) -> float:
     """The study's meta-training ``run`` on ``datasets`` (``meta_runs.meta_train``, resumable),
-    put back from ``KEPT`` where this machine lacks it and kept there once it finishes; its seconds."""
+    kept in ``KEPT`` once it finishes, and not trained again once kept; its seconds."""
     workdir = meta_training_dir(datasets, run)
     return meta_runs.meta_train(config, datasets, run, workdir, overrides, data_dir, kept=KEPT / workdir.name)
+
+
+def system_dir(datasets, run: int) -> Path | None:
+    """Where the study's finished meta-training ``run`` on ``datasets`` loads from: kept (on any
+    machine), else its finished workdir on this one; None while it is not finished."""
+    workdir = meta_training_dir(datasets, run)
+    if meta_runs.is_kept(KEPT / workdir.name):
+        return KEPT / workdir.name
+    return workdir if meta_runs.finished(workdir) else None
 
 
 def meta_trainings(wanted: list[str], runs: int) -> list[tuple[list[str], int]]:
@@ -98,7 +107,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     revision = git_revision()
     workdir = meta_training_dir(datasets, run)
     meta_train(config, datasets, run, overrides, data_dir)
-    system, target, recipe = meta_trained(workdir, tested, data_dir)
+    system, target, recipe = meta_trained(system_dir(datasets, run), tested, data_dir)
     meta = [schedules.load(system, d, data_dir) for d in datasets]
     if tested in protocol.HELD_OUT:  # a look, said before it is taken
         protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "
@@ -109,7 +118,8 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     if system.config.inner.loss != "ce":  # PROTOCOL.md, System: the optimizer on cross-entropy, beside
         result["rows"] += schedules.learned_rows(system, search_space.Genotype.from_string(ALL_3X3), target, recipe,
                                                  result["horizons"], judge.run_seeds(run), "ce", cache)
-    result.update(run=run, meta_training_datasets=datasets, meta_training_run=workdir.name, config=config,
+    result.update(run=run, meta_training_datasets=datasets, meta_training_run=workdir.name,
+                  params_digest=schedules.params_digest(system.params), config=config,
                   overrides=list(overrides), git_revision=revision)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=float) + "\n")

@@ -67,19 +67,26 @@ def test_learned_ahead_trains_the_learned_rows_of_finished_meta_trainings_only_a
     asked, looks = [], []
     monkeypatch.setattr(loo, "OUT", tmp_path)
     monkeypatch.setattr(loo, "CACHE", tmp_path / "trainings")
+    monkeypatch.setattr(loo, "KEPT", tmp_path / "systems")
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "digits_run0.json").write_text("{}")  # a finished unit: nothing ahead of it
     finished = {loo.meta_training_dir(["mnist", "fashion_mnist", "kmnist"], r).name for r in (0, 1)}
     finished.add(loo.meta_training_dir(list(protocol.META_TRAINING), 0).name)
+    kept = tmp_path / "systems" / loo.meta_training_dir(["mnist", "fashion_mnist", "kmnist"], 2).name
+    kept.mkdir(parents=True)  # meta-trained on another machine: kept, no workdir here
+    (kept / "params.msgpack").write_bytes(b"")
     monkeypatch.setattr(meta_runs, "finished", lambda workdir: workdir.name in finished)
-    monkeypatch.setattr(loo, "meta_trained", lambda workdir, tested, data_dir: (types.SimpleNamespace(config=config),
-                                                                           types.SimpleNamespace(name=tested), None))
+    loaded = []
+    monkeypatch.setattr(loo, "meta_trained", lambda path, tested, data_dir: loaded.append(path) or (
+        types.SimpleNamespace(config=config), types.SimpleNamespace(name=tested), None))
     monkeypatch.setattr(schedules, "learned_rows", lambda trained, g, target, recipe, horizons, seeds, loss, cache:
                         asked.append((target.name, seeds[0], loss, list(horizons), cache.path)))
     monkeypatch.setattr(protocol, "record_look", lambda dataset, result, **k: looks.append(dataset))
-    assert ahead.learned([], 2, None) == 3  # digits run 1, then cifar10's and tiny_imagenet20's run 0
+    assert ahead.learned([], 3, None) == 4  # digits runs 1 and 2, then cifar10's and tiny_imagenet20's run 0
     assert [a[:3] for a in asked] == [("digits", 2000, "teacher"), ("digits", 2000, "ce"),  # as run_one asks
+                                      ("digits", 3000, "teacher"), ("digits", 3000, "ce"),
                                       ("cifar10", 1000, "teacher"), ("cifar10", 1000, "ce"),
                                       ("tiny_imagenet20", 1000, "teacher"), ("tiny_imagenet20", 1000, "ce")]
+    assert loaded[1] == kept and loaded[0].parent.name == "lopt_leave_one_out"  # kept, or this machine's runs/
     assert asked[0][3:] == ([10, 40, 200, 400, 2000], tmp_path / "trainings")
     assert looks == ["cifar10", "tiny_imagenet20"]  # before their test splits are read

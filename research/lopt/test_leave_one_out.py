@@ -69,7 +69,7 @@ def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tm
     from research import meta_runs
 
     config = types.SimpleNamespace(inner=types.SimpleNamespace(loss="teacher", steps=10, lifetime=200))
-    system = types.SimpleNamespace(config=config)
+    system = types.SimpleNamespace(config=config, params={})
     row = lambda name, steps, label: {"baseline": name, "horizon": label, "steps": steps,  # noqa: E731
                                       "test_accuracy": [0.5, 0.6, 0.7], "val_loss": [1.0, 1.0, 1.0]}
     losses = []
