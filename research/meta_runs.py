@@ -33,7 +33,8 @@ def split_overrides(argv) -> tuple[list[str], list[str]]:
 def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), data_dir=None,
                kept: Path | None = None) -> float:
     """Runs (or resumes, or finds finished) the meta-training; its elapsed seconds. Raises
-    ``subprocess.CalledProcessError`` if it fails (the same call resumes it). A finished run is
+    ``subprocess.CalledProcessError`` if it fails or ``Stopped`` if it stopped early (the same
+    call resumes it). A finished run is
     resumed too, so ``train_meta.py`` checks that it is the run asked for (datasets, seed, model;
     a longer ``meta.steps`` continues it); with nothing left to run it leaves the run as it was.
     With ``kept``, a run kept there is not trained (its seconds are the kept ones), and a run that
@@ -53,8 +54,10 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
         if (workdir / "checkpoints").is_dir():
             command.append("--resume")
         subprocess.run(command, check=True, cwd=REPO)
+        if not finished(workdir):  # train_meta.py stopped by a signal exits 0 after its checkpoint
+            raise Stopped(0, command)
         if kept is not None:
-            keep(workdir, kept, command=" ".join(command[1:]))
+            keep(workdir, kept, command=" ".join(command[1:]).replace(f"{REPO}/", ""))  # as run from the repo
     return elapsed(workdir)
 
 
@@ -93,6 +96,19 @@ def kept_seconds(kept: Path) -> float:
     from dimo.infra import manifest
 
     return float(json.loads(manifest.manifest_path(kept).read_text())["meta_training_s"])
+
+
+class Stopped(subprocess.CalledProcessError):
+    """``train_meta.py`` ended without error before the run's last meta-step: stopped by a signal
+    (SIGTERM, SIGINT) after a checkpoint. A study must not go on to read that run as finished."""
+
+    def __str__(self) -> str:
+        return "stopped before its last meta-step (a signal)"
+
+
+def why(error: subprocess.CalledProcessError) -> str:
+    """What an error of ``meta_train`` says in an ``error:`` line."""
+    return str(error) if isinstance(error, Stopped) else f"failed (exit {error.returncode})"
 
 
 def finished(workdir: Path) -> bool:
@@ -156,7 +172,7 @@ def validate_and_record(validate, args, overrides, out: Path) -> dict | None:
         print(f"error: {e}", file=sys.stderr)
         return None
     except subprocess.CalledProcessError as e:
-        print(f"error: meta-training failed (exit {e.returncode}); its workdir resumes with the same command",
+        print(f"error: meta-training {why(e)}; its workdir resumes with the same command",
               file=sys.stderr)
         return None
     out.parent.mkdir(parents=True, exist_ok=True)

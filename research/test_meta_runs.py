@@ -16,6 +16,7 @@ def test_a_run_with_checkpoints_is_resumed_and_its_time_summed_over_sessions(tmp
 
     commands = []
     monkeypatch.setattr(meta_runs.subprocess, "run", lambda command, **k: commands.append(command))
+    monkeypatch.setattr(meta_runs, "finished", lambda workdir: True)
     # Two sessions: time_s restarts at the resume (train_meta.py counts from its process's start).
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps({"step": s, "time_s": t}) + "\n"
                                                     for s, t in ((1, 3.0), (2, 7.5), (3, 2.0), (4, 4.0))))
@@ -91,6 +92,7 @@ def test_a_run_is_locked_while_it_trains_so_two_processes_train_it_once(tmp_path
         (workdir / "metrics.jsonl").write_text('{"step": 1, "time_s": 2.0}\n')
 
     monkeypatch.setattr(meta_runs.subprocess, "run", train)
+    monkeypatch.setattr(meta_runs, "finished", lambda workdir: True)
     meta_runs.meta_train("c.py", ["digits"], 0, workdir)
     meta_runs.meta_train("c.py", ["digits"], 0, workdir)  # after the first: a resume of the finished run
     assert len(held) == 2 and "--resume" not in held[0] and "--resume" in held[1]
@@ -121,6 +123,8 @@ def test_a_finished_run_is_exported_once_and_loads_back_with_the_same_parameters
 def test_an_unfinished_run_is_not_kept_and_a_kept_run_is_not_trained_again(tmp_path, monkeypatch):
     import json
 
+    import pytest
+
     from dimo.infra import manifest
     from research import meta_runs
 
@@ -140,5 +144,10 @@ def test_an_unfinished_run_is_not_kept_and_a_kept_run_is_not_trained_again(tmp_p
     assert meta_runs.meta_train("c.py", ["digits"], 0, tmp_path / "runs" / "b_seed0", kept=kept) == 9.0
     assert commands == [] and kept_calls == []
     (unfinished / "metrics.jsonl").write_text('{"step": 1, "time_s": 2.0}\n')
+    with pytest.raises(meta_runs.Stopped) as stopped:  # train_meta.py stopped by a signal: exit 0, unfinished
+        meta_runs.meta_train("c.py", ["digits"], 0, unfinished, kept=tmp_path / "systems" / "a_seed0")
+    assert "--resume" in commands[-1] and kept_calls == []  # neither kept nor read as finished
+    assert meta_runs.why(stopped.value) == "stopped before its last meta-step (a signal)"
+    (unfinished / "summary.json").write_text('{"steps": 200}')  # resumed to its end
     meta_runs.meta_train("c.py", ["digits"], 0, unfinished, kept=tmp_path / "systems" / "a_seed0")
-    assert "--resume" in commands[-1] and kept_calls == [tmp_path / "systems" / "a_seed0"]
+    assert kept_calls == [tmp_path / "systems" / "a_seed0"]

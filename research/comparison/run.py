@@ -163,7 +163,7 @@ def main(argv=None) -> int:
         try:  # a finished run is read, an unfinished one resumed
             seconds.append(meta_runs.meta_train(CONFIG, protocol.META_TRAINING, seed, workdir, data_dir=args.data_dir))
         except subprocess.CalledProcessError as e:
-            print(f"error: meta-training seed {seed} failed (exit {e.returncode}); the same command resumes it",
+            print(f"error: meta-training seed {seed} {meta_runs.why(e)}; the same command resumes it",
                   file=sys.stderr)
             return 2
     code = subprocess.run(command, cwd=REPO).returncode

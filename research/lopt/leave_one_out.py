@@ -228,7 +228,7 @@ def main(argv=None) -> int:
                 seconds = meta_train(args.config, datasets, run, overrides, args.data_dir)
                 print(f"{meta_training_dir(datasets, run).name}: {seconds:.0f} s of meta-training", flush=True)
         except subprocess.CalledProcessError as e:
-            print(f"error: meta-training {e.cmd[e.cmd.index('--workdir') + 1]} failed (exit {e.returncode}); the same "
+            print(f"error: meta-training {e.cmd[e.cmd.index('--workdir') + 1]} {meta_runs.why(e)}; the same "
                   "command resumes it", file=sys.stderr)
             return 2
         return 0
@@ -258,7 +258,7 @@ def main(argv=None) -> int:
                 try:
                     print(run_one(args.config, tested, datasets, run, args.data_dir, overrides))
                 except subprocess.CalledProcessError as e:
-                    print(f"error: meta-training for {tested}, run {run} failed (exit {e.returncode}); the same "
+                    print(f"error: meta-training for {tested}, run {run} {meta_runs.why(e)}; the same "
                           "command resumes it", file=sys.stderr)
                     return 2
                 except ValueError as e:  # a dataset missing or malformed (datasets_meta.DatasetError), a bad config
