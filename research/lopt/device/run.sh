@@ -1,6 +1,8 @@
 #!/bin/bash
 # The study's baselines on a lent GPU machine, in one call (research/lopt/device/pack.py first):
-#   device run: bash research/lopt/device/run.sh [GRIDS_S] [EVAL_S]   carry: .devdata .whl
+#   device run: bash research/lopt/device/run.sh [GRIDS_S] [EVAL_S] [LEARNED_S]   carry: .devdata .whl
+# LEARNED_S > 0 first trains the learned optimizer's rows of the kept meta-trainings
+# (results/lopt_leave_one_out/systems/, in the checkout), one process a dataset, under that limit.
 # Six processes (one per dataset) train the tuning grids, then six the chosen trainings, each
 # phase under a time limit; the new cache lines come back in $OUT/new_trainings.jsonl (append
 # them with python -m research.lopt.device.merge FILE), the logs in $OUT/logs.txt. DATASETS=... for fewer;
@@ -14,7 +16,8 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
 export JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0
 export JAX_DEFAULT_MATMUL_PRECISION=highest  # fp32 arithmetic as on a CPU, the lone fallbacks too (a GPU's default is TF32)
-GRIDS_S=${1:-300}; EVAL_S=${2:-150}
+GRIDS_S=${1:-300}; EVAL_S=${2:-150}; LEARNED_S=${3:-0}
+PHASES="grids evaluations"; [ "$LEARNED_S" -gt 0 ] 2>/dev/null && PHASES="learned $PHASES"
 DATASETS=${DATASETS:-"digits mnist fashion_mnist kmnist tiny_imagenet20 cifar10"}
 nvidia-smi -L; python3 -c "import jax; print(jax.__version__, jax.devices())" || exit 1
 P=/tmp/parts L=/tmp/logs; mkdir -p $P $L
@@ -24,8 +27,8 @@ START=$(date +%s)
 merge() {  # each part's lines past the cache it started from, complete ones only
   for d in $P/*/; do [ -f $d/before ] && tail -n +$(( $(cat $d/before) + 1 )) $d/trainings.jsonl | grep '}$' > $d/new.jsonl; done
 }
-for phase in grids evaluations; do
-  LIMIT=$GRIDS_S; [ $phase = evaluations ] && LIMIT=$EVAL_S
+for phase in $PHASES; do
+  LIMIT=$GRIDS_S; [ $phase = evaluations ] && LIMIT=$EVAL_S; [ $phase = learned ] && LIMIT=$LEARNED_S
   NAMES=$DATASETS; [ "${SERIAL:-0}" = 1 ] && NAMES=$(echo $DATASETS | tr ' ' ',')
   for d in $NAMES; do
     timeout $LIMIT python3 -m research.lopt.device.worker $phase $d $P > $L/${phase}_$d.log 2>&1 &

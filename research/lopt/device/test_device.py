@@ -56,6 +56,11 @@ def test_a_worker_starts_from_the_committed_cache_and_the_grids_parts(tmp_path, 
     monkeypatch.setattr(leave_one_out, "CACHE", tmp_path / "trainings")  # another process
     assert worker.main(["grids", "digits,mnist", str(tmp_path / "parts")]) == 0  # SERIAL=1: all in one process
     assert ran[-1] == ("grids", ["digits", "mnist"], 4, tmp_path / "parts" / "grids_digits+mnist" / "trainings.jsonl", 42)
+    monkeypatch.setattr(leave_one_out, "CACHE", tmp_path / "trainings")
+    monkeypatch.setattr(ahead, "learned", lambda wanted, runs, data_dir: ran.append(("learned", wanted, runs,
+                                                                                     leave_one_out.CACHE)) or 1)
+    assert worker.main(["learned", "digits", str(tmp_path / "parts")]) == 0  # the kept systems' rows
+    assert ran[-1] == ("learned", ["digits"], 4, tmp_path / "parts" / "learned_digits" / "trainings.jsonl")
 
 
 def test_pack_pickles_each_dataset_at_the_studys_sizes_and_carries_cifar10_as_its_source(tmp_path, monkeypatch):

@@ -1,9 +1,11 @@
 """One process's share of the study's baselines on a lent GPU machine (``run.sh`` starts one a
 dataset, or with ``SERIAL=1`` one for all of them in turn).
 
-    python3 -m research.lopt.device.worker grids|evaluations DATASET[,DATASET...] PARTS   # several: in turn, in this process
+    python3 -m research.lopt.device.worker grids|evaluations|learned DATASET[,DATASET...] PARTS   # several: in turn
 
-It runs ``leave_one_out --baselines PHASE --tested DATASET`` (``ahead.baselines``) with the datasets ``pack`` left in
+It runs ``leave_one_out --baselines PHASE --tested DATASET`` (``ahead.baselines``), or for ``learned``
+``leave_one_out --learned`` (``ahead.learned``: the learned optimizer's rows of every meta-training
+kept in ``results/lopt_leave_one_out/systems/``, which travels with the checkout), with the datasets ``pack`` left in
 ``.devdata/``, on a cache of its own, one file: the committed ``trainings/`` plus the grids parts in
 PARTS; ``before`` says how many lines it started from, so ``run.sh`` takes the new ones after
 any stop. The held-out looks are written to the ledger on the development machine before the
@@ -50,8 +52,12 @@ def main(argv=None) -> int:
     leave_one_out.OUT, leave_one_out.CACHE = mine, mine / "trainings.jsonl"
     start = time.perf_counter()
     width = int(os.environ.get("WIDTH") or 0) or None  # run.sh's WIDTH=42: a grid's horizon a program
-    done = ahead.baselines("research/lopt/configs/scheduled.py", phase, wanted, leave_one_out.RUNS, None, width=width)
-    print(f"{phase} {name}: {done} trainings in {time.perf_counter() - start:.0f} s", flush=True)
+    if phase == "learned":  # units whose rows it trained
+        done = ahead.learned(wanted, leave_one_out.RUNS, None)
+    else:
+        done = ahead.baselines("research/lopt/configs/scheduled.py", phase, wanted, leave_one_out.RUNS, None,
+                               width=width)
+    print(f"{phase} {name}: {done} {'units' if phase == 'learned' else 'trainings'} in {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 
 
