@@ -37,8 +37,9 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
     call resumes it). A finished run is
     resumed too, so ``train_meta.py`` checks that it is the run asked for (datasets, seed, model;
     a longer ``meta.steps`` continues it); with nothing left to run it leaves the run as it was.
-    With ``kept``, a run kept there is not trained (its seconds are the kept ones), and a run that
-    finishes is kept (``keep``)."""
+    With ``kept``, a run kept there is not trained (its seconds are the kept ones; ``ValueError``
+    if it was kept for another config, datasets, seed or overrides), and a run that finishes is
+    kept (``keep``)."""
     workdir = Path(workdir)
     command = [sys.executable, str(REPO / "train_meta.py"), "--config", config, "--datasets", ",".join(datasets),
                f"--config.seed={seed}", "--workdir", str(workdir), "--noprogress", *overrides]
@@ -49,7 +50,12 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
     # the second waits for the first, then resumes the run it finished, which leaves it as it is.
     with open(workdir.parent / f".{workdir.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        asked = {"config": config, "datasets": list(datasets), "seed": seed, "overrides": list(overrides)}
         if kept is not None and is_kept(kept):
+            recorded = _kept_manifest(kept).get("asked")
+            if recorded != asked:  # resuming would have refused it (train_meta.py's check); so does this
+                raise ValueError(f"{kept} keeps the run asked for as {recorded}, not {asked}: name another "
+                                 "run, or move the kept one aside")
             return kept_seconds(kept)
         if (workdir / "checkpoints").is_dir():
             command.append("--resume")
@@ -57,15 +63,17 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
         if not finished(workdir):  # train_meta.py stopped by a signal exits 0 after its checkpoint
             raise Stopped(0, command)
         if kept is not None:
-            keep(workdir, kept, command=" ".join(command[1:]).replace(f"{REPO}/", ""))  # as run from the repo
+            keep(workdir, kept, command="python " + " ".join(command[1:]).replace(f"{REPO}/", ""),  # from the repo
+                 asked=asked)
     return elapsed(workdir)
 
 
-def keep(workdir: Path, kept: Path, command: str | None = None) -> bool:
-    """Exports a finished run to ``kept`` (``dimo.meta.trained.export``, written whole beside it,
-    then renamed; its ``summary.json`` beside the parameters) with a manifest naming the
-    meta-parameters' digest (the ``learned`` of a study cache's keys) and its meta-training
-    seconds; leaves an existing ``kept`` as it is. Whether it exported."""
+def keep(workdir: Path, kept: Path, command: str | None = None, **extra) -> bool:
+    """Exports a finished run to ``kept`` (``dimo.meta.trained.export``; its ``summary.json``
+    beside the parameters) with a manifest naming the meta-parameters' digest (the ``learned`` of
+    a study cache's keys), its meta-training seconds and ``extra``. Written beside the workdir,
+    checked (it loads back with the run's digest) and its manifest written before it is renamed
+    into place, so a folder ``is_kept`` finds is whole. Leaves a kept run as it is; whether it exported."""
     from dimo.infra import manifest
     from dimo.meta import trained
     from dimo.studies import schedules
@@ -74,28 +82,38 @@ def keep(workdir: Path, kept: Path, command: str | None = None) -> bool:
     if is_kept(kept) or not finished(workdir):
         return False
     system = trained.load(workdir)
-    partial = kept.with_name(kept.name + ".partial")
+    digest = schedules.params_digest(system.params)
+    partial = workdir.parent / f".{workdir.name}.export"  # in runs/: never beside the committed ones
     shutil.rmtree(partial, ignore_errors=True)
     trained.export(system, partial)
     shutil.copy2(workdir / "summary.json", partial / "summary.json")
-    shutil.rmtree(kept, ignore_errors=True)  # a cut copy (no parameters): nothing to keep of it
-    partial.rename(kept)
-    manifest.write_manifest(kept, command=command, run=workdir.name, meta_step=system.step,
-                            params_digest=schedules.params_digest(system.params), meta_training_s=elapsed(workdir))
+    if schedules.params_digest(trained.load(partial).params) != digest:
+        raise RuntimeError(f"the export of {workdir} does not load back with its parameters; nothing kept")
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_manifest(kept, command=command, run=workdir.name, meta_step=system.step, params_digest=digest,
+                            meta_training_s=elapsed(workdir), **extra)
+    shutil.rmtree(kept, ignore_errors=True)  # an earlier attempt's, without its manifest: not kept
+    shutil.move(partial, kept)
     return True
 
 
+def _kept_manifest(kept: Path) -> dict:
+    from dimo.infra import manifest
+
+    return json.loads(manifest.manifest_path(kept).read_text())
+
+
 def is_kept(kept: Path) -> bool:
+    """Whether ``kept`` holds a whole kept run: its parameters and, beside it, its manifest."""
+    from dimo.infra import manifest
     from dimo.meta import trained
 
-    return (Path(kept) / trained.PARAMS_FILE).is_file()
+    return (Path(kept) / trained.PARAMS_FILE).is_file() and manifest.manifest_path(kept).is_file()
 
 
 def kept_seconds(kept: Path) -> float:
     """A kept run's meta-training seconds, from its manifest."""
-    from dimo.infra import manifest
-
-    return float(json.loads(manifest.manifest_path(kept).read_text())["meta_training_s"])
+    return float(_kept_manifest(kept)["meta_training_s"])
 
 
 class Stopped(subprocess.CalledProcessError):

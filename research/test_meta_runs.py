@@ -107,17 +107,17 @@ def test_a_finished_run_is_exported_once_and_loads_back_with_the_same_parameters
     from research import meta_runs
 
     kept = tmp_path / "systems" / "smoke_seed0"
-    assert meta_runs.keep(smoke_workdir, kept, command="train_meta.py --config c.py")
+    assert meta_runs.keep(smoke_workdir, kept, command="train_meta.py --config c.py", asked={"seed": 0})
     assert sorted(p.name for p in kept.iterdir()) == ["config.json", trained.PARAMS_FILE, "summary.json"]
     original, back = trained.load(smoke_workdir), trained.load(kept)
     digest = schedules.params_digest(original.params)
     assert schedules.params_digest(back.params) == digest and back.step == original.step
     assert back.config.to_dict() == original.config.to_dict()
     record = json.loads((tmp_path / "systems" / "smoke_seed0.manifest.json").read_text())
-    assert record["params_digest"] == digest and record["meta_step"] == original.step
+    assert record["params_digest"] == digest and record["meta_step"] == original.step and record["asked"] == {"seed": 0}
     assert meta_runs.is_kept(kept) and meta_runs.kept_seconds(kept) == meta_runs.elapsed(smoke_workdir)
     assert not meta_runs.keep(smoke_workdir, kept)  # kept once: left as it is
-    assert not list((tmp_path / "systems").glob("*.partial"))
+    assert sorted(p.name for p in (tmp_path / "systems").iterdir()) == ["smoke_seed0", "smoke_seed0.manifest.json"]
 
 
 def test_an_unfinished_run_is_not_kept_and_a_kept_run_is_not_trained_again(tmp_path, monkeypatch):
@@ -137,12 +137,17 @@ def test_an_unfinished_run_is_not_kept_and_a_kept_run_is_not_trained_again(tmp_p
     kept = tmp_path / "systems" / "b_seed0"  # as keep leaves it (its contents stand in)
     kept.mkdir(parents=True)
     (kept / "params.msgpack").write_bytes(b"")
-    manifest.write_manifest(kept, command="c", meta_training_s=9.0)
+    asked = {"config": "c.py", "datasets": ["digits"], "seed": 0, "overrides": []}
+    manifest.write_manifest(kept, command="c", meta_training_s=9.0, asked=asked)
     commands, kept_calls = [], []
     monkeypatch.setattr(meta_runs.subprocess, "run", lambda command, **k: commands.append(command))
-    monkeypatch.setattr(meta_runs, "keep", lambda workdir, to, command=None: kept_calls.append(to))
+    monkeypatch.setattr(meta_runs, "keep", lambda workdir, to, command=None, asked=None: kept_calls.append(to))
     assert meta_runs.meta_train("c.py", ["digits"], 0, tmp_path / "runs" / "b_seed0", kept=kept) == 9.0
     assert commands == [] and kept_calls == []
+    with pytest.raises(ValueError, match="keeps the run asked for as"):  # another length: not this run
+        meta_runs.meta_train("c.py", ["digits"], 0, tmp_path / "runs" / "b_seed0", ["--config.meta.steps=9"], kept=kept)
+    (kept / "params.msgpack").unlink()  # cut short: not kept, so trained (resumed) and kept again
+    assert not meta_runs.is_kept(kept)
     (unfinished / "metrics.jsonl").write_text('{"step": 1, "time_s": 2.0}\n')
     with pytest.raises(meta_runs.Stopped) as stopped:  # train_meta.py stopped by a signal: exit 0, unfinished
         meta_runs.meta_train("c.py", ["digits"], 0, unfinished, kept=tmp_path / "systems" / "a_seed0")

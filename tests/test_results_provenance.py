@@ -81,11 +81,3 @@ def test_an_appended_log_keeps_its_manifest_and_adds_the_command(tmp_path):
     assert record["command"] == "first" and [a["command"] for a in record["appended"]] == ["second"]
     assert record["uncommitted_inputs"] == ["runs/a", "runs/b"]
 
-
-def test_a_file_deep_inside_a_kept_run_is_covered_by_the_runs_manifest(tmp_path):
-    inner = tmp_path / "systems" / "a_seed0" / "checkpoints" / "200" / "dimo_sha256.json"
-    inner.parent.mkdir(parents=True)
-    inner.write_text("{}")
-    assert manifest.covering_manifest(inner) == inner.parent / "dimo_sha256.manifest.json"  # none yet: its own
-    (tmp_path / "systems" / "a_seed0.manifest.json").write_text("{}")
-    assert manifest.covering_manifest(inner) == tmp_path / "systems" / "a_seed0.manifest.json"

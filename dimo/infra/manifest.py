@@ -68,14 +68,10 @@ def manifest_path(result: str | os.PathLike) -> Path:
 
 
 def covering_manifest(result: str | os.PathLike) -> Path:
-    """The manifest that covers ``result``: its own, or, for a file inside a directory that is one
-    result (a study's cache, a file per dataset; a kept meta-training run, its checkpoint's files
-    included), the nearest enclosing directory's, beside that directory."""
-    own = manifest_path(result)
-    if own.is_file():
-        return own
-    folders = (manifest_path(folder) for folder in Path(result).parents if folder.name)
-    return next((path for path in folders if path.is_file()), own)
+    """The manifest that covers ``result``: its own, or, for a file of a directory that is one
+    result (a study's cache, a file per dataset; a kept meta-training run), the directory's, beside it."""
+    own, folder = manifest_path(result), manifest_path(Path(result).parent)
+    return own if own.is_file() or not folder.is_file() else folder
 
 
 def uncommitted_paths(text: str) -> list[str]:

@@ -79,6 +79,9 @@ def load(workdir, last_iterate: bool = False) -> Trained:
         raise workdirs.WorkdirError(f"{config_path} does not describe a DiMO system ({e}); it comes "
                               f"from another version or was edited") from None
     if (workdir / PARAMS_FILE).is_file():
+        if last_iterate:
+            raise workdirs.WorkdirError(f"{workdir} is an export: it keeps the parameters the run answers with, "
+                                        f"not its last iterate (that needs the run's own workdir)")
         return _load_export(workdir, config, system)
     outer = OuterSettings.from_config(config).build()
     # Only the tree structure and shapes are needed: nothing is computed. Each leaf is placed
@@ -135,12 +138,12 @@ def _load_export(path: Path, config, system) -> Trained:
                                      f"by another config (restore the matching config.json)")
     try:
         saved = flax.serialization.msgpack_restore((path / PARAMS_FILE).read_bytes())
-        params = flax.serialization.from_state_dict(template, saved["params"])
-    except (ValueError, KeyError, TypeError):
+        params, step = flax.serialization.from_state_dict(template, saved["params"]), int(saved["step"])
+    except Exception:  # msgpack and flax raise many types on a damaged or foreign file
         raise mismatch from None
     if jax.tree.map(lambda x: (x.shape, x.dtype), params) != jax.tree.map(lambda x: (x.shape, x.dtype), template):
         raise mismatch
-    return Trained(config, system, jax.tree.map(np.asarray, params), int(saved["step"]), path)
+    return Trained(config, system, jax.tree.map(np.asarray, params), step, path)
 
 
 def pretrained_workdir() -> Path:

@@ -231,6 +231,9 @@ def main(argv=None) -> int:
             print(f"error: meta-training {e.cmd[e.cmd.index('--workdir') + 1]} {meta_runs.why(e)}; the same "
                   "command resumes it", file=sys.stderr)
             return 2
+        except ValueError as e:  # a kept run of another config (meta_runs.meta_train)
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         return 0
     if args.missing:
         from research.lopt import ahead
@@ -241,7 +244,11 @@ def main(argv=None) -> int:
     if args.learned:
         from research.lopt import ahead
 
-        print(f"learned rows of {ahead.learned(wanted, args.runs, args.data_dir)} units trained")
+        try:
+            print(f"learned rows of {ahead.learned(wanted, args.runs, args.data_dir)} units trained")
+        except ValueError as e:  # a kept system that does not load (WorkdirError), a dataset missing
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         return 0
     if args.baselines:
         if overrides:  # the prefill reads the config file as it is: its keys would miss an overridden study's

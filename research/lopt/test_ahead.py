@@ -75,6 +75,7 @@ def test_learned_ahead_trains_the_learned_rows_of_finished_meta_trainings_only_a
     kept = tmp_path / "systems" / loo.meta_training_dir(["mnist", "fashion_mnist", "kmnist"], 2).name
     kept.mkdir(parents=True)  # meta-trained on another machine: kept, no workdir here
     (kept / "params.msgpack").write_bytes(b"")
+    (kept.parent / f"{kept.name}.manifest.json").write_text("{}")  # whole: its parameters and manifest
     monkeypatch.setattr(meta_runs, "finished", lambda workdir: workdir.name in finished)
     loaded = []
     monkeypatch.setattr(loo, "meta_trained", lambda path, tested, data_dir: loaded.append(path) or (

@@ -80,8 +80,11 @@ def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tm
 
     monkeypatch.setattr(loo, "OUT", tmp_path)
     monkeypatch.setattr(loo, "CACHE", tmp_path / "trainings")
+    monkeypatch.setattr(loo, "KEPT", tmp_path / "systems")  # none kept: each run loads from its workdir
     monkeypatch.setattr(meta_runs, "meta_train", lambda *a, **k: 1.0)
-    monkeypatch.setattr(trained_lib, "load", lambda workdir: system)
+    monkeypatch.setattr(meta_runs, "finished", lambda workdir: True)
+    loaded = []
+    monkeypatch.setattr(trained_lib, "load", lambda workdir: loaded.append(workdir) or system)
     monkeypatch.setattr(schedules, "load", lambda trained, name, data_dir=None: types.SimpleNamespace(name=name))
     monkeypatch.setattr(ablate, "dataset_code", lambda *a: None)
     monkeypatch.setattr(ablate, "recipe_from_code", lambda *a: types.SimpleNamespace(lr_scale=1.0, weight_decay=0.0))
@@ -92,6 +95,7 @@ def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tm
     monkeypatch.setattr(loo, "write_manifest", lambda *a, **k: None)
     result = json.loads(loo.run_one("cfg.py", "digits", ["mnist"], 1, None, []).read_text())
     assert losses == [("ce", [2000, 2001, 2002])]  # run 1's seeds, 1000 (r + 1) + k
+    assert loaded == [loo.meta_training_dir(["mnist"], 1)] and "params_digest" in result  # which system it judged
     names = [r["baseline"] for r in result["rows"]]
     assert names[0] == "learned_teacher" and "learned_ce" in names
     rows = loo.summary_rows([dict(result, run=r) for r in (0, 1)], resamples=50)
