@@ -34,9 +34,9 @@ def meta_train(config: str, datasets, seed: int, workdir: Path, overrides=(), da
                kept: Path | None = None) -> float:
     """Runs (or resumes, or finds finished) the meta-training; its elapsed seconds. Raises
     ``subprocess.CalledProcessError`` if it fails or ``Stopped`` if it stopped early (the same
-    call resumes it). A finished run is
-    resumed too, so ``train_meta.py`` checks that it is the run asked for (datasets, seed, model;
-    a longer ``meta.steps`` continues it); with nothing left to run it leaves the run as it was.
+    call resumes it). A finished run is resumed too, so ``train_meta.py`` checks that it is the run
+    asked for (datasets, seed, model; a longer ``meta.steps`` continues it); with nothing left to
+    run it leaves the run as it was.
     With ``kept``, a run kept there is not trained (its seconds are the kept ones; ``ValueError``
     if it was kept for another config, datasets, seed or overrides), and a run that finishes is
     kept (``keep``)."""

@@ -80,4 +80,3 @@ def test_an_appended_log_keeps_its_manifest_and_adds_the_command(tmp_path):
     record = json.loads(manifest.write_manifest(log, command="second", append=True).read_text())
     assert record["command"] == "first" and [a["command"] for a in record["appended"]] == ["second"]
     assert record["uncommitted_inputs"] == ["runs/a", "runs/b"]
-
