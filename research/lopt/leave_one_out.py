@@ -124,6 +124,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=float) + "\n")
     write_manifest(CACHE, append=True, protocol="research/lopt/PROTOCOL.md (dimo.studies.schedules)")
+    write_manifest(out.parent, append=True, unit=out.name)  # runs/ is one result, a file per unit
     return out
 
 

@@ -64,6 +64,7 @@ def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tm
     # reported beside it; in the summary it is a row of its own (teacher minus cross-entropy).
     import types
 
+    from dimo.infra import manifest
     from dimo.meta import trained as trained_lib
     from dimo.studies import ablate, schedules
     from research import meta_runs
@@ -92,8 +93,9 @@ def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tm
     monkeypatch.setattr(schedules, "at_horizons", lambda trained, g, target, meta, horizons, seeds, cache, recipe: {
         "dataset": target.name, "horizons": horizons, "rows": [row("learned_teacher", s, lab) for s, lab in horizons.items()]
         + [row(loo.PRIMARY, s, lab) for s, lab in horizons.items()]})
-    monkeypatch.setattr(loo, "write_manifest", lambda *a, **k: None)
-    result = json.loads(loo.run_one("cfg.py", "digits", ["mnist"], 1, None, []).read_text())
+    unit = loo.run_one("cfg.py", "digits", ["mnist"], 1, None, [])
+    result = json.loads(unit.read_text())
+    assert manifest.covering_manifest(unit).is_file()  # tests/test_results_provenance.py's rule
     assert losses == [("ce", [2000, 2001, 2002])]  # run 1's seeds, 1000 (r + 1) + k
     assert loaded == [loo.meta_training_dir(["mnist"], 1)] and "params_digest" in result  # which system it judged
     names = [r["baseline"] for r in result["rows"]]
