@@ -187,7 +187,8 @@ def summarize() -> dict:
     rows = summary_rows(results)
     out = {"rows": rows, "acceptance": acceptance(rows), "protocol": "research/lopt/PROTOCOL.md"}
     (OUT / "summary.json").write_text(json.dumps(out, indent=1) + "\n")
-    write_manifest(OUT / "summary.json", runs=[p.name for p in sorted((OUT / "runs").glob("*.json"))])
+    write_manifest(OUT / "summary.json", runs=[p.name for p in sorted((OUT / "runs").glob("*.json"))],
+                   figures=[f"curves_{d}.png" for d in dict.fromkeys(r["dataset"] for r in results)])
     lines = ["| held out | horizon | baseline | diff test accuracy | p (Holm) | diff val loss | runs |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
