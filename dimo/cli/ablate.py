@@ -12,7 +12,8 @@ HELP = "learned optimizer/loss vs SGD/Adam/CE, and the embedding"
 def add_arguments(parser) -> None:
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--combos", default="", help="e.g. learned/teacher,sgd/ce (default: all six)")
+    parser.add_argument("--combos", default="", help="e.g. learned/teacher,sgd/ce (default: all six, or the three on "
+                             "cross-entropy when the run meta-trained no teacher: inner.loss=ce)")
     parser.add_argument("--no_embedding", action="store_true", help="skip the embedding ablation")
     parser.add_argument("--no_target_tuning", action="store_true",
                         help="tune SGD/Adam on the meta-training datasets only (skip the rows tuned on the "
@@ -48,6 +49,10 @@ def run(args) -> dict:
     if args.schedules:
         return _schedules(args, system)
     combos = ablate.COMBOS
+    if not args.combos and system.config.inner.loss != "teacher":
+        # A run on cross-entropy leaves the teacher at its initialisation: rows on it would
+        # measure an untrained loss, not the mission's teacher.
+        combos = tuple(c for c in combos if c[1] != "teacher")
     if args.combos:
         combos = tuple(tuple(c.split("/")) for c in args.combos.split(","))
         bad = [c for c in combos if c not in ablate.COMBOS]

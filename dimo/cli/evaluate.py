@@ -12,7 +12,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--genotype", required=True)
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--optimizer", choices=("sgd", "adam", "learned"), default="sgd")
-    parser.add_argument("--loss", choices=("ce", "teacher"), default=None)
+    parser.add_argument("--loss", choices=("ce", "teacher"), default=None,
+                        help="default: the meta-training run's inner.loss with --optimizer learned, else ce")
     parser.add_argument("--lr", type=float, default=None, help="sgd/adam learning rate")
     parser.add_argument("--batch_size", type=int, default=None)
     parser.add_argument("--workdir", default=None, help="meta-training run (sizes, learned optimizer)")
@@ -36,7 +37,8 @@ def run(args) -> dict:
             seen = system.warn_if_seen(proposal["dataset"])
     elif args.optimizer == "learned" or args.loss == "teacher":
         raise ValueError("--optimizer learned and --loss teacher need --workdir of a meta-training run")
-    loss = args.loss or ("teacher" if args.optimizer == "learned" else "ce")
+    # The learned optimizer was meta-trained on one loss; it runs on that one unless told otherwise.
+    loss = args.loss or (config.inner.loss if args.optimizer == "learned" else "ce")
     setup = evaluate.setup_for(config, steps=args.steps, optimizer=args.optimizer, loss=loss,
                                learning_rate=args.lr, seed=args.seed, batch_size=args.batch_size)
     lopt_cfg, teacher_cfg = evaluate.learned_configs(config)

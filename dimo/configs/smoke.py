@@ -11,7 +11,9 @@ def get_config():
     config.data.image_size = 8
     config.task.update(classes_per_task=3, per_class=8, support_shots=2)
     config.model.update(channels=4)
-    config.inner.update(steps=3, batch_size=8, val_batch_size=16)
+    # On the teacher loss, not the default's cross-entropy: the suite then meta-trains the whole
+    # mission's chain end to end, the teacher included.
+    config.inner.update(steps=3, batch_size=8, val_batch_size=16, loss="teacher")
     config.lopt.hidden_size = 4
     config.teacher.hidden_size = 4
     config.embedding.update(feature_size=8, code_size=8, num_heads=2)

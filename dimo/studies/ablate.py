@@ -187,7 +187,7 @@ def _embedding_ablation(trained, target, meta_datasets, own_code, steps, seed) -
     for label, code in codes.items():
         recipe = recipe_from_code(trained, code)
         genotype = search_space.discretize(recipe.arch_weights)
-        run = _train(trained, genotype, target, "learned", "teacher", recipe, steps, seed)
+        run = _train(trained, genotype, target, "learned", trained.config.inner.loss, recipe, steps, seed)
         out.append({"code": label, "genotype": str(genotype), "lr_scale": float(recipe.lr_scale),
                     "val_accuracy": run["val_accuracy"], "test_accuracy": run["test_accuracy"]})
     return out
