@@ -50,6 +50,11 @@ def main(argv=None) -> int:
     wall_s = time.perf_counter() - start
     workdir = Path(args.workdir)
     step, _ = integrity.latest_intact(workdir / "checkpoints")
+    if step is None or step < args.steps:
+        # A run stopped early (a signal, too many bad steps) must not replace the shipped system.
+        print(f"error: meta-training stopped at meta-step {step} of {args.steps}; {TARGET} is unchanged. "
+              f"Finish it with: python -m tools.build_pretrained --resume --workdir {workdir}", file=sys.stderr)
+        return 1
     system = TARGET / "system"
     shutil.rmtree(system, ignore_errors=True)
     (system / "checkpoints").mkdir(parents=True)

@@ -13,6 +13,7 @@ import copy
 import ml_collections
 
 from dimo.inner import meta_objective
+from dimo.meta import task_transforms
 from dimo.meta.outer_optimizer import parse_group_rates
 from dimo.meta.system import META_GROUPS
 from dimo.space import relaxations
@@ -22,7 +23,7 @@ from dimo.space import relaxations
 # sets it (research/<study>/configs/), and every other config reads it off from here.
 SWITCHES_OFF = {"model.normalize_free_ops": False, "inner.meta_loss": "ce", "lopt.progress_horizon": 0,
                 "lopt.stretch_to_length": False, "lopt.base_schedule": False, "lopt.fixed_rate": False, "teacher.learn_temperature": True, "meta.ema_decay": 0.0,
-                "meta.dataset_weights": ""}
+                "meta.dataset_weights": "", "task.transforms": ""}
 # Keys added to the default config after runs were written, with the value that reproduces
 # those runs: a config.json written before a key existed resumes, and loads, as if it held it.
 ADDED_KEYS = {"meta.group_learning_rates": "", "meta.lr_decay_steps": 0, "inner.lifetime": 0,
@@ -64,6 +65,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
         ("meta.checkpoint_every", config.meta.checkpoint_every >= 1, "at least 1"),
         ("meta.max_consecutive_bad", config.meta.max_consecutive_bad >= 1, "at least 1"),
         ("task.classes_per_task", config.task.classes_per_task >= 2, "at least 2"),
+        ("task.transforms", _parses(task_transforms.parse, config.task.transforms),
+         f"NAME:PROBABILITY,... with NAME among {', '.join(task_transforms.TRANSFORMS)} and probabilities in [0, 1]"),
         ("task.support_shots", 1 <= config.task.support_shots <= config.task.per_class,
          f"between 1 and task.per_class ({config.task.per_class})"),
         ("data.image_size", config.data.image_size >= 4 and config.data.image_size % 4 == 0,

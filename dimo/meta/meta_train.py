@@ -218,7 +218,7 @@ def _meta_steps(config, workdir: Path, system, meta_step, state: MetaState, data
     start = int(state.step)
     task_args = dict(seed=config.seed, tasks_per_step=config.meta.tasks_per_step,
                      classes_per_task=config.task.classes_per_task, per_class=config.task.per_class,
-                     support_shots=config.task.support_shots)
+                     support_shots=config.task.support_shots, transforms=config.task.transforms)
     bar = tqdm(range(start, config.meta.steps), initial=start, total=config.meta.steps,
                desc="meta-training", disable=not progress, dynamic_ncols=True)
     step_seconds = []

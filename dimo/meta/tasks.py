@@ -7,6 +7,9 @@ visited equally often; datasets of weight 0 are skipped), with ``classes_per_tas
 each class's train examples as the support set the embedding reads. All arrays have
 fixed shapes, so one compiled meta-step serves every dataset.
 
+``transforms`` (``task.transforms``, ``dimo.meta.task_transforms``) turns some grey tasks into
+colour ones, drawn from a generator of their own so the class and example draws stay as they were.
+
 Because the draw depends only on (seed, step), a resumed run sees the same tasks as an
 uninterrupted one.
 
@@ -24,6 +27,7 @@ import numpy as np
 
 from datasets_meta import Dataset
 from dimo.inner.types import Task, make_task
+from dimo.meta import task_transforms
 
 
 class TaskBatch(NamedTuple):
@@ -62,12 +66,14 @@ def support_from(task: Task, classes: int, per_class: int, shots: int):
 
 def sample_tasks(datasets: Sequence[Dataset], dataset_weights: np.ndarray, step: int, seed: int,
                  tasks_per_step: int, classes_per_task: int, per_class: int,
-                 support_shots: int, fault: int = 0, draw_steps: Sequence[int] | None = None) -> TaskBatch:
+                 support_shots: int, fault: int = 0, draw_steps: Sequence[int] | None = None,
+                 transforms: str = "") -> TaskBatch:
     """The tasks of meta-step ``step``; ``fault`` marks them all (test-only, ``dimo.infra.faults``).
 
     ``draw_steps[i]``: slot ``i`` holds the task drawn at that meta-step instead (a
     persistent slot keeps its task until it restarts, ``dimo.inner.truncation``).
     """
+    spec = task_transforms.parse(transforms)
     tasks, images, labels, which = [], [], [], []
     active = np.flatnonzero(dataset_weights > 0)  # a weight of 0 leaves a dataset out
     for i in range(tasks_per_step):
@@ -76,6 +82,8 @@ def sample_tasks(datasets: Sequence[Dataset], dataset_weights: np.ndarray, step:
         rng = np.random.default_rng([seed, drawn, i])
         classes = rng.choice(datasets[d].num_classes, classes_per_task, replace=False)
         task = make_task(datasets[d], classes, per_class, seed=int(rng.integers(2 ** 31)))
+        if spec:
+            task = task_transforms.apply(task, spec, np.random.default_rng([seed, drawn, i, 1]))
         task = task.replace(fault=np.int32(fault))
         x, y = support_from(task, classes_per_task, per_class, support_shots)
         tasks.append(task)
