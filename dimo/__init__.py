@@ -3,7 +3,8 @@
 Meta-training learns, by gradient descent, a map from a dataset to a trained network: a
 dataset embedding reads a support set, a decoder gives soft NAS-Bench-201 architecture
 weights and training hyperparameters, a relaxed supernet with them is trained K steps by a
-learned optimizer on a learned teacher loss, and the validation loss after training is
+learned optimizer on cross-entropy (the learned teacher loss is a switch, ``inner.loss``, off
+by default since it cost accuracy under #38's protocol), and the validation loss after training is
 differentiated back to every meta-parameter. The layers, bottom to top::
 
     datasets_meta     datasets, samplers                 (imports nothing of dimo)
