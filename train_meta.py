@@ -39,6 +39,12 @@ def _flag_error(error: Exception, argv) -> str:
         hint = re.search(r'Did you mean "(\w+)"', text)
         flag = next((a.split("=")[0] for a in argv if key and a.startswith("--config.")
                      and a.split("=")[0].endswith("." + key.group(1))), "--config.?")
+        from dimo.meta.config import SWITCHES_OFF  # only on this error path: it imports JAX
+
+        if flag.removeprefix("--config.") in SWITCHES_OFF:
+            return (f"{flag}: an experiment switch, off in every shipped config (dimo.meta.config.SWITCHES_OFF); "
+                    "set it in a config file of your own (e.g. research/proposals/configs/colour_tasks.py) "
+                    "and pass that file as --config")
         return (f"{flag}: the config has no key {key.group(1) if key else '?'!r}"
                 + (f" (did you mean {hint.group(1)!r}?)" if hint else "")
                 + "; see the keys in configs/default.py")

@@ -22,6 +22,7 @@ def _one_line(err: str) -> str:
 
 @pytest.mark.parametrize("args, expected", [
     (["--config.inner.stpes=5"], "no key 'stpes' (did you mean 'steps'?)"),
+    (["--config.task.transforms=colour:1"], "--config.task.transforms: an experiment switch"),
     (["--config.inner.steps=abc"], "--config.inner.steps=abc"),
     (["--config.inner.steps=0"], "inner.steps=0 is invalid: it must be at least 1"),
     (["--config.meta.learning_rate=-0.1"], "meta.learning_rate=-0.1 is invalid: it must be positive"),
