@@ -12,8 +12,10 @@ before its runs; it replaces the recommended recipe only if its meta-validation 
 
 from dimo.configs import recommended
 
+TRANSFORMS = "colour:0.5,texture:0.5"
+
 
 def get_config():
     config = recommended.get_config()
-    config.task.transforms = "colour:0.5,texture:0.5"
+    config.task.transforms = TRANSFORMS
     return config
