@@ -152,6 +152,22 @@ def test_the_recommended_config_is_what_ships_and_meta_trains_on_meta_training_d
     assert namespace["get_config"]().to_dict() == config.to_dict()
 
 
+def test_building_the_shipped_system_refuses_a_run_that_stopped_early(tmp_path, monkeypatch, capsys):
+    # A signal stops meta-training with a checkpoint at an early step; that run once replaced the
+    # shipped system. It must leave dimo/pretrained/ as it was.
+    from tools import build_pretrained
+    from dimo.meta import meta_train
+
+    target = tmp_path / "pretrained"
+    (target / "system").mkdir(parents=True)
+    (target / "manifest.json").write_text("{}")
+    monkeypatch.setattr(build_pretrained, "TARGET", target)
+    monkeypatch.setattr(meta_train, "run", lambda config, workdir, **kw: {})  # stopped before a checkpoint
+    rc = build_pretrained.main(["--steps", "3", "--workdir", str(tmp_path / "run")])
+    assert rc == 1 and "unchanged" in capsys.readouterr().err
+    assert (target / "manifest.json").read_text() == "{}" and (target / "system").is_dir()
+
+
 def test_evaluation_scales_the_teachers_progress_as_meta_training_did():
     # With persistent inner states the teacher saw progress = step / lifetime in meta-training;
     # evaluation once used step / K, telling it training was over 20x too early.

@@ -48,11 +48,7 @@ def run(args) -> dict:
     system = trained.load(args.workdir)
     if args.schedules:
         return _schedules(args, system)
-    combos = ablate.COMBOS
-    if not args.combos and system.config.inner.loss != "teacher":
-        # A run on cross-entropy leaves the teacher at its initialisation: rows on it would
-        # measure an untrained loss, not the mission's teacher.
-        combos = tuple(c for c in combos if c[1] != "teacher")
+    combos = None  # ablate.default_combos
     if args.combos:
         combos = tuple(tuple(c.split("/")) for c in args.combos.split(","))
         bad = [c for c in combos if c not in ablate.COMBOS]

@@ -57,7 +57,10 @@ def is_grey(images: np.ndarray) -> bool:
 def _smooth_field(rng: np.random.Generator, base: np.ndarray, n: int, size: int) -> np.ndarray:
     """[n, size, size, 3]: per image a TEXTURE_GRID^2 grid of colours around ``base``, upsampled."""
     grid = np.clip(base + 0.3 * rng.standard_normal((n, TEXTURE_GRID, TEXTURE_GRID, 3)), 0, 1)
-    return np.asarray(jax.image.resize(grid, (n, size, size, 3), "bilinear"))
+    # On the host CPU, where the sampler runs: on an accelerator this would be a device round
+    # trip per task every meta-step, queued behind the meta-step in flight.
+    with jax.default_device(jax.local_devices(backend="cpu")[0]):
+        return np.asarray(jax.image.resize(grid, (n, size, size, 3), "bilinear"))
 
 
 def colourise(images: np.ndarray, palette: np.ndarray, rng: np.random.Generator,

@@ -121,14 +121,24 @@ def _row(optimizer, loss, tuned_on, lr, runs, labels) -> dict:
     return row
 
 
+def default_combos(trained: Trained) -> tuple[tuple[str, str], ...]:
+    """``COMBOS``, less the teacher's rows when ``trained`` did not meta-train a teacher
+    (``inner.loss = "ce"``): it stays at its initialisation, so rows on it would measure an
+    untrained loss, not the mission's teacher."""
+    if trained.config.inner.loss == "teacher":
+        return COMBOS
+    return tuple(c for c in COMBOS if c[1] != "teacher")
+
+
 def ablate(trained: Trained, dataset_name: str, data_dir=None, seeds: int = 3,
-           combos=COMBOS, embedding: bool = True, genotype: search_space.Genotype | None = None,
+           combos=None, embedding: bool = True, genotype: search_space.Genotype | None = None,
            first_seed: int = 0, tune_on_target: bool = True, tuning_seeds: int = 2) -> dict:
     """Runs the ablations on ``dataset_name`` with training seeds ``first_seed ...
     first_seed + seeds - 1``; ``genotype`` replaces the proposed cell (the proposed
     learning-rate scale and weight decay are kept). Each rate is tuned on the mean over
     ``tuning_seeds`` training seeds: one seed's validation accuracy is too noisy to rank
-    rates a factor of 3 apart (docs/results.md)."""
+    rates a factor of 3 apart (docs/results.md). ``combos``: default ``default_combos``."""
+    combos = default_combos(trained) if combos is None else combos
     labels = horizons(trained.config)
     h = trained.config.inner.lifetime or trained.config.inner.steps
     longest = max(labels)
