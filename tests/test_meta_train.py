@@ -201,6 +201,16 @@ def test_dataset_weights_shape_the_expectation():
         task_sampler.parse_weights("imagenet:2", ["mnist"])
 
 
+def test_group_rates_parse_like_every_name_value_key():
+    from dimo.meta.outer_optimizer import parse_group_rates
+
+    assert parse_group_rates("teacher:1e-2, optimizer:3e-3") == (("optimizer", 3e-3), ("teacher", 1e-2))
+    for bad, says in (("optimzer:1e-2", "NAME:RATE with NAME one of embedding"), ("teacher:x", "not a number"),
+                      ("teacher:0", "must be positive")):
+        with pytest.raises(ValueError, match=says):
+            parse_group_rates(bad)
+
+
 def test_the_moving_average_of_the_meta_parameters_follows_its_decay(setup, one_device_mixed_logreg):
     # Polyak averaging (meta.ema_decay): ema_t = d * ema_{t-1} + (1 - d) * params_t, starting
     # at the initial params; proposals read it, and checkpoints carry it.

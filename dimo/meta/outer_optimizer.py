@@ -11,6 +11,7 @@ import dataclasses
 import ml_collections
 import optax
 
+from dimo.meta.name_values import name_values
 from dimo.meta.system import META_GROUPS
 
 
@@ -44,18 +45,8 @@ def meta_optimizer(learning_rate: float = 1e-3, clip_norm: float = 1.0,
 
 def parse_group_rates(spec: str) -> tuple[tuple[str, float], ...]:
     """``meta.group_learning_rates`` ("optimizer:1e-2,teacher:1e-2") as sorted pairs."""
-    pairs = {}
-    for item in filter(None, (x.strip() for x in spec.split(","))):
-        group, _, rate = item.partition(":")
-        try:
-            value = float(rate)
-        except ValueError:
-            value = -1.0
-        if group.strip() not in META_GROUPS or value <= 0:
-            raise ValueError(f"meta.group_learning_rates: {item!r} is not GROUP:RATE with GROUP one of "
-                             f"{', '.join(META_GROUPS)} and a positive RATE")
-        pairs[group.strip()] = value
-    return tuple(sorted(pairs.items()))
+    rates = name_values(spec, "meta.group_learning_rates", META_GROUPS, "RATE", lambda r: r > 0, "positive")
+    return tuple(sorted(rates.items()))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,6 +26,7 @@ import jax
 import numpy as np
 
 from dimo.inner.types import Task
+from dimo.meta.name_values import name_values
 
 TRANSFORMS = ("colour", "texture")
 JITTER = 0.15  # std of an image's colours around its task's palette, on the [0, 1] scale
@@ -34,20 +35,7 @@ TEXTURE_GRID = 4
 
 def parse(text: str) -> dict[str, float]:
     """'colour:0.5,texture:0.5' -> {name: probability}; '' -> {} (no transform)."""
-    spec = {}
-    for item in filter(None, (t.strip() for t in text.split(","))):
-        name, sep, value = item.partition(":")
-        if not sep or name not in TRANSFORMS:
-            raise ValueError(f"task.transforms entry {item!r} must be NAME:PROBABILITY with NAME one of "
-                             f"{', '.join(TRANSFORMS)}")
-        try:
-            p = float(value)
-        except ValueError:
-            raise ValueError(f"task.transforms: probability {value!r} of {name} is not a number") from None
-        if not 0 <= p <= 1:
-            raise ValueError(f"task.transforms: probability of {name} must be in [0, 1], got {value}")
-        spec[name] = p
-    return spec
+    return name_values(text, "task.transforms", TRANSFORMS, "PROBABILITY", lambda p: 0 <= p <= 1, "in [0, 1]")
 
 
 def is_grey(images: np.ndarray) -> bool:

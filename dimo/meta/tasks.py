@@ -28,6 +28,7 @@ import numpy as np
 from datasets_meta import Dataset
 from dimo.inner.types import Task, make_task
 from dimo.meta import task_transforms
+from dimo.meta.name_values import name_values
 
 
 class TaskBatch(NamedTuple):
@@ -41,17 +42,7 @@ class TaskBatch(NamedTuple):
 def parse_weights(text: str, names: Sequence[str]) -> np.ndarray:
     """'mnist:2,cifar10:1' -> weights in ``names`` order (unlisted: 1); '' -> uniform."""
     weights = {name: 1.0 for name in names}
-    for item in filter(None, (t.strip() for t in text.split(","))):
-        name, sep, value = item.partition(":")
-        if not sep or name not in weights:
-            raise ValueError(f"meta.dataset_weights entry {item!r} must be NAME:WEIGHT with NAME "
-                             f"one of {', '.join(names)}")
-        try:
-            weights[name] = float(value)
-        except ValueError:
-            raise ValueError(f"meta.dataset_weights: weight {value!r} of {name} is not a number") from None
-        if weights[name] < 0:
-            raise ValueError(f"meta.dataset_weights: weight of {name} must be >= 0, got {value}")
+    weights.update(name_values(text, "meta.dataset_weights", names, "WEIGHT", lambda w: w >= 0, ">= 0"))
     w = np.asarray([weights[n] for n in names], np.float64)
     if w.sum() <= 0:
         raise ValueError("meta.dataset_weights: at least one weight must be positive")
