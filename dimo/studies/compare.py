@@ -268,7 +268,8 @@ def plot(result: dict, path) -> None:
                    label=method, zorder=3)
     ax.set_xscale("log")
     ax.set_xlabel("search seconds (log; compile included)")
-    ax.set_ylabel("test accuracy, table protocol (mean of its seeds)")
+    judge = result.get("judge", "table")
+    ax.set_ylabel(f"test accuracy, {'table protocol' if judge == 'table' else f'judge {judge}'} (mean of its seeds)")
     ax.set_title(f"{result['dataset']}: budget {result['budget_s']:g} s", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: points stay visible
     fig.tight_layout()
