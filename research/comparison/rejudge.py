@@ -138,6 +138,10 @@ def write(result: dict, out: Path, config, seconds: list[float]) -> None:
     (out / "compare.md").write_text(compare.markdown(result) + "\n")
     compare.plot(result, out / "compare.png")
     write_manifest(out / "compare.json", config=config, meta_training_s=seconds)
+    # The working logs beside it (searched.jsonl, rows.jsonl, judge_runs.csv) are committed too, so
+    # the same command on another machine resumes from them instead of judging (and looking) again.
+    write_manifest(out, config=config, meta_training_s=seconds,
+                   working_logs=["searched.jsonl", "rows.jsonl", "judge_runs.csv"])
     print(compare.markdown(result) + f"\n\nwritten: {out}/compare.md, compare.json, compare.png")
 
 
