@@ -80,3 +80,21 @@ def test_an_appended_log_keeps_its_manifest_and_adds_the_command(tmp_path):
     record = json.loads(manifest.write_manifest(log, command="second", append=True).read_text())
     assert record["command"] == "first" and [a["command"] for a in record["appended"]] == ["second"]
     assert record["uncommitted_inputs"] == ["runs/a", "runs/b"]
+
+
+def test_the_revision_is_dirty_for_changed_code_not_for_results_being_written(tmp_path):
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "results" / "a.json").write_text("{}\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    head = manifest.git_revision(tmp_path)
+    assert len(head) == 40
+    (tmp_path / "results" / "a.json").write_text('{"written": 1}\n')  # a study writing its results
+    assert manifest.git_revision(tmp_path) == head
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert manifest.git_revision(tmp_path) == head + "-dirty"

@@ -20,12 +20,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def git_revision(repo: Path = REPO) -> str | None:
-    """HEAD's hash, with ``-dirty`` when tracked files differ from it; None outside a checkout."""
+    """HEAD's hash, with ``-dirty`` when tracked files outside ``results/`` differ from it; None
+    outside a checkout. Results are left out: a study writing its files (or the looks ledger) one
+    after another would otherwise mark its own later manifests dirty, though the code is HEAD's."""
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
+                               cwd=repo, capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("-dirty" if dirty else "")
