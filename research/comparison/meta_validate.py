@@ -20,7 +20,9 @@ another variant's finished meta-training (the record's ``run``), so verification
 
 ``--rank N`` measures the performance predictor (hypothesis 3): the run's N most probable cells
 reranked by ``dimo.search.predictor`` fitted to the cell tables of the fold's
-meta-training datasets (never the fold's own table), the top-ranked cell judged as above.
+meta-training datasets (never the fold's own table), the top-ranked cell judged as above;
+``--taught_by top_judge`` fits it to their top-judge tables (validation under C) instead of the
+1,000-step table.
 
 Each result is a line of ``results/comparison/meta_validation.jsonl``
 with the variant's config and overrides, the cell, the figures and the meta-training time.
@@ -87,16 +89,35 @@ def verified_cell(system, proposal: dict, fold: str, n: int, seed: int, data_dir
     return verify.verify(proposal["arch_weights"], dataset, n, setup)
 
 
-def ranked_cell(proposal: dict, datasets, n: int) -> dict:
-    """The most probable ``n`` cells reranked by a predictor fitted to ``datasets``' tables."""
+TEACHERS = ("table", "top_judge")  # --taught_by: the 1,000-step cell table, or the top judge's tables
+
+
+def top_judge_tables(datasets, runs: Path | None = None) -> dict[str, dict[str, float]]:
+    """{dataset: {genotype: mean validation accuracy under C, seeds 0-2}} for those of
+    ``datasets`` the top judge has judged (its stage-2 networks): validation, the split choices read."""
+    from research.comparison import tables_teach
+
+    tables = {d: {g: float(np.mean(v["val"])) for g, v in tables_teach.per_network(runs or TOP_JUDGE_RUNS, d).items()}
+              for d in datasets}
+    return {d: t for d, t in tables.items() if len(t) >= 3}
+
+
+def ranked_cell(proposal: dict, datasets, n: int, taught_by: str = "table") -> dict:
+    """The most probable ``n`` cells reranked by a predictor fitted to ``datasets``' tables: the
+    1,000-step cell table's validation means (``"table"``, ``dimo propose --rank``'s) or the top
+    judge's (``"top_judge"``, the protocol the figure is judged by)."""
     from dimo.search import predictor
 
     protocol.check_meta_training(datasets)  # only a meta-training dataset's table may teach
-    model, taught_by = predictor.from_cell_table(datasets)
+    if taught_by == "top_judge":
+        tables = top_judge_tables(datasets)
+        model, names = (predictor.fit(tables), list(tables)) if tables else (None, [])
+    else:
+        model, names = predictor.from_cell_table(datasets)
     if model is None:
-        raise ValueError(f"--rank: no cell table of {', '.join(datasets)} to fit the predictor on")
+        raise ValueError(f"--rank: no {taught_by} table of {', '.join(datasets)} to fit the predictor on")
     return {**predictor.rerank(model, proposal["arch_weights"], n), "proposed": proposal["genotype"],
-            "taught_by": taught_by}
+            "taught_by": names, "tables": taught_by}
 
 
 def validate(args, overrides) -> dict:
@@ -118,7 +139,7 @@ def validate(args, overrides) -> dict:
     if getattr(args, "rank", 0) and getattr(args, "verify", 0):
         raise ValueError("--verify and --rank are two variants: pass one")
     if getattr(args, "rank", 0):
-        ranked = ranked_cell(proposal, datasets, args.rank)
+        ranked = ranked_cell(proposal, datasets, args.rank, getattr(args, "taught_by", "table"))
         genotype = ranked["genotype"]
     if getattr(args, "verify", 0):
         checked = verified_cell(system, proposal, args.fold, args.verify, args.seed, args.data_dir)
@@ -156,6 +177,9 @@ def main(argv=None) -> int:
                    help="judge the cell propose --verify N chooses (on a carve of the fold's training split)")
     p.add_argument("--rank", type=int, default=0, metavar="N",
                    help="judge the best of the N most probable cells by the predictor of the other tables")
+    p.add_argument("--taught_by", choices=TEACHERS, default="table",
+                   help="--rank's predictor: taught by the 1,000-step cell table (dimo propose's) or by the top "
+                        "judge's tables (validation under C) of the fold's meta-training datasets")
     args = p.parse_args(argv)
     if args.summary:
         for s in summary(meta_runs.read_records(OUT)):

@@ -42,3 +42,23 @@ def test_no_meta_training_table_is_an_error_line(tmp_path, capsys):
     empty.write_text("dataset,protocol,genotype,seed,val_accuracy,test_accuracy\n")
     assert tables_teach.main(["--runs", str(empty), "--out", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.startswith("error:") and not (tmp_path / "out").exists()
+
+
+def test_the_predictor_can_be_taught_by_the_top_judges_validation_means(tmp_path, monkeypatch):
+    import numpy as np
+
+    from dimo.space import search_space
+    from research.comparison import meta_validate
+
+    monkeypatch.setattr(meta_validate, "TOP_JUDGE_RUNS", _runs(tmp_path))
+    tables = meta_validate.top_judge_tables(["kmnist", "fashion_mnist"])  # fashion_mnist: none judged here
+    assert list(tables) == ["kmnist"] and tables["kmnist"][B] == pytest.approx(0.921)  # validation, seeds 0-2
+    one_hot = {g: search_space.Genotype.from_string(g).one_hot() for g in (A, B)}
+    weights = 0.5 * one_hot[A] + 0.5 * one_hot[B] + 1e-3
+    ranked = meta_validate.ranked_cell({"genotype": A, "arch_weights": weights}, ["kmnist"], 32, "top_judge")
+    assert ranked["taught_by"] == ["kmnist"] and ranked["tables"] == "top_judge"
+    predicted = dict(zip(ranked["candidates"], ranked["predicted"]))
+    assert {A, B} <= set(predicted) and predicted[B] > predicted[A]  # B leads on validation
+    assert ranked["genotype"] == ranked["candidates"][int(np.argmax(ranked["predicted"]))]
+    with pytest.raises(ValueError, match="no top_judge table"):
+        meta_validate.ranked_cell({"genotype": A, "arch_weights": weights}, ["mnist"], 4, "top_judge")
