@@ -108,8 +108,11 @@ def test_a_budget_becomes_whole_epochs_that_end_the_schedule_within_it(digits8, 
     # The plan fits what was left of the budget at the speed it measured (deterministic given that speed) ...
     assert epochs * planned_epoch_s <= (budget - timing["compile_and_timing_s"]) * train.BUDGET_SAFETY + 1e-9
     realized_epoch_s = (result["train_s"] - timing["compile_and_timing_s"]) / epochs
-    # ... and the wall clock holds it where the machine kept that speed (a full run beside two studies
-    # once made the epochs slower than timed, and a 12 s budget 14 s).
+    # ... the epochs ran near that speed (a per-epoch cost the timing misses, a recompile say, fails
+    # this even on a loaded machine) ...
+    assert realized_epoch_s <= 3 * planned_epoch_s
+    # ... and the wall clock holds the budget where the machine kept that speed (a full run beside
+    # two studies once made the epochs slower than timed, and a 12 s budget 14 s).
     if realized_epoch_s <= 1.1 * planned_epoch_s:
         assert result["wall_s"] <= budget * 1.1  # planned with a margin; timing noise aside
     with pytest.raises(train.TrainError, match=r"cannot finish an epoch.*--budget \d+ or more"):

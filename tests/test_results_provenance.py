@@ -94,7 +94,9 @@ def test_the_revision_is_dirty_for_changed_code_not_for_results_being_written(tm
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
     head = manifest.git_revision(tmp_path)
     assert len(head) == 40
+    assert manifest.changed_results(tmp_path) == []
     (tmp_path / "results" / "a.json").write_text('{"written": 1}\n')  # a study writing its results
     assert manifest.git_revision(tmp_path) == head
+    assert manifest.changed_results(tmp_path) == ["results/a.json"]  # named in its manifests instead
     (tmp_path / "code.py").write_text("x = 2\n")
     assert manifest.git_revision(tmp_path) == head + "-dirty"

@@ -19,18 +19,37 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
+MAX_LISTED = 20  # changed results a manifest names; beyond, a count
+
+
+def _changed(repo: Path, *paths: str) -> list[str] | None:
+    """Tracked files under ``paths`` that differ from HEAD; None outside a checkout."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *paths], cwd=repo,
+                             capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
 def git_revision(repo: Path = REPO) -> str | None:
     """HEAD's hash, with ``-dirty`` when tracked files outside ``results/`` differ from it; None
     outside a checkout. Results are left out: a study writing its files (or the looks ledger) one
-    after another would otherwise mark its own later manifests dirty, though the code is HEAD's."""
+    after another would otherwise mark its own later manifests dirty, though the code is HEAD's;
+    ``changed_results`` names them instead (a manifest carries the list)."""
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
-                               cwd=repo, capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
-    return head + ("-dirty" if dirty else "")
+    dirty = _changed(repo, ".", ":!results")
+    return None if dirty is None else head + ("-dirty" if dirty else "")
+
+
+def changed_results(repo: Path = REPO) -> list[str]:
+    """Tracked files under ``results/`` that differ from HEAD (at most ``MAX_LISTED``, then a count)."""
+    changed = _changed(repo, "results") or []
+    return changed[:MAX_LISTED] + ([f"... and {len(changed) - MAX_LISTED} more"] if len(changed) > MAX_LISTED else [])
 
 
 def machine() -> str:
@@ -58,8 +77,10 @@ def manifest(command: str | None = None, config=None, **extra) -> dict:
     """The fields every result carries; ``command`` defaults to this process's command line."""
     if config is not None and hasattr(config, "to_dict"):
         config = config.to_dict()
+    changed = changed_results()
     return {"command": command or this_command(),
             "config": config, "git_revision": git_revision(),
+            **({"results_changed_since_revision": changed} if changed else {}),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "machine": machine(), **extra}
 

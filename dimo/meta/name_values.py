@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Sequence
 
 
@@ -25,7 +26,9 @@ def name_values(text: str, key: str, names: Sequence[str], what: str,
         try:
             number = float(value)
         except ValueError:
-            raise ValueError(f"{key}: {what.lower()} {value!r} of {name} is not a number") from None
+            number = math.nan
+        if not math.isfinite(number):
+            raise ValueError(f"{key}: {what.lower()} {value!r} of {name} is not a finite number")
         if not valid(number):
             raise ValueError(f"{key}: {what.lower()} of {name} must be {must}, got {value}")
         pairs[name] = number

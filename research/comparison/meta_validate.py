@@ -191,6 +191,8 @@ def main(argv=None) -> int:
         p.error("--verify and --rank take a number of cells >= 1 (0 for none)")
     if args.verify and args.rank:
         p.error("--verify and --rank are two variants: pass one")
+    if args.taught_by != "table" and not args.rank:
+        p.error("--taught_by chooses --rank's predictor: pass --rank N with it")
     row = meta_runs.validate_and_record(validate, args, overrides, OUT)
     if row is None:
         return 2

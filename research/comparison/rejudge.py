@@ -55,9 +55,11 @@ def merged(new: dict, earlier: dict, earlier_path: Path, run_names: list[str]) -
     but DiMO's, which the new runs replace (``propose``) or which are not judged again."""
     from dimo.studies import compare
 
-    if new["dataset"] != earlier["dataset"] or new["judge"] != earlier["judge"]:
-        raise ValueError(f"{earlier_path} judged {earlier['dataset']} under {earlier['judge']}, the new rows "
-                         f"{new['dataset']} under {new['judge']}: they cannot stand side by side")
+    shared = ("dataset", "judge", "budget_s", "seeds", "rank")  # what pairs run r with search seed r
+    differ = [k for k in shared if k in new and new[k] != earlier.get(k)]
+    if differ:
+        what = ", ".join(f"{k} ({earlier.get(k)!r} against {new[k]!r})" for k in differ)
+        raise ValueError(f"{earlier_path} and the new rows differ in {what}: they cannot stand side by side")
     rows = [r for r in new["rows"] if r["method"] in JUDGED]
     rows += [r for r in earlier["rows"] if r["method"] not in JUDGED + REUSED]
     return {**earlier, "verify": 0, "meta_training_runs": run_names, "rows": rows,
@@ -94,8 +96,8 @@ def main(argv=None) -> int:
         return 0
     try:
         runs, seconds = systems(Path(args.runs_root), args.data_dir)
-    except (subprocess.CalledProcessError, ValueError) as e:
-        print(f"error: meta-training {e}; the same command resumes it", file=sys.stderr)
+    except (subprocess.CalledProcessError, ValueError, OSError) as e:
+        print(f"error: meta-training or loading a kept run: {e}; the same command resumes it", file=sys.stderr)
         return 2
     result = judge_proposals(runs, args.dataset, args.data_dir, table, out)
     combined = merged(result, earlier, earlier_path, [f"{TAG}_seed{s}" for s in first.RUNS])
@@ -122,8 +124,9 @@ def judge_proposals(runs, dataset: str, data_dir, table: Path, out: Path) -> dic
     out.mkdir(parents=True, exist_ok=True)
 
     def record_look():
+        where = out.relative_to(first.REPO) if out.is_relative_to(first.REPO) else out
         looks.record(dataset, {}, what=f"research.comparison.rejudge: the {TAG} runs' proposals' test "
-                                       f"accuracies under {first.JUDGE}, in {out}")
+                                       f"accuracies under {first.JUDGE}, in {where}")
 
     return compare.compare(runs, searched_at, first.BUDGET_S, len(runs), methods=(), verify=0, judging=judging,
                            cells={}, rows_path=out / "rows.jsonl", rank=first.RANK, dataset_spec=dataset,

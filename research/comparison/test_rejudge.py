@@ -7,7 +7,7 @@ from research.comparison import rejudge
 from research.comparison.test_comparison import A, B, C, _table
 
 
-def test_each_run_proposes_once_and_its_cell_trains_with_the_runs_seeds(smoke_workdir, monkeypatch, tmp_path):
+def test_each_runs_proposal_trains_with_the_runs_seeds_and_resumes_from_its_log(smoke_workdir, monkeypatch, tmp_path):
     from dimo.evaluation import judge
     from dimo.meta import trained
 
@@ -52,8 +52,10 @@ def test_the_new_proposals_replace_dimos_rows_and_the_baselines_stay_as_judged(t
                                           "not_carried_over": ["propose-verify"]}
     assert combined["meta_training_runs"] == ["recommended_ce_seed0"] and combined["verify"] == 0
     assert {s["method"] for s in combined["summary"]} == {"propose", "random", "cell:all-nor_conv_3x3"}
-    with pytest.raises(ValueError, match="cannot stand side by side"):
+    with pytest.raises(ValueError, match="differ in dataset"):
         rejudge.merged({**new, "dataset": "tiny_imagenet20"}, earlier, path, [])
+    with pytest.raises(ValueError, match=r"differ in budget_s \(600 against 120\)"):
+        rejudge.merged({**new, "budget_s": 120}, {**earlier, "budget_s": 600}, path, [])
 
 
 def test_it_judges_held_out_datasets_only(capsys):
