@@ -205,8 +205,8 @@ def test_group_rates_parse_like_every_name_value_key():
     from dimo.meta.outer_optimizer import parse_group_rates
 
     assert parse_group_rates("teacher:1e-2, optimizer:3e-3") == (("optimizer", 3e-3), ("teacher", 1e-2))
-    for bad, says in (("optimzer:1e-2", "NAME:RATE with NAME one of embedding"), ("teacher:x", "not a finite number"), ("teacher:nan", "not a finite number"),
-                      ("teacher:0", "must be positive")):
+    for bad, says in (("optimzer:1e-2", "NAME:RATE with NAME one of embedding"), ("teacher:x", "not a finite number"),
+                      ("teacher:nan", "not a finite number"), ("teacher:0", "must be positive")):
         with pytest.raises(ValueError, match=says):
             parse_group_rates(bad)
 

@@ -32,7 +32,8 @@ def test_parse_reads_probabilities_and_names_a_bad_entry():
     assert task_transforms.parse("") == {}
     assert task_transforms.parse("colour:0.5, texture:1") == {"colour": 0.5, "texture": 1.0}
     for bad, says in (("hue:0.5", "NAME:PROBABILITY"), ("colour", "NAME:PROBABILITY"),
-                      ("colour:x", "not a finite number"), ("colour:inf", "not a finite number"), ("colour:1.5", r"in \[0, 1\]")):
+                      ("colour:x", "not a finite number"), ("colour:inf", "not a finite number"),
+                      ("colour:1.5", r"in \[0, 1\]")):
         with pytest.raises(ValueError, match=says):
             task_transforms.parse(bad)
     config = smoke.get_config()

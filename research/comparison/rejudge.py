@@ -28,7 +28,7 @@ from research import meta_runs, protocol
 from research.comparison import run as first
 
 TAG = "recommended_ce"  # the recipe shipped since 2026-12-05: inner.loss = "ce"
-REUSED = ("propose-verify",)  # DiMO's entries of the first comparison not carried over
+NOT_CARRIED = ("propose-verify",)  # DiMO's entries of the first comparison not judged again
 JUDGED = ("propose",)
 
 
@@ -61,12 +61,12 @@ def merged(new: dict, earlier: dict, earlier_path: Path, run_names: list[str]) -
         what = ", ".join(f"{k} ({earlier.get(k)!r} against {new[k]!r})" for k in differ)
         raise ValueError(f"{earlier_path} and the new rows differ in {what}: they cannot stand side by side")
     rows = [r for r in new["rows"] if r["method"] in JUDGED]
-    rows += [r for r in earlier["rows"] if r["method"] not in JUDGED + REUSED]
+    rows += [r for r in earlier["rows"] if r["method"] not in JUDGED + NOT_CARRIED]
     return {**earlier, "verify": 0, "meta_training_runs": run_names, "rows": rows,
             "summary": compare.summarize(rows),
             "baselines_from": {"path": str(earlier_path.relative_to(first.REPO)),
                                "meta_training_runs": earlier["meta_training_runs"],
-                               "not_carried_over": list(REUSED)}}
+                               "not_carried_over": list(NOT_CARRIED)}}
 
 
 def main(argv=None) -> int:
