@@ -47,3 +47,51 @@ def test_persistent_meta_training_carries_networks_and_resumes_exactly(tmp_path)
     meta_train.run(config, tmp_path / "split", resume=True, progress=False)
     comparable = lambda r: {k: v for k, v in r.items() if k not in workdirs.TIMING_KEYS}
     assert [comparable(r) for r in _records(tmp_path / "split")] == [comparable(r) for r in whole]
+
+
+def test_age_weights_average_one_over_a_life_and_grow_with_age():
+    steps, lifetime = 10, 200
+    weights = [truncation.age_weight(age, steps, lifetime) for age in range(0, lifetime, steps)]
+    assert np.isclose(np.mean(weights), 1.0) and np.all(np.diff(weights) > 0)
+    assert np.isclose(weights[-1] / weights[0], lifetime / steps)  # scored at 200 steps against 10
+
+
+def test_age_weighting_is_refused_without_persistent_states():
+    import pytest
+
+    from dimo.configs import smoke
+    from dimo.inner.unroll import InnerConfig
+    from dimo.meta import config as meta_config
+
+    config = meta_config.migrate(smoke.get_config())
+    config.inner.age_weighted = True
+    with pytest.raises(meta_config.ConfigError, match="inner.age_weighted=True is invalid"):
+        meta_config.validate(config)
+    config.inner.lifetime = 6
+    meta_config.validate(config)  # with persistent states it is a valid switch
+    with pytest.raises(ValueError, match="inner.age_weighted needs persistent inner states"):
+        InnerConfig(age_weighted=True)
+
+
+def test_an_age_weighted_slot_scores_its_validation_loss_times_its_weight():
+    import jax
+
+    from datasets_meta import load
+    from dimo.inner.types import make_task
+    from dimo.meta import system as system_lib
+    from dimo.meta.tasks import support_from
+
+    config = persistent_smoke()  # K = 3, lifetime 6
+    config.inner.age_weighted = True
+    system = system_lib.from_config(config)
+    params = system.init(jax.random.key(0))
+    k, per_class, shots = config.task.classes_per_task, config.task.per_class, config.task.support_shots
+    dataset = load("digits", image_size=config.data.image_size, channels=config.data.channels)
+    task = make_task(dataset, classes=np.arange(k), per_class=per_class)
+    images, labels = support_from(task, k, per_class, shots)
+    population = truncation.init_population(system.loop, {"optimizer": params["optimizer"], "teacher": params["teacher"]},
+                                            1, system.image_shape, k, jax.random.key(1))
+    carried = jax.tree.map(lambda x: x[0], population).replace(step=np.int32(3))  # 3 steps old
+    loss, aux = jax.jit(system.task_loss)(params, task, images, labels, jax.random.key(2), carried, False)
+    assert int(aux["age"]) == 3
+    np.testing.assert_allclose(float(loss), truncation.age_weight(3, 3, 6) * float(aux["val_loss"]), rtol=1e-6)

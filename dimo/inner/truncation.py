@@ -48,6 +48,16 @@ def task_steps(step: int, slots: int, life: int) -> list[int]:
     return [max(0, int(step - (step + o) % life)) for o in offsets(slots, life)]
 
 
+def age_weight(age, steps: int, lifetime: int):
+    """A slot's meta-loss weight, ``2 (age + K) / (lifetime + K)``: proportional to the age its
+    network is scored at (``age`` steps old when the segment starts, ``age + K`` at its end), 1 on
+    average over a life (ages 0, K, ..., lifetime - K). The meta-loss of a fresh-network unroll
+    scores what learns fastest in K steps; this one leans on what old networks make of a recipe,
+    the end of training a full training is judged at, without dropping the young (#36,
+    hypothesis 1: a meta-loss weighted toward old networks)."""
+    return 2.0 * (age + steps) / (lifetime + steps)
+
+
 def placeholder_task(image_shape, num_classes: int, dtype=jnp.float32) -> Task:
     """A task of the right shapes, for building a population before any task is drawn."""
     images = jnp.zeros((num_classes,) + tuple(image_shape), jnp.uint8)

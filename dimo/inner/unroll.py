@@ -73,6 +73,9 @@ class InnerConfig:
     remat: bool = True
     # What the validation batch after a truncation scores (dimo.inner.meta_objective).
     meta_loss: str = "ce"
+    # With persistent states: weight each slot's meta-loss by the age its network is scored at,
+    # 1 on average over a life (dimo.inner.truncation.age_weight; #36, hypothesis 1).
+    age_weighted: bool = False
     # Test-only NaN/Inf injection (dimo.infra.faults). Static: off, the hook is not in the program.
     inject_faults: bool = False
     lopt: lopt.LOptConfig = lopt.LOptConfig()
@@ -90,6 +93,9 @@ class InnerConfig:
             raise ValueError(f"inner.lifetime must be 0 or a multiple of inner.steps={self.steps}, "
                              f"got {self.lifetime}")
         meta_objective.meta_loss_fn(self.meta_loss)  # a clear error for an unknown name
+        if self.age_weighted and not self.lifetime:
+            raise ValueError("inner.age_weighted needs persistent inner states (inner.lifetime > 0): "
+                             "without them every network is scored at the same age")
         if self.learning_rate <= 0:
             raise ValueError(f"inner.learning_rate must be positive, got {self.learning_rate}")
         if self.schedule not in SCHEDULES:

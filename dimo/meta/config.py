@@ -21,7 +21,8 @@ from dimo.space import relaxations
 # Experiment switches that no shipped config turns on, at their off value. They are not in
 # dimo/configs/default.py (the default is what we recommend): a research config that studies one
 # sets it (research/<study>/configs/), and every other config reads it off from here.
-SWITCHES_OFF = {"model.normalize_free_ops": False, "inner.meta_loss": "ce", "lopt.progress_horizon": 0,
+SWITCHES_OFF = {"model.normalize_free_ops": False, "inner.meta_loss": "ce", "inner.age_weighted": False,
+                "lopt.progress_horizon": 0,
                 "lopt.stretch_to_length": False, "lopt.base_schedule": False, "lopt.fixed_rate": False, "teacher.learn_temperature": True, "meta.ema_decay": 0.0,
                 "meta.dataset_weights": "", "task.transforms": ""}
 # Keys added to the default config after runs were written, with the value that reproduces
@@ -75,6 +76,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
         ("inner.steps", config.inner.steps >= 1, "at least 1"),
         ("inner.meta_loss", config.inner.meta_loss in meta_objective.META_LOSSES,
          f"one of {', '.join(meta_objective.META_LOSSES)}"),
+        ("inner.age_weighted", not config.inner.age_weighted or config.inner.lifetime > 0,
+         "False, or True with persistent inner states (inner.lifetime > 0): it weights a slot's meta-loss by "
+         "its network's age"),
         ("lopt.progress_horizon", config.lopt.progress_horizon >= 0,
          "0 (no progress feature) or the horizon the optimizer trains for, e.g. inner.lifetime"),
         ("lopt.stretch_to_length", not config.lopt.stretch_to_length

@@ -79,6 +79,9 @@ class System:
                                                    restart, init_key)
         loss, (state, aux) = self.loop.segment_loss(inner, trained_with, task, start,
                                                     self.loop.cfg.steps, val_key)
+        if carried is not None and self.loop.cfg.age_weighted:
+            loss = loss * truncation.age_weight(jax.lax.stop_gradient(start.step), self.loop.cfg.steps,
+                                                self.loop.cfg.lifetime)
         return loss, {"val_loss": aux["val_loss"], "val_accuracy": aux["val_accuracy"],
                       "final_train_loss": aux["train_loss"][-1], "arch_weights": recipe.arch_weights,
                       "lr_scale": recipe.lr_scale, "weight_decay": recipe.weight_decay,
