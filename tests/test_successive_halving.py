@@ -31,3 +31,34 @@ def test_bad_arguments_are_refused():
         successive_halving([1, 2], lambda c, s, r: c, 1, eta=1)
     with pytest.raises(ValueError, match="at least one"):
         successive_halving([], lambda c, s, r: 0, 1)
+
+
+def test_verification_under_the_judges_protocol_trains_as_the_judge_on_validation_only(monkeypatch):
+    # propose --verify with the top judge's protocol (#36, hypothesis 4): every candidate trains as
+    # protocol C trains (SGD, cosine ending at the rung's length, 32x32), rungs of 444 and
+    # 3 x 444 steps, and no training can read the test split (it is replaced by validation).
+    import numpy as np
+
+    from datasets_meta import load
+    from dimo.evaluation import evaluate, judge
+    from dimo.search import discrete, verify
+    from dimo.space import search_space
+
+    dataset = load("digits", image_size=judge.PROTOCOLS["C"]["image_size"])
+    trained = []
+
+    def train(genotype, data, setup, progress=True):
+        trained.append((str(genotype), setup))
+        assert np.array_equal(data.test_images, data.val_images) and np.array_equal(data.test_labels, data.val_labels)
+        return {"val_accuracy": float(str(genotype).count("nor_conv_3x3")) + setup.steps / 1e6}
+
+    monkeypatch.setattr(evaluate, "train_genotype", train)
+    weights = np.log(np.full((search_space.NUM_EDGES, search_space.NUM_OPS), 0.2))
+    checked = verify.verify(weights, dataset, 9, discrete.SearchSetup(seed=2), protocol="C")
+    assert [r["steps"] for r in checked["rungs"]] == [444, 1332] and len(trained) == 9 + 3
+    assert checked["genotype"] == max(checked["candidates"], key=lambda g: g.count("nor_conv_3x3"))
+    setup = trained[0][1]
+    assert {k: getattr(setup, k) for k in judge.COMMON} == judge.COMMON and setup.steps == 444
+    assert sorted(s.seed for _, s in trained[:9]) == [2000 + i for i in range(9)]
+    with pytest.raises(ValueError, match="protocol C trains at 32x32"):
+        verify.verify(weights, load("digits", image_size=16), 9, discrete.SearchSetup(), protocol="C")

@@ -6,10 +6,16 @@ under the decoded architecture distribution (``search_space.most_probable``, one
 form) and picks among them by successive halving on the target dataset's validation split
 (``dimo.search.successive_halving``; each cell trained from scratch with SGD, as random search's
 candidates are, ``dimo.search.discrete.candidate_scorer``). The test split is never read.
+
+``protocol="C"`` trains each candidate as the top judge does (``dimo.evaluation.judge``: its
+image size, network, SGD and weight decay), shortened to the rung's length with the cosine ending
+there; the rungs then default to a ninth and a third of the judge's 4,000 steps (#36,
+hypothesis 4: verification with the top judge's protocol, its cost counted).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from datasets_meta import Dataset
@@ -18,17 +24,44 @@ from dimo.search.successive_halving import successive_halving
 from dimo.space import search_space
 
 
-def verify(arch_weights, dataset: Dataset, n: int, setup: discrete.SearchSetup, min_steps: int = 100,
-           eta: int = 3) -> dict:
-    """The best of the ``n`` most probable cells by successive halving; with its rungs."""
+def judge_scorer(dataset: Dataset, protocol: str, seed: int = 0):
+    """``score(genotype, steps, seed_offset)``: the validation accuracy of ``genotype`` trained
+    under the top judge's ``protocol`` for ``steps`` steps (its cosine ends there). The dataset's
+    test split is replaced by its validation split, so the trainings read no test image."""
+    from dimo.evaluation import evaluate, judge
+
+    size = judge.describe(protocol)["image_size"]
+    if dataset.image_shape[0] != size:
+        raise ValueError(f"protocol {protocol} trains at {size}x{size}; {dataset.name} is loaded at "
+                         f"{dataset.image_shape[0]}x{dataset.image_shape[1]}")
+    blind = dataclasses.replace(dataset, test_images=dataset.val_images, test_labels=dataset.val_labels)
+
+    def score(genotype: search_space.Genotype, steps: int, seed_offset: int = 0) -> float:
+        setup = evaluate.TrainSetup(seed=seed * 1000 + seed_offset, steps=steps, **judge.COMMON)
+        return evaluate.train_genotype(genotype, blind, setup, progress=False)["val_accuracy"]
+
+    return score
+
+
+def verify(arch_weights, dataset: Dataset, n: int, setup: discrete.SearchSetup, min_steps: int | None = None,
+           eta: int = 3, protocol: str | None = None) -> dict:
+    """The best of the ``n`` most probable cells by successive halving; with its rungs. Each cell
+    trains as ``discrete.candidate_scorer`` trains it (first rung 100 steps), or with ``protocol``
+    as the top judge does (first rung the judge's steps / eta^2)."""
+    if protocol is not None and min_steps is None:
+        from dimo.evaluation import judge
+
+        min_steps = judge.describe(protocol)["steps"] // eta ** 2
+    min_steps = 100 if min_steps is None else min_steps
     if n < 1 or min_steps < 1:
         raise ValueError(f"--verify needs at least 1 cell and 1 step, got {n} cells, {min_steps} steps")
     start = time.perf_counter()
     cells = search_space.most_probable(arch_weights, n)
     order = {c: i for i, c in enumerate(cells)}
-    score = discrete.candidate_scorer(dataset, setup)
+    score = (judge_scorer(dataset, protocol, setup.seed) if protocol is not None
+             else discrete.candidate_scorer(dataset, setup))
     winner, rungs = successive_halving(cells, lambda c, steps, rung: score(c, steps, order[c]), min_steps, eta)
-    return {"genotype": str(winner), "rank_in_distribution": order[winner] + 1,
+    return {"genotype": str(winner), "rank_in_distribution": order[winner] + 1, "protocol": protocol,
             "candidates": [str(c) for c in cells], "steps": sum(r["steps"] * len(r["candidates"]) for r in rungs),
             "rungs": [{"steps": r["steps"], "candidates": [str(c) for c in r["candidates"]],
                        "val_accuracy": r["scores"]} for r in rungs],

@@ -18,6 +18,9 @@ never the validation images the figure reads: choosing and scoring on one split 
 as the held-out comparison chooses on validation and scores on test. ``--workdir`` may name
 another variant's finished meta-training (the record's ``run``), so verification costs no new one.
 
+``--verify_protocol C`` trains each candidate of the halving as the top judge's protocol C does,
+shortened to its rung (``dimo.search.verify.judge_scorer``; hypothesis 4 as the issue words it).
+
 ``--rank N`` measures the performance predictor (hypothesis 3): the run's N most probable cells
 reranked by ``dimo.search.predictor`` fitted to the cell tables of the fold's
 meta-training datasets (never the fold's own table), the top-ranked cell judged as above;
@@ -79,14 +82,17 @@ def inner_split(dataset, fraction: float = 0.1, seed: int = 0):
                                val_labels=dataset.train_labels[np.sort(held)])
 
 
-def verified_cell(system, proposal: dict, fold: str, n: int, seed: int, data_dir) -> dict:
-    """``dimo propose --verify n`` on the fold, choosing on ``inner_split``'s validation images."""
+def verified_cell(system, proposal: dict, fold: str, n: int, seed: int, data_dir, protocol: str | None = None) -> dict:
+    """``dimo propose --verify n`` on the fold, choosing on ``inner_split``'s validation images;
+    with ``protocol``, each candidate trained as the top judge trains (``verify.judge_scorer``)."""
     from datasets_meta import load
+    from dimo.evaluation import judge
     from dimo.search import discrete, verify
 
     setup = discrete.SearchSetup.from_config(system.config, seed=seed)
-    dataset = inner_split(load(fold, data_dir, image_size=system.config.data.image_size))
-    return verify.verify(proposal["arch_weights"], dataset, n, setup)
+    size = judge.describe(protocol)["image_size"] if protocol else system.config.data.image_size
+    dataset = inner_split(load(fold, data_dir, image_size=size))
+    return verify.verify(proposal["arch_weights"], dataset, n, setup, protocol=protocol)
 
 
 TEACHERS = ("table", "top_judge")  # --taught_by: the 1,000-step cell table, or the top judge's tables
@@ -142,7 +148,8 @@ def validate(args, overrides) -> dict:
         ranked = ranked_cell(proposal, datasets, args.rank, getattr(args, "taught_by", "table"))
         genotype = ranked["genotype"]
     if getattr(args, "verify", 0):
-        checked = verified_cell(system, proposal, args.fold, args.verify, args.seed, args.data_dir)
+        checked = verified_cell(system, proposal, args.fold, args.verify, args.seed, args.data_dir,
+                                getattr(args, "verify_protocol", None))
         genotype = checked["genotype"]
     val = judge_validation(genotype, args.fold, judge.run_seeds(args.seed), args.data_dir)
     base = judge_validation(ALL_3X3, args.fold, range(3), args.data_dir)
@@ -155,7 +162,8 @@ def validate(args, overrides) -> dict:
             "val_accuracy": float(np.mean(val)), "all_3x3_val_accuracy": float(np.mean(base)),
             "margin_over_all_3x3": float(np.mean(val) - np.mean(base)), "meta_training_s": meta_s,
             "git_revision": revision, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            **({"verify": {"n": args.verify, "proposed": proposal["genotype"], "verify_s": checked["verify_s"],
+            **({"verify": {"n": args.verify, "protocol": checked["protocol"], "proposed": proposal["genotype"],
+                           "verify_s": checked["verify_s"],
                            "rank_in_distribution": checked["rank_in_distribution"], "steps": checked["steps"],
                            "candidates": checked["candidates"], "rungs": checked["rungs"],
                            "chosen_on": "10% of the fold's training split (inner_split), seed 0"}}
@@ -175,6 +183,8 @@ def main(argv=None) -> int:
                                     "finished run is reused as it is")
     p.add_argument("--verify", type=int, default=0, metavar="N",
                    help="judge the cell propose --verify N chooses (on a carve of the fold's training split)")
+    p.add_argument("--verify_protocol", choices=("C",), default=None,
+                   help="--verify: train each candidate as the top judge's protocol does (rungs of 444 and 1,332 steps)")
     p.add_argument("--rank", type=int, default=0, metavar="N",
                    help="judge the best of the N most probable cells by the predictor of the other tables")
     p.add_argument("--taught_by", choices=TEACHERS, default="table",
@@ -191,6 +201,8 @@ def main(argv=None) -> int:
         p.error("--verify and --rank take a number of cells >= 1 (0 for none)")
     if args.verify and args.rank:
         p.error("--verify and --rank are two variants: pass one")
+    if args.verify_protocol and not args.verify:
+        p.error("--verify_protocol chooses how --verify trains its candidates: pass --verify N with it")
     if args.taught_by != "table" and not args.rank:
         p.error("--taught_by chooses --rank's predictor: pass --rank N with it")
     row = meta_runs.validate_and_record(validate, args, overrides, OUT)

@@ -77,10 +77,10 @@ def test_meta_validation_of_verification_chooses_on_a_carve_of_train_and_judges_
 
     seen = {}
 
-    def halving(arch_weights, dataset, n, setup, min_steps=100, eta=3):  # the verification's trainings
-        seen.update(dataset=dataset, n=n, seed=setup.seed)
+    def halving(arch_weights, dataset, n, setup, min_steps=None, eta=3, protocol=None):  # its trainings
+        seen.update(dataset=dataset, n=n, seed=setup.seed, protocol=protocol)
         return {"genotype": C, "rank_in_distribution": 4, "steps": 1800, "verify_s": 3.0, "candidates": [C],
-                "rungs": []}
+                "rungs": [], "protocol": protocol}
 
     trained = []
     monkeypatch.setattr(verify, "verify", halving)
@@ -93,6 +93,7 @@ def test_meta_validation_of_verification_chooses_on_a_carve_of_train_and_judges_
                               data_dir=None, verify=9)
     row = meta_validate.validate(args, [])
     assert row["genotype"] == C and row["verify"]["n"] == 9 and seen["n"] == 9 and seen["seed"] == 0
+    assert seen["protocol"] is None and seen["dataset"].image_shape[0] == 8  # the short halving, at the run's 8x8
     assert [t for t in trained if t[0] == C] == [(C, 1000), (C, 1001), (C, 1002)]  # the chosen cell is judged
     assert row["margin_over_all_3x3"] == pytest.approx(0.1)
 
