@@ -50,13 +50,16 @@ def test_verification_under_the_judges_protocol_trains_as_the_judge_on_validatio
     def train(genotype, data, setup, progress=True):
         trained.append((str(genotype), setup))
         assert np.array_equal(data.test_images, data.val_images) and np.array_equal(data.test_labels, data.val_labels)
-        return {"val_accuracy": float(str(genotype).count("nor_conv_3x3")) + setup.steps / 1e6}
+        return {"val_accuracy": scores[str(genotype)]}
 
     monkeypatch.setattr(evaluate, "train_genotype", train)
-    weights = np.log(np.full((search_space.NUM_EDGES, search_space.NUM_OPS), 0.2))
+    weights = search_space.uniform_arch_weights()
+    candidates = [str(c) for c in search_space.most_probable(weights, 9)]
+    scores = dict(zip(candidates, np.random.default_rng(0).permutation(9) / 10))  # distinct, in no order
     checked = verify.verify(weights, dataset, 9, discrete.SearchSetup(seed=2), protocol="C")
     assert [r["steps"] for r in checked["rungs"]] == [444, 1332] and len(trained) == 9 + 3
-    assert checked["genotype"] == max(checked["candidates"], key=lambda g: g.count("nor_conv_3x3"))
+    assert checked["candidates"] == candidates and checked["genotype"] == max(scores, key=scores.get)
+    assert checked["rank_in_distribution"] == candidates.index(max(scores, key=scores.get)) + 1
     setup = trained[0][1]
     assert {k: getattr(setup, k) for k in judge.COMMON} == judge.COMMON and setup.steps == 444
     assert sorted(s.seed for _, s in trained[:9]) == [2000 + i for i in range(9)]

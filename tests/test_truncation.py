@@ -92,6 +92,11 @@ def test_an_age_weighted_slot_scores_its_validation_loss_times_its_weight():
     population = truncation.init_population(system.loop, {"optimizer": params["optimizer"], "teacher": params["teacher"]},
                                             1, system.image_shape, k, jax.random.key(1))
     carried = jax.tree.map(lambda x: x[0], population).replace(step=np.int32(3))  # 3 steps old
-    loss, aux = jax.jit(system.task_loss)(params, task, images, labels, jax.random.key(2), carried, False)
+    task_loss = jax.jit(system.task_loss)
+    loss, aux = task_loss(params, task, images, labels, jax.random.key(2), carried, False)
     assert int(aux["age"]) == 3
     np.testing.assert_allclose(float(loss), truncation.age_weight(3, 3, 6) * float(aux["val_loss"]), rtol=1e-6)
+    # A slot that restarts is weighted at its new network's age, 0, not at the carried one's.
+    loss, aux = task_loss(params, task, images, labels, jax.random.key(2), carried, True)
+    assert int(aux["age"]) == 0
+    np.testing.assert_allclose(float(loss), truncation.age_weight(0, 3, 6) * float(aux["val_loss"]), rtol=1e-6)

@@ -32,7 +32,7 @@ def plot_meta_loss(records: list[dict], path: Path) -> None:
         smooth = np.convolve(losses, np.ones(width) / width, mode="valid")
         ax.plot(steps[width - 1:], smooth, lw=2, label=f"moving mean ({width})")
     ax.set_xlabel("meta-step")
-    ax.set_ylabel("validation loss after K inner steps")
+    ax.set_ylabel("meta-loss (tasks' validation loss,\nweighted)")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -9,14 +9,17 @@ candidates are, ``dimo.search.discrete.candidate_scorer``). The test split is ne
 
 ``protocol="C"`` trains each candidate as the top judge does (``dimo.evaluation.judge``: its
 image size, network, SGD and weight decay), shortened to the rung's length with the cosine ending
-there; the rungs then default to a ninth and a third of the judge's 4,000 steps (#36,
-hypothesis 4: verification with the top judge's protocol, its cost counted).
+there; the first rung then defaults to a ninth of the judge's 4,000 steps, so that 3 to 26
+candidates take rungs of 444 and 1,332 steps (#36, hypothesis 4: verification with the top
+judge's protocol, its cost counted).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
+
+import jax
 
 from datasets_meta import Dataset
 from dimo.search import discrete
@@ -37,7 +40,10 @@ def judge_scorer(dataset: Dataset, protocol: str, seed: int = 0):
     blind = dataclasses.replace(dataset, test_images=dataset.val_images, test_labels=dataset.val_labels)
 
     def score(genotype: search_space.Genotype, steps: int, seed_offset: int = 0) -> float:
+        # Seeds as the short halving's (discrete.candidate_scorer): distinct within a run; another
+        # run's judge seeds may share a number, never the data (a carve of train) or the length.
         setup = evaluate.TrainSetup(seed=seed * 1000 + seed_offset, steps=steps, **judge.COMMON)
+        jax.clear_caches()  # each cell and rung length compiles programs of its own: free the last
         return evaluate.train_genotype(genotype, blind, setup, progress=False)["val_accuracy"]
 
     return score

@@ -184,7 +184,8 @@ def main(argv=None) -> int:
     p.add_argument("--verify", type=int, default=0, metavar="N",
                    help="judge the cell propose --verify N chooses (on a carve of the fold's training split)")
     p.add_argument("--verify_protocol", choices=("C",), default=None,
-                   help="--verify: train each candidate as the top judge's protocol does (rungs of 444 and 1,332 steps)")
+                   help="--verify: train each candidate as the top judge's protocol does (first rung 444 steps, "
+                        "then 3x; 1,332 for 3-26 cells)")
     p.add_argument("--rank", type=int, default=0, metavar="N",
                    help="judge the best of the N most probable cells by the predictor of the other tables")
     p.add_argument("--taught_by", choices=TEACHERS, default="table",

@@ -107,6 +107,12 @@ def test_meta_validation_of_verification_chooses_on_a_carve_of_train_and_judges_
     assert all(a.tobytes() in train_rows for a in chosen_on.val_images[:50])  # carved from train ...
     assert np.array_equal(chosen_on.test_images, fold.test_images)  # ... test untouched, never read by it
 
+    # --verify_protocol C: the halving trains at the judge's 32x32 and says so in the record.
+    row = meta_validate.validate(argparse.Namespace(**{**vars(args), "verify_protocol": "C"}), [])
+    assert seen["protocol"] == "C" and seen["dataset"].image_shape[0] == 32 and row["verify"]["protocol"] == "C"
+    with pytest.raises(SystemExit):  # it chooses how --verify trains: refused without it
+        meta_validate.main(["--variant", "v", "--verify_protocol", "C"])
+
 
 def test_the_inner_split_carves_validation_from_train_and_leaves_the_figures_images_out():
     import dataclasses

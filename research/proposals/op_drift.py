@@ -1,6 +1,6 @@
 """How the cells a run would propose drift over meta-training: ops per window of meta-steps.
 
-    python -m research.proposals.op_drift runs/v7_dirichlet runs/v8_steps300_seed0 [--window 50]
+    python -m research.proposals.op_drift runs/v7_dirichlet runs/v8_steps300_seed0 [--window 50] [--out T.md]
 
 Reads each workdir's ``metrics.jsonl`` (the genotype decoded for every dataset at every
 meta-step) and prints, per window of ``--window`` meta-steps, the mean number of the cell's
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from dimo.infra import workdir as workdir_files
+from dimo.infra.manifest import write_manifest
 from dimo.space import search_space
 
 
@@ -39,19 +40,22 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("workdirs", nargs="+")
     p.add_argument("--window", type=int, default=50)
+    p.add_argument("--out", type=Path, help="also write the table to this .md file, with its manifest")
     args = p.parse_args(argv)
     if args.window < 1:
         print("error: --window must be at least 1", file=sys.stderr)
         return 2
-    print("| run | meta-steps | " + " | ".join(search_space.OPS) + " |")
-    print("|---|---|" + "---|" * len(search_space.OPS))
+    lines = ["| run | meta-steps | " + " | ".join(search_space.OPS) + " |", "|---|---|" + "---|" * len(search_space.OPS)]
     for workdir in args.workdirs:
         if not (Path(workdir) / "metrics.jsonl").is_file():
             print(f"error: {workdir} has no metrics.jsonl; pass train_meta.py workdirs", file=sys.stderr)
             return 2
-        for row in drift(workdir, args.window):
-            print(f"| {Path(workdir).name} | {row['steps'][0]}-{row['steps'][1]} | "
-                  + " | ".join(f"{row[op]:.2f}" for op in search_space.OPS) + " |")
+        lines += [f"| {Path(workdir).name} | {row['steps'][0]}-{row['steps'][1]} | "
+                  + " | ".join(f"{row[op]:.2f}" for op in search_space.OPS) + " |" for row in drift(workdir, args.window)]
+    print("\n".join(lines))
+    if args.out:
+        args.out.write_text("\n".join(lines) + "\n")
+        write_manifest(args.out)
     return 0
 
 

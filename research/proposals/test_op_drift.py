@@ -18,5 +18,8 @@ def test_op_drift_counts_each_ops_edges_per_window(tmp_path, capsys):
     assert second["steps"] == (3, 4) and second["skip_connect"] == 3.0 and second["nor_conv_3x3"] == 1.0
     assert op_drift.main([str(tmp_path), "--window", "2"]) == 0
     assert "| 3-4 |" in capsys.readouterr().out
+    assert op_drift.main([str(tmp_path), "--window", "2", "--out", str(tmp_path / "drift.md")]) == 0
+    assert (tmp_path / "drift.md").read_text().splitlines()[-1].startswith(f"| {tmp_path.name} | 3-4 |")
+    assert (tmp_path / "drift.manifest.json").is_file()
     assert op_drift.main([str(tmp_path / "missing")]) == 2
     assert capsys.readouterr().err.startswith("error:")
