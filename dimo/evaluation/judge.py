@@ -85,8 +85,9 @@ def append_run(path: Path, run: dict, fields=RUN_FIELDS) -> None:
         os.fsync(f.fileno())
 
 
-def train(genotype: str, dataset, protocol: str, seed: int) -> dict:
-    """``genotype`` trained once under ``protocol`` (``dataset`` loaded at its image size)."""
+def train(genotype: str, dataset, protocol: str, seed: int, steps: int | None = None) -> dict:
+    """``genotype`` trained once under ``protocol`` (``dataset`` loaded at its image size);
+    ``steps`` shortens it, the cosine then ending there (``dimo.search.verify``'s rungs)."""
     from dimo.evaluation import evaluate
     from dimo.space import search_space
 
@@ -94,7 +95,7 @@ def train(genotype: str, dataset, protocol: str, seed: int) -> dict:
     if dataset.image_shape[0] != size:
         raise ValueError(f"protocol {protocol} trains at {size}x{size}; {dataset.name} is loaded at "
                          f"{dataset.image_shape[0]}x{dataset.image_shape[1]}")
-    setup = evaluate.TrainSetup(seed=seed, steps=PROTOCOLS[protocol]["steps"], **COMMON)
+    setup = evaluate.TrainSetup(seed=seed, steps=steps or PROTOCOLS[protocol]["steps"], **COMMON)
     return evaluate.train_genotype(search_space.Genotype.from_string(genotype), dataset, setup, progress=False)
 
 

@@ -55,11 +55,15 @@ def fit(tables: dict[str, dict[str, float]]) -> Ridge:
     return Ridge(alpha=ALPHA).fit(np.concatenate(xs), np.concatenate(ys))
 
 
+def from_tables(tables: dict[str, dict[str, float]]) -> tuple[Ridge | None, list[str]]:
+    """The predictor ``tables`` teach and the datasets that taught it; ``(None, [])`` for none."""
+    return (fit(tables), list(tables)) if tables else (None, [])
+
+
 def from_cell_table(datasets, path=None) -> tuple[Ridge | None, list[str]]:
     """The predictor taught by the cell-table rows of ``datasets`` and the datasets that taught
     it; ``(None, [])`` when the table judges none of them."""
-    tables = cell_table_scores(datasets, path)
-    return (fit(tables), list(tables)) if tables else (None, [])
+    return from_tables(cell_table_scores(datasets, path))
 
 
 def best(model: Ridge, candidates) -> tuple[str, list[float]]:

@@ -22,6 +22,7 @@ import time
 import jax
 
 from datasets_meta import Dataset
+from dimo.evaluation import judge
 from dimo.search import discrete
 from dimo.search.successive_halving import successive_halving
 from dimo.space import search_space
@@ -29,22 +30,16 @@ from dimo.space import search_space
 
 def judge_scorer(dataset: Dataset, protocol: str, seed: int = 0):
     """``score(genotype, steps, seed_offset)``: the validation accuracy of ``genotype`` trained
-    under the top judge's ``protocol`` for ``steps`` steps (its cosine ends there). The dataset's
-    test split is replaced by its validation split, so the trainings read no test image."""
-    from dimo.evaluation import evaluate, judge
-
-    size = judge.describe(protocol)["image_size"]
-    if dataset.image_shape[0] != size:
-        raise ValueError(f"protocol {protocol} trains at {size}x{size}; {dataset.name} is loaded at "
-                         f"{dataset.image_shape[0]}x{dataset.image_shape[1]}")
+    under the top judge's ``protocol`` for ``steps`` steps (``judge.train``; its cosine ends there).
+    The dataset's test split is replaced by its validation split, so the trainings read no test image."""
+    judge.describe(protocol)  # an unknown protocol is an error before any training
     blind = dataclasses.replace(dataset, test_images=dataset.val_images, test_labels=dataset.val_labels)
 
     def score(genotype: search_space.Genotype, steps: int, seed_offset: int = 0) -> float:
         # Seeds as the short halving's (discrete.candidate_scorer): distinct within a run; another
         # run's judge seeds may share a number, never the data (a carve of train) or the length.
-        setup = evaluate.TrainSetup(seed=seed * 1000 + seed_offset, steps=steps, **judge.COMMON)
         jax.clear_caches()  # each cell and rung length compiles programs of its own: free the last
-        return evaluate.train_genotype(genotype, blind, setup, progress=False)["val_accuracy"]
+        return judge.train(str(genotype), blind, protocol, seed * 1000 + seed_offset, steps)["val_accuracy"]
 
     return score
 
@@ -55,8 +50,6 @@ def verify(arch_weights, dataset: Dataset, n: int, setup: discrete.SearchSetup, 
     trains as ``discrete.candidate_scorer`` trains it (first rung 100 steps), or with ``protocol``
     as the top judge does (first rung the judge's steps / eta^2)."""
     if protocol is not None and min_steps is None:
-        from dimo.evaluation import judge
-
         min_steps = judge.describe(protocol)["steps"] // eta ** 2
     min_steps = 100 if min_steps is None else min_steps
     if n < 1 or min_steps < 1:

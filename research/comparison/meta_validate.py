@@ -115,11 +115,8 @@ def ranked_cell(proposal: dict, datasets, n: int, taught_by: str = "table") -> d
     from dimo.search import predictor
 
     protocol.check_meta_training(datasets)  # only a meta-training dataset's table may teach
-    if taught_by == "top_judge":
-        tables = top_judge_tables(datasets)
-        model, names = (predictor.fit(tables), list(tables)) if tables else (None, [])
-    else:
-        model, names = predictor.from_cell_table(datasets)
+    model, names = (predictor.from_tables(top_judge_tables(datasets)) if taught_by == "top_judge"
+                    else predictor.from_cell_table(datasets))
     if model is None:
         raise ValueError(f"--rank: no {taught_by} table of {', '.join(datasets)} to fit the predictor on")
     return {**predictor.rerank(model, proposal["arch_weights"], n), "proposed": proposal["genotype"],

@@ -193,7 +193,7 @@ def markdown(summary: dict) -> str:
               f"{r['delta']:+.4f} | [{r['lo95']:+.4f}, {r['hi95']:+.4f}] | {r['p']:.3f} | {r['p_holm']:.3f} |"
               for r in summary["rows"]]
     looked = ", ".join(f"{d} {n}" for d, n in summary["held_out_looks"].items())
-    second = summary["second_claim"]
+    second = summary["second_claim"]  # its per-dataset verdicts are empty where no row judged it
     return "\n".join(lines + ["", f"acceptance (propose): {json.dumps(summary['acceptance'])}",
                               "second claim (propose-verify): " + (json.dumps(second) if second["at_least_every_baseline"]
                                                                    else "not judged in these comparisons"),
