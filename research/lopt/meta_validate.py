@@ -3,6 +3,7 @@
     DIMO_DATA_DIR=../shared/data python -m research.lopt.meta_validate --variant NAME --config CONFIG \
         --fold mnist --seed 0 [-- --config.key=value ...]          # one result (meta-trains, resumable)
     python -m research.lopt.meta_validate --summary                  # a line per variant: the figure
+    python -m research.lopt.meta_validate --paired VARIANT [--against scheduled_200]   # per fold, seed, horizon
 
 research/lopt/PROTOCOL.md's *System*: a variant is meta-trained per leave-one-out fold (one
 meta-training dataset held out, ``research.protocol.meta_validation_folds``) with at least two
@@ -38,6 +39,7 @@ REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "lopt_leave_one_out" / "meta_validation.jsonl"
 BASELINE = "adam_schedule_tuned_meta_train"
 HORIZONS = ("H", "2H")
+SYSTEM = "scheduled_200"  # the judged System (PROTOCOL.md, Changes, 2026-12-04)
 
 
 def fold_datasets(fold: str) -> list[str]:
@@ -111,12 +113,45 @@ def summary(rows: list[dict]) -> list[dict]:
     return meta_runs.by_variant(rows, {m: mean_over_horizons(m) for m in ("diff_val_accuracy", "diff_val_loss")})
 
 
+def paired(rows: list[dict], variant: str, against: str) -> dict:
+    """``variant`` minus ``against`` on every (fold, seed, horizon) both have: the pairs, how many
+    are ahead in accuracy and lower in loss, and the mean of each paired difference."""
+    mine = {(r["fold"], r["seed"]): r for r in rows if r["variant"] == variant}
+    theirs = {(r["fold"], r["seed"]): r for r in rows if r["variant"] == against}
+    pairs = []
+    for (fold, seed), row in mine.items():
+        other = theirs.get((fold, seed))
+        for label in (row["by_horizon"] if other else ()):
+            if label in other["by_horizon"]:
+                a, b = row["by_horizon"][label], other["by_horizon"][label]
+                pairs.append({"fold": fold, "seed": seed, "horizon": label,
+                              "val_accuracy": a["diff_val_accuracy"] - b["diff_val_accuracy"],
+                              "val_loss": a["diff_val_loss"] - b["diff_val_loss"]})
+    if not pairs:
+        raise ValueError(f"no fold and seed has results of both {variant} and {against}; "
+                         "--summary lists the variants")
+    accuracy, loss = (np.asarray([p[m] for p in pairs]) for m in ("val_accuracy", "val_loss"))
+    return {"variant": variant, "against": against, "pairs": pairs, "n": len(pairs),
+            "accuracy_ahead": int((accuracy > 0).sum()), "accuracy_behind": int((accuracy < 0).sum()),
+            "loss_lower": int((loss < 0).sum()), "loss_higher": int((loss > 0).sum()),
+            "val_accuracy_mean": float(accuracy.mean()), "val_loss_mean": float(loss.mean())}
+
+
 def main(argv=None) -> int:
     argv, overrides = meta_runs.split_overrides(sys.argv[1:] if argv is None else argv)
     p = meta_runs.validation_parser(__doc__, "dimo/configs/recommended.py", "mnist",
                                     "default runs/lopt_meta_validation/<variant>_<fold>_seed<seed>; another "
                                     "study's finished run of the fold and seed is reused as it is")
+    p.add_argument("--paired", metavar="VARIANT", help="VARIANT minus --against per fold, seed and horizon")
+    p.add_argument("--against", default=SYSTEM, help=f"the variant --paired compares with (default {SYSTEM})")
     args = p.parse_args(argv)
+    if args.paired:
+        try:
+            print(json.dumps(paired(meta_runs.read_records(OUT), args.paired, args.against)))
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        return 0
     if args.summary:
         for s in summary(meta_runs.read_records(OUT)):
             print(json.dumps(s))

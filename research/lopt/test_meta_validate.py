@@ -61,3 +61,21 @@ def test_the_record_keeps_validation_differences_at_h_and_2h_and_the_summary_ave
     (line,) = mv.summary([row, other])
     assert line["diff_val_accuracy_mean"] == pytest.approx(0.02) and line["diff_val_loss_mean"] == pytest.approx(-0.02)
     assert line["results"] == 2 and line["seeds"] == [0, 1] and line["diff_val_accuracy_std"] == pytest.approx(0.01414, abs=1e-4)
+
+
+def test_paired_differences_take_the_folds_seeds_and_horizons_both_variants_have():
+    def row(variant, fold, seed, accuracy, loss, horizons=("H", "2H")):
+        return {"variant": variant, "fold": fold, "seed": seed,
+                "by_horizon": {h: {"diff_val_accuracy": accuracy, "diff_val_loss": loss} for h in horizons}}
+
+    rows = [row("new", "mnist", 0, 0.02, -0.1), row("new", "kmnist", 0, -0.01, 0.2, ("H",)),
+            row("new", "digits", 1, 0.5, 0.5),  # no partner: left out
+            row("sys", "mnist", 0, 0.01, 0.0), row("sys", "kmnist", 0, 0.0, 0.0), row("sys", "mnist", 1, 0.0, 0.0)]
+    result = mv.paired(rows, "new", "sys")
+    assert [(p["fold"], p["horizon"]) for p in result["pairs"]] == [("mnist", "H"), ("mnist", "2H"), ("kmnist", "H")]
+    assert result["n"] == 3 and result["accuracy_ahead"] == 2 and result["accuracy_behind"] == 1
+    assert result["loss_lower"] == 2 and result["loss_higher"] == 1
+    assert result["val_accuracy_mean"] == pytest.approx((0.01 + 0.01 - 0.01) / 3)
+    assert result["val_loss_mean"] == pytest.approx((-0.1 - 0.1 + 0.2) / 3)
+    with pytest.raises(ValueError, match="no fold and seed"):
+        mv.paired(rows, "new", "absent")
