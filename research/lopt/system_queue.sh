@@ -41,6 +41,15 @@ scheduled_large_200 research/lopt/configs/scheduled_large.py kmnist 1
 scheduled_large_200 research/lopt/configs/scheduled_large.py fashion_mnist 1
 scheduled_large_200 research/lopt/configs/scheduled_large.py digits 1
 scheduled_large_200 research/lopt/configs/scheduled_large.py mnist 1
+# 2026-12-05 (13:55), pre-registered in research/lopt/README.md: the class-count hypothesis (#38 deliverable 2)
+scheduled_ten_200 research/lopt/configs/scheduled_ten.py kmnist 0
+scheduled_ten_200 research/lopt/configs/scheduled_ten.py fashion_mnist 0
+scheduled_ten_200 research/lopt/configs/scheduled_ten.py digits 0
+scheduled_ten_200 research/lopt/configs/scheduled_ten.py mnist 0
+scheduled_ten_200 research/lopt/configs/scheduled_ten.py kmnist 1
+scheduled_ten_200 research/lopt/configs/scheduled_ten.py fashion_mnist 1
+scheduled_ten_200 research/lopt/configs/scheduled_ten.py digits 1
+scheduled_ten_200 research/lopt/configs/scheduled_ten.py mnist 1
 # Not run before the study (2026-12-04, research/lopt/PROTOCOL.md, Changes): on every fold and seed both
 # have, scheduled_200 leads them (v1 4 of 4 pairs, stretch 1 of 1, in validation accuracy at H and 2H).
 # Kept as the Adam base's ablation (stretch) and #36's lifetime variant (v1): uncomment to run.
