@@ -135,6 +135,8 @@ def test_bad_input_is_one_error_line(digits8, tmp_path, capsys):
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
     assert "no train.json" in run_error(capsys, ["train", *genotype, "--out", str(tmp_path / "new"), "--resume"])
     assert "batch" in run_error(capsys, ["train", *genotype, "--batch_size", "5000", "--out", str(tmp_path / "b")])
+    assert "--rank" in run_error(capsys, ["train", *genotype, "--rank", "3", "--out", str(tmp_path / "r")])
+    assert not (tmp_path / "r").exists()
     assert "not a model directory" in run_error(capsys, ["predict", "--model", str(tmp_path), "--images", "x.png"])
     model = tmp_path / "model"
     model.mkdir()
@@ -193,6 +195,8 @@ def test_the_shipped_system_proposes_without_a_workdir_and_names_its_datasets(ca
 def test_acceptance_the_shipped_proposal_trained_for_60_s_labels_real_digits(tmp_path, capsys):
     out = tmp_path / "M"
     trained = run_json(capsys, ["train", "--dataset", "digits", "--budget", "60", "--out", str(out)])
+    proposed = run_json(capsys, ["propose", "--dataset", "digits"])
+    assert trained["genotype"] == proposed["genotype"]  # the cell `dimo propose` shows, reranked as it is
     images = _write_class_folders(load("digits", image_size=32), tmp_path / "F", count=360)
     predicted = run_json(capsys, ["predict", "--model", str(out), "--images", str(images)])
     api = dimo.load_model(out).predict(np.stack([np.asarray(Image.open(p)) for p in sorted(

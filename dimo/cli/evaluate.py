@@ -10,7 +10,11 @@ HELP = "train a genotype from scratch, report val/test accuracy"
 
 def add_arguments(parser) -> None:
     parser.add_argument("--genotype", required=True)
-    parser.add_argument("--steps", type=int, default=500)
+    from dimo.evaluation.cell_table import PROTOCOL
+
+    parser.add_argument("--steps", type=int, default=PROTOCOL["steps"],
+                        help=f"training steps (default {PROTOCOL['steps']}: the cell table's protocol, so the "
+                             "cell's percentile in the table is reported)")
     parser.add_argument("--optimizer", choices=("sgd", "adam", "learned"), default="sgd")
     parser.add_argument("--loss", choices=("ce", "teacher"), default=None,
                         help="default: the meta-training run's inner.loss with --optimizer learned, else ce")

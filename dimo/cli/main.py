@@ -1,10 +1,10 @@
 """The ``dimo`` command: use a meta-trained system, and the baselines it is measured against.
 
-    dimo propose  --dataset folder:/my/images [--workdir W[,W2,...]] [--verify 9] [--json]
-    dimo train    --dataset folder:/my/images --out MODEL [--genotype G] [--budget 600 | --epochs 30]
+    dimo propose  --dataset folder:/my/images [--workdir W[,W2,...]] [--rank 9] [--verify 9] [--json]
+    dimo train    --dataset folder:/my/images --out MODEL [--genotype G | --rank 9] [--budget 600 | --epochs 30]
                   [--preset small|nas-bench-201] [--optimizer sgd|adam|learned] [--resume]
     dimo predict  --model MODEL --images photo.png|folder/ [--json]
-    dimo evaluate --genotype '|nor_conv_3x3~0|+...' --dataset cifar10 [--steps 500]
+    dimo evaluate --genotype '|nor_conv_3x3~0|+...' --dataset cifar10 [--steps 1000]
                   [--optimizer sgd|adam|learned --workdir W] [--json]
     dimo search   --method random|darts|darts2|gdas|drnas|sdarts|darts-pt|evolution|hyperband|tpe|nao
                   --dataset cifar10 [--steps 300 | --budget 600] [--json]
@@ -28,9 +28,18 @@ SUBCOMMANDS = {"propose": propose, "train": train, "predict": predict, "evaluate
                "ablate": ablate, "compare": compare}
 
 
+class UsageError(Exception):
+    """A command line argparse refuses: reported as the one ``error:`` line every bad input gets."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse's own error() prints the usage block and exits; `dimo` reports bad input in one line.
+    def error(self, message):
+        raise UsageError(f"{message} (`{self.prog} --help` lists the arguments)")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="dimo", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top = _Parser(prog="dimo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = top.add_subparsers(dest="command", required=True)
     for name, module in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=module.HELP)
@@ -47,7 +56,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if getattr(args, "lr", None) is None and args.command == "evaluate":
         args.lr = 0.1 if args.optimizer == "sgd" else 3e-3
     from absl import logging

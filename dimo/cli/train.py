@@ -15,6 +15,9 @@ def add_arguments(parser) -> None:
                                                          "trained with its learning-rate scale and weight decay")
     parser.add_argument("--workdir", default=None, help="the meta-trained system that proposes (default: the one "
                                                         "shipped in the package)")
+    parser.add_argument("--rank", type=int, default=None, metavar="N",
+                        help="as dimo propose's: rerank the N most probable cells (default: the recommended "
+                             "9; 0: the decoded cell), so that the cell trained is the one propose shows")
     parser.add_argument("--preset", choices=tuple(PRESETS), default="small",
                         help="small: C=16, N=1, 32x32, for a CPU; nas-bench-201: NAS-Bench-201's protocol")
     length = parser.add_mutually_exclusive_group()
@@ -50,15 +53,21 @@ def run(args) -> dict:
         meta, lopt_cfg = system.params["optimizer"], learned_configs(system.config)[0]
     source = {"command": manifest.this_command()}
     if args.genotype is None:
-        from dimo.meta import propose
+        from dimo.search import predictor
 
-        proposal = propose.propose_from_runs(runs, args.dataset, args.data_dir, args.seed)
+        rank = predictor.RANK if args.rank is None else args.rank
+        if rank < 0:
+            raise ValueError(f"--rank takes a number of cells (0 for the decoded cell), got {rank}")
+        proposal = predictor.propose(runs, args.dataset, args.data_dir, args.seed, rank=rank)
         system.warn_if_seen(proposal["dataset"])
         genotype = search_space.Genotype.from_string(proposal["genotype"])
         recipe = {"lr_scale": proposal["lr_scale"], "weight_decay": proposal["weight_decay"]}
-        source["proposal"] = {k: proposal[k] for k in ("genotype", "lr_scale", "weight_decay", "meta_step")}
+        source["proposal"] = {**{k: proposal[k] for k in ("genotype", "lr_scale", "weight_decay", "meta_step")},
+                              "rank": rank, "decoded_genotype": proposal.get("decoded_genotype", proposal["genotype"])}
         source["meta_training_datasets"] = list(system.meta_training_datasets)
     else:
+        if args.rank is not None:
+            raise ValueError("--rank chooses among the proposal's cells; it has no meaning with --genotype")
         genotype = search_space.Genotype.from_string(args.genotype)
     dataset = common.load_dataset(args, cfg.image_size)
     try:

@@ -1,6 +1,6 @@
 """The recommended recipe: DiMO's proposal and training recipe, the system it ships (issue #36).
 
-    DIMO_DATA_DIR=../shared/data python train_meta.py --config configs/recommended.py   # ~20 min, 2 CPU cores
+    DIMO_DATA_DIR=../shared/data python train_meta.py --config configs/recommended.py   # ~8 min, 2 CPU cores
     DIMO_DATA_DIR=../shared/data python -m tools.build_pretrained    # the system `dimo propose` answers with
 
 The default config's model and meta-objective, meta-trained for 200 meta-steps on the four

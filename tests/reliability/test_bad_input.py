@@ -109,6 +109,13 @@ def test_bad_data_is_answered_in_one_line(capsys, tmp_path):
     assert "decode" in _cli_error(capsys, _evaluate(f"folder:{broken}")).lower()
 
 
+def test_a_command_line_argparse_refuses_is_one_error_line_too(capsys):
+    assert "--out" in _cli_error(capsys, ["train", "--dataset", "digits"])
+    assert "invalid choice: 'bogus'" in _cli_error(capsys, ["bogus"])
+    assert "invalid int value: 'abc'" in _cli_error(capsys, ["evaluate", "--genotype", GENOTYPE, "--dataset",
+                                                            "digits", "--steps", "abc"])
+
+
 def test_bad_genotypes_are_answered_in_one_line(capsys):
     bad_op = GENOTYPE.replace("avg_pool_3x3", "max_pool_5x5")
     assert "max_pool_5x5" in _cli_error(capsys, ["evaluate", "--genotype", bad_op, "--dataset", "digits"])
