@@ -103,6 +103,14 @@ def uncommitted_paths(text: str) -> list[str]:
     return sorted(found)
 
 
+def _text(result: Path) -> str:
+    """A result's text, where paths into runs/ would be named; a binary result (a plot) names none."""
+    try:
+        return result.read_text()
+    except UnicodeDecodeError:
+        return ""
+
+
 def write_manifest(result: str | os.PathLike, command: str | None = None, config=None, append: bool = False,
                    **extra) -> Path:
     """Writes ``result``'s manifest beside it; returns its path.
@@ -113,7 +121,7 @@ def write_manifest(result: str | os.PathLike, command: str | None = None, config
     """
     path, result = manifest_path(result), Path(result)
     record = manifest(command, config, result=result.name, **extra)
-    inputs = uncommitted_paths(result.read_text()) if result.is_file() else []
+    inputs = uncommitted_paths(_text(result)) if result.is_file() else []
     if append and path.is_file():
         previous = json.loads(path.read_text())
         record = {**previous, "appended": previous.get("appended", []) + [record]}

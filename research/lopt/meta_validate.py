@@ -2,7 +2,7 @@
 
     DIMO_DATA_DIR=../shared/data python -m research.lopt.meta_validate --variant NAME --config CONFIG \
         --fold mnist --seed 0 [-- --config.key=value ...]          # one result (meta-trains, resumable)
-    python -m research.lopt.meta_validate --summary                  # a line per variant: the figure
+    python -m research.lopt.meta_validate --summary [--plot results/lopt_leave_one_out/meta_validation.png]
     python -m research.lopt.meta_validate --paired VARIANT [--against scheduled_200]   # per fold, seed, horizon
 
 research/lopt/PROTOCOL.md's *System*: a variant is meta-trained per leave-one-out fold (one
@@ -137,6 +137,43 @@ def paired(rows: list[dict], variant: str, against: str) -> dict:
             "val_accuracy_mean": float(accuracy.mean()), "val_loss_mean": float(loss.mean())}
 
 
+def plot(rows: list[dict], path: Path) -> Path:
+    """Per variant, every result's learned minus tuned Adam (validation accuracy, loss) at H and 2H,
+    a marker a fold, and the variant's mean; the line at 0 is the baseline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    folds = sorted({r["fold"] for r in rows})
+    fig, axes = plt.subplots(1, 2, figsize=(max(7, 1.4 * len(variants) + 3), 4.2))
+    for ax, metric, label in zip(axes, ("diff_val_accuracy", "diff_val_loss"),
+                                 ("validation accuracy, learned - Adam", "validation loss, learned - Adam")):
+        for x, variant in enumerate(variants):
+            values = []
+            for i, fold in enumerate(folds):
+                mine = [h[metric] for r in rows if (r["variant"], r["fold"]) == (variant, fold)
+                        for h in r["by_horizon"].values()]
+                values += mine
+                ax.scatter(x + 0.08 * (i - len(folds) / 2) + np.zeros(len(mine)), mine, s=14, marker="os^Dv<>"[i % 7],
+                           color=f"C{i}", label=fold if x == 0 else None)
+            ax.hlines(np.mean(values), x - 0.3, x + 0.3, color="black")
+        ax.axhline(0, color="grey", lw=0.8, ls="--")
+        counts = [sum(r["variant"] == v for r in rows) for v in variants]
+        ax.set_xticks(range(len(variants)), [f"{v} ({n})" for v, n in zip(variants, counts)],
+                      rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize=7, title="fold (H and 2H, each seed)", title_fontsize=7)
+    fig.suptitle("System meta-validation (research/lopt/PROTOCOL.md): a bar is a variant's mean; "
+                 "(n) its results (fold x seed)", fontsize=9)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def main(argv=None) -> int:
     argv, overrides = meta_runs.split_overrides(sys.argv[1:] if argv is None else argv)
     p = meta_runs.validation_parser(__doc__, "dimo/configs/recommended.py", "mnist",
@@ -144,7 +181,10 @@ def main(argv=None) -> int:
                                     "study's finished run of the fold and seed is reused as it is")
     p.add_argument("--paired", metavar="VARIANT", help="VARIANT minus --against per fold, seed and horizon")
     p.add_argument("--against", default=SYSTEM, help=f"the variant --paired compares with (default {SYSTEM})")
+    p.add_argument("--plot", metavar="PNG", help="draw every variant's results (with --summary)")
     args = p.parse_args(argv)
+    if args.plot and not args.summary:
+        p.error("--plot draws the summary: pass --summary too")
     if args.paired:
         try:
             print(json.dumps(paired(meta_runs.read_records(OUT), args.paired, args.against)))
@@ -155,6 +195,8 @@ def main(argv=None) -> int:
     if args.summary:
         for s in summary(meta_runs.read_records(OUT)):
             print(json.dumps(s))
+        if args.plot:
+            write_manifest(plot(meta_runs.read_records(OUT), args.plot), config={"record": str(OUT.relative_to(REPO))})
         return 0
     if not args.variant:
         p.error("--variant is required (the name the record gives this config)")

@@ -79,3 +79,16 @@ def test_paired_differences_take_the_folds_seeds_and_horizons_both_variants_have
     assert result["val_loss_mean"] == pytest.approx((-0.1 - 0.1 + 0.2) / 3)
     with pytest.raises(ValueError, match="no fold and seed"):
         mv.paired(rows, "new", "absent")
+
+
+def test_the_plot_draws_every_variant_and_carries_a_manifest(tmp_path):
+    import json
+
+    rows = [{"variant": v, "fold": f, "seed": 0,
+             "by_horizon": {h: {"diff_val_accuracy": 0.01 * i, "diff_val_loss": -0.01 * i} for h in ("H", "2H")}}
+            for i, v in enumerate(("a", "b")) for f in ("mnist", "kmnist")]
+    out = mv.plot(rows, tmp_path / "mv.png")
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    from dimo.infra.manifest import write_manifest
+
+    assert json.loads(write_manifest(out).read_text())["git_revision"]  # a binary result has one too
