@@ -100,3 +100,15 @@ def test_the_revision_is_dirty_for_changed_code_not_for_results_being_written(tm
     assert manifest.changed_results(tmp_path) == ["results/a.json"]  # named in its manifests instead
     (tmp_path / "code.py").write_text("x = 2\n")
     assert manifest.git_revision(tmp_path) == head + "-dirty"
+
+
+def test_a_manifest_is_never_taken_from_another_commands_result(tmp_path):
+    log, plot = tmp_path / "a.jsonl", tmp_path / "a.png"  # two results, one manifest name
+    log.write_text("{}\n")
+    manifest.write_manifest(log, command="python -m study --run 1", append=True)
+    plot.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")  # binary: read for paths into runs/ as none
+    with pytest.raises(ValueError, match="the manifest of a.jsonl"):
+        manifest.write_manifest(plot, command="python -m study --plot")
+    assert json.loads((tmp_path / "a.manifest.json").read_text())["result"] == "a.jsonl"
+    manifest.write_manifest(log, command="python -m study --run 2", append=True)  # its own log grows
+    assert len(json.loads((tmp_path / "a.manifest.json").read_text())["appended"]) == 1

@@ -121,6 +121,11 @@ def write_manifest(result: str | os.PathLike, command: str | None = None, config
     """
     path, result = manifest_path(result), Path(result)
     record = manifest(command, config, result=result.name, **extra)
+    if path.is_file():  # `a.jsonl` and `a.png` share `a.manifest.json`: never take another command's
+        previous = json.loads(path.read_text())
+        if previous.get("result") not in (None, result.name) and previous.get("command") != record["command"]:
+            raise ValueError(f"{path} is the manifest of {previous['result']}, written by another command; "
+                             f"give {result.name} a name of its own")
     inputs = uncommitted_paths(_text(result)) if result.is_file() else []
     if append and path.is_file():
         previous = json.loads(path.read_text())

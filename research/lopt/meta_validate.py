@@ -2,7 +2,7 @@
 
     DIMO_DATA_DIR=../shared/data python -m research.lopt.meta_validate --variant NAME --config CONFIG \
         --fold mnist --seed 0 [-- --config.key=value ...]          # one result (meta-trains, resumable)
-    python -m research.lopt.meta_validate --summary [--plot results/lopt_leave_one_out/meta_validation.png]
+    python -m research.lopt.meta_validate --summary [--plot results/lopt_leave_one_out/meta_validation_plot.png]
     python -m research.lopt.meta_validate --paired VARIANT [--against scheduled_200]   # per fold, seed, horizon
 
 research/lopt/PROTOCOL.md's *System*: a variant is meta-trained per leave-one-out fold (one
