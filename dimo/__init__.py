@@ -59,14 +59,14 @@ class System:
 
     runs: tuple
 
-    def propose(self, dataset: str, data_dir=None, seed: int = 0, rank: int = 9) -> dict:
+    def propose(self, dataset: str, data_dir=None, seed: int = 0, rank: int | None = None) -> dict:
         """Genotype, edge x op probabilities, learning-rate scale and weight decay for
         ``dataset`` (a registry name or ``folder:/path``), in seconds: no training. The cell is
-        the predictor's best of the ``rank`` most probable (``dimo propose --rank``; 0: the
-        decoded cell)."""
+        the predictor's best of the ``rank`` most probable (``dimo propose --rank``; default
+        ``predictor.RANK``, 9; 0: the decoded cell)."""
         from dimo.search import predictor
 
-        result = predictor.propose(self.runs, dataset, data_dir, seed, rank=rank)
+        result = predictor.propose(self.runs, dataset, data_dir, seed, rank=predictor.RANK if rank is None else rank)
         self.runs[0].warn_if_seen(result["dataset"])
         return result
 

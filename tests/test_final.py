@@ -157,6 +157,14 @@ def test_bad_input_is_one_error_line(digits8, tmp_path, capsys):
         dimo.load_model(tmp_path / "ok").predict(np.zeros((8, 8, 3), np.uint8))
 
 
+def test_a_resume_without_a_genotype_continues_the_cell_it_began_with(digits8, tmp_path, capsys):
+    tiny = ["--dataset", "digits", "--epochs", "1", "--channels", "4", "--image_size", "8", "--out", str(tmp_path / "m")]
+    first = run_json(capsys, ["train", "--genotype", CELL, *tiny])
+    # Not the system's proposal of today (which would not match the saved cell): the saved one.
+    again = run_json(capsys, ["train", "--dataset", "digits", "--out", str(tmp_path / "m"), "--resume"])
+    assert again["genotype"] == first["genotype"] and again["test_accuracy"] == first["test_accuracy"]
+
+
 def test_an_epoch_is_equal_chunks_that_drop_fewer_batches_than_chunks():
     cases = {(39, 20): (19, 38), (175, 20): (19, 171), (40, 10): (10, 40), (5, 20): (5, 5)}
     for (batches, chunk), expected in cases.items():

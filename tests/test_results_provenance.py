@@ -112,3 +112,5 @@ def test_a_manifest_is_never_taken_from_another_commands_result(tmp_path):
     assert json.loads((tmp_path / "a.manifest.json").read_text())["result"] == "a.jsonl"
     manifest.write_manifest(log, command="python -m study --run 2", append=True)  # its own log grows
     assert len(json.loads((tmp_path / "a.manifest.json").read_text())["appended"]) == 1
+    log.rename(tmp_path / "b.jsonl")  # a result renamed away leaves its old manifest to the name's next owner
+    assert json.loads(manifest.write_manifest(plot, command="python -m study --plot").read_text())["result"] == "a.png"

@@ -18,7 +18,7 @@ def add_arguments(parser) -> None:
                              "in the package)")
     parser.add_argument("--out", default=None, help="PNG of the cell (default W/cell_<dataset>.png with "
                                                     "--workdir, none without)")
-    parser.add_argument("--rank", type=int, default=9, metavar="N",
+    parser.add_argument("--rank", type=int, default=None, metavar="N",
                         help="rerank the N most probable cells by the predictor the system's meta-training "
                              "datasets' cell tables teach (the recommended recipe: 9; 0: the decoded cell)")
     parser.add_argument("--verify", type=int, default=0, metavar="N",
@@ -32,6 +32,7 @@ def run(args) -> dict:
     from dimo.search import predictor
     from dimo.space import search_space
 
+    args.rank = predictor.RANK if args.rank is None else args.rank  # one default: propose, train, the API
     if args.rank < 0 or args.verify < 0:
         raise ValueError(f"--rank and --verify take a number of cells (0 for none), got {args.rank}, {args.verify}")
     runs = common.load_runs(args.workdir)

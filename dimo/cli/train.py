@@ -42,17 +42,23 @@ def run(args) -> dict:
     cfg = final_config.preset(args.preset, epochs=args.epochs, optimizer=args.optimizer, learning_rate=args.lr,
                               channels=args.channels, cells_per_stage=args.cells_per_stage,
                               image_size=args.image_size, batch_size=args.batch_size, seed=args.seed)
-    if args.resume:  # the saved training's settings rule (the data is loaded at its size)
-        cfg = final_config.FinalConfig(**train.saved_training(args.out)["config"])
+    saved = train.saved_training(args.out) if args.resume else None
+    if saved:  # the saved training's settings rule (the data is loaded at its size)
+        cfg = final_config.FinalConfig(**saved["config"])
     if args.budget is not None and args.budget <= 0:
         raise ValueError(f"--budget must be positive seconds, got {args.budget:g}")
     system, meta, lopt_cfg, recipe = None, None, None, {"lr_scale": 1.0, "weight_decay": None}
-    if args.genotype is None or cfg.optimizer == "learned":
+    propose = args.genotype is None and saved is None
+    if propose or cfg.optimizer == "learned":
         runs = common.load_runs(args.workdir)
         system = runs[0]
         meta, lopt_cfg = system.params["optimizer"], learned_configs(system.config)[0]
     source = {"command": manifest.this_command()}
-    if args.genotype is None:
+    if args.genotype is None and saved is not None:
+        # A resume continues the cell and recipe it began with, whatever the system proposes today.
+        genotype = search_space.Genotype.from_string(saved["genotype"])
+        recipe = {"lr_scale": saved["lr_scale"], "weight_decay": saved["weight_decay"]}
+    elif propose:
         from dimo.search import predictor
 
         rank = predictor.RANK if args.rank is None else args.rank

@@ -123,7 +123,9 @@ def write_manifest(result: str | os.PathLike, command: str | None = None, config
     record = manifest(command, config, result=result.name, **extra)
     if path.is_file():  # `a.jsonl` and `a.png` share `a.manifest.json`: never take another command's
         previous = json.loads(path.read_text())
-        if previous.get("result") not in (None, result.name) and previous.get("command") != record["command"]:
+        owner = previous.get("result")
+        if (owner not in (None, result.name) and (path.parent / owner).exists()  # a result still there
+                and previous.get("command") != record["command"]):
             raise ValueError(f"{path} is the manifest of {previous['result']}, written by another command; "
                              f"give {result.name} a name of its own")
     inputs = uncommitted_paths(_text(result)) if result.is_file() else []

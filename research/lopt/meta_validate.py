@@ -113,20 +113,21 @@ def summary(rows: list[dict]) -> list[dict]:
     return meta_runs.by_variant(rows, {m: mean_over_horizons(m) for m in ("diff_val_accuracy", "diff_val_loss")})
 
 
+def _by_named_horizon(row: dict) -> dict:
+    """{"H": ..., "2H": ...} of a record's row, whose labels may merge horizons ("4K=H")."""
+    return {h: figures for label, figures in row["by_horizon"].items() for h in label.split("=") if h in HORIZONS}
+
+
 def paired(rows: list[dict], variant: str, against: str) -> dict:
     """``variant`` minus ``against`` on every (fold, seed, horizon) both have: the pairs, how many
-    are ahead in accuracy and lower in loss, and the mean of each paired difference."""
-    mine = {(r["fold"], r["seed"]): r for r in rows if r["variant"] == variant}
-    theirs = {(r["fold"], r["seed"]): r for r in rows if r["variant"] == against}
-    pairs = []
-    for (fold, seed), row in mine.items():
-        other = theirs.get((fold, seed))
-        for label in (row["by_horizon"] if other else ()):
-            if label in other["by_horizon"]:
-                a, b = row["by_horizon"][label], other["by_horizon"][label]
-                pairs.append({"fold": fold, "seed": seed, "horizon": label,
-                              "val_accuracy": a["diff_val_accuracy"] - b["diff_val_accuracy"],
-                              "val_loss": a["diff_val_loss"] - b["diff_val_loss"]})
+    are ahead in accuracy and lower in loss, the mean of each paired difference, and the (fold,
+    seed) results either has alone."""
+    mine = {(r["fold"], r["seed"]): _by_named_horizon(r) for r in rows if r["variant"] == variant}
+    theirs = {(r["fold"], r["seed"]): _by_named_horizon(r) for r in rows if r["variant"] == against}
+    pairs = [{"fold": fold, "seed": seed, "horizon": h,
+              "val_accuracy": a[h]["diff_val_accuracy"] - theirs[fold, seed][h]["diff_val_accuracy"],
+              "val_loss": a[h]["diff_val_loss"] - theirs[fold, seed][h]["diff_val_loss"]}
+             for (fold, seed), a in mine.items() for h in HORIZONS if h in a and h in theirs.get((fold, seed), {})]
     if not pairs:
         raise ValueError(f"no fold and seed has results of both {variant} and {against}; "
                          "--summary lists the variants")
@@ -134,7 +135,8 @@ def paired(rows: list[dict], variant: str, against: str) -> dict:
     return {"variant": variant, "against": against, "pairs": pairs, "n": len(pairs),
             "accuracy_ahead": int((accuracy > 0).sum()), "accuracy_behind": int((accuracy < 0).sum()),
             "loss_lower": int((loss < 0).sum()), "loss_higher": int((loss > 0).sum()),
-            "val_accuracy_mean": float(accuracy.mean()), "val_loss_mean": float(loss.mean())}
+            "val_accuracy_mean": float(accuracy.mean()), "val_loss_mean": float(loss.mean()),
+            "unpaired": sorted([list(k) for k in set(mine) ^ set(theirs)])}
 
 
 def plot(rows: list[dict], path: Path) -> Path:
@@ -150,14 +152,16 @@ def plot(rows: list[dict], path: Path) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(max(7, 1.4 * len(variants) + 3), 4.2))
     for ax, metric, label in zip(axes, ("diff_val_accuracy", "diff_val_loss"),
                                  ("validation accuracy, learned - Adam", "validation loss, learned - Adam")):
+        labelled = set()
         for x, variant in enumerate(variants):
             values = []
             for i, fold in enumerate(folds):
                 mine = [h[metric] for r in rows if (r["variant"], r["fold"]) == (variant, fold)
                         for h in r["by_horizon"].values()]
                 values += mine
-                ax.scatter(x + 0.08 * (i - len(folds) / 2) + np.zeros(len(mine)), mine, s=14, marker="os^Dv<>"[i % 7],
-                           color=f"C{i}", label=fold if x == 0 else None)
+                ax.scatter(x + 0.08 * (i - (len(folds) - 1) / 2) + np.zeros(len(mine)), mine, s=14,
+                           marker="os^Dv<>"[i % 7], color=f"C{i}", label=None if fold in labelled or not mine else fold)
+                labelled |= {fold} if mine else set()
             ax.hlines(np.mean(values), x - 0.3, x + 0.3, color="black")
         ax.axhline(0, color="grey", lw=0.8, ls="--")
         counts = [sum(r["variant"] == v for r in rows) for v in variants]
@@ -196,7 +200,13 @@ def main(argv=None) -> int:
         for s in summary(meta_runs.read_records(OUT)):
             print(json.dumps(s))
         if args.plot:
-            write_manifest(plot(meta_runs.read_records(OUT), args.plot), config={"record": str(OUT.relative_to(REPO))})
+            # The manifest first: a name whose manifest another result owns is refused before drawing.
+            try:
+                write_manifest(args.plot, config={"record": str(OUT.relative_to(REPO))})
+            except ValueError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 2
+            plot(meta_runs.read_records(OUT), args.plot)
         return 0
     if not args.variant:
         p.error("--variant is required (the name the record gives this config)")

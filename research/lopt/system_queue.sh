@@ -41,7 +41,7 @@ scheduled_large_200 research/lopt/configs/scheduled_large.py kmnist 1
 scheduled_large_200 research/lopt/configs/scheduled_large.py fashion_mnist 1
 scheduled_large_200 research/lopt/configs/scheduled_large.py digits 1
 scheduled_large_200 research/lopt/configs/scheduled_large.py mnist 1
-# 2026-12-05 (13:50), pre-registered in research/lopt/README.md: the class-count hypothesis (#38 deliverable 2)
+# 2026-12-05 (10e3bd7, 13:51), pre-registered in research/lopt/README.md: the class-count hypothesis (#38 deliverable 2)
 scheduled_ten_200 research/lopt/configs/scheduled_ten.py kmnist 0
 scheduled_ten_200 research/lopt/configs/scheduled_ten.py fashion_mnist 0
 scheduled_ten_200 research/lopt/configs/scheduled_ten.py digits 0

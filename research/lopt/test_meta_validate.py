@@ -68,7 +68,7 @@ def test_paired_differences_take_the_folds_seeds_and_horizons_both_variants_have
         return {"variant": variant, "fold": fold, "seed": seed,
                 "by_horizon": {h: {"diff_val_accuracy": accuracy, "diff_val_loss": loss} for h in horizons}}
 
-    rows = [row("new", "mnist", 0, 0.02, -0.1), row("new", "kmnist", 0, -0.01, 0.2, ("H",)),
+    rows = [row("new", "mnist", 0, 0.02, -0.1), row("new", "kmnist", 0, -0.01, 0.2, ("4K=H",)),  # a merged label
             row("new", "digits", 1, 0.5, 0.5),  # no partner: left out
             row("sys", "mnist", 0, 0.01, 0.0), row("sys", "kmnist", 0, 0.0, 0.0), row("sys", "mnist", 1, 0.0, 0.0)]
     result = mv.paired(rows, "new", "sys")
@@ -77,6 +77,7 @@ def test_paired_differences_take_the_folds_seeds_and_horizons_both_variants_have
     assert result["loss_lower"] == 2 and result["loss_higher"] == 1
     assert result["val_accuracy_mean"] == pytest.approx((0.01 + 0.01 - 0.01) / 3)
     assert result["val_loss_mean"] == pytest.approx((-0.1 - 0.1 + 0.2) / 3)
+    assert result["unpaired"] == [["digits", 1], ["mnist", 1]]
     with pytest.raises(ValueError, match="no fold and seed"):
         mv.paired(rows, "new", "absent")
 
