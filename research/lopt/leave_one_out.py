@@ -2,6 +2,8 @@
 
     DIMO_DATA_DIR=../shared/data python -m research.lopt.leave_one_out --config CONFIG   # resumable
     python -m research.lopt.leave_one_out --summarize                                  # tables only
+    DIMO_DATA_DIR=../shared/data python -m research.lopt.leave_one_out --study ten \
+        --config research/lopt/configs/scheduled_ten.py                                # the second judged run
     DIMO_DATA_DIR=../shared/data python -m research.lopt.leave_one_out --config CONFIG --baselines grids
 
 For each tested dataset (the four meta-training datasets in turn, then cifar10 and
@@ -43,6 +45,10 @@ OUT = REPO / "results" / "lopt_leave_one_out"
 CACHE = OUT / "trainings"  # every training of the study, a file per dataset (dimo.studies.training_cache)
 KEPT = OUT / "systems"  # every finished meta-training, kept where the next machine finds it (meta_runs.keep)
 RUNS = 4
+# Judged runs of the protocol and criterion 1's significance level (PROTOCOL.md, Changes,
+# 2026-12-05): the first ("", scheduled.py) at 0.05; the second ("ten", scheduled_ten.py) at 0.025,
+# in its own directory; no third config is judged, so no other name is taken.
+STUDIES = {"": 0.05, "ten": 0.025}
 CLAIM_HORIZONS = ("H", "2H")
 PRIMARY = "adam_schedule_tuned_meta_train"
 
@@ -54,23 +60,37 @@ def folds() -> list[tuple[str, list[str]]]:
     return loo + [(held, list(protocol.META_TRAINING)) for held in protocol.HELD_OUT]
 
 
-def meta_training_dir(datasets, run: int) -> Path:
-    return REPO / "runs" / "lopt_leave_one_out" / f"{'-'.join(datasets)}_seed{run}"
+def study_dir(study: str = "") -> Path:
+    """Where a judged run of the protocol keeps its units, systems and summary (``STUDIES``)."""
+    if study not in STUDIES:
+        raise ValueError(f"--study {study}: the protocol judges {', '.join(repr(s) for s in STUDIES)} only "
+                         "(research/lopt/PROTOCOL.md, Changes)")
+    return OUT / study if study else OUT
 
 
-def meta_train(config: str, datasets, run: int, overrides=(), data_dir=None) -> float:
+def kept_dir(study: str = "") -> Path:
+    return KEPT if not study else study_dir(study) / "systems"
+
+
+def meta_training_dir(datasets, run: int, study: str = "") -> Path:
+    root = REPO / "runs" / "lopt_leave_one_out"
+    return (root / study if study else root) / f"{'-'.join(datasets)}_seed{run}"
+
+
+def meta_train(config: str, datasets, run: int, overrides=(), data_dir=None, study: str = "") -> float:
     """The study's meta-training ``run`` on ``datasets`` (``meta_runs.meta_train``, resumable),
-    kept in ``KEPT`` once it finishes, and not trained again once kept; its seconds."""
-    workdir = meta_training_dir(datasets, run)
-    return meta_runs.meta_train(config, datasets, run, workdir, overrides, data_dir, kept=KEPT / workdir.name)
+    kept in ``kept_dir(study)`` once it finishes, and not trained again once kept; its seconds."""
+    workdir = meta_training_dir(datasets, run, study)
+    return meta_runs.meta_train(config, datasets, run, workdir, overrides, data_dir,
+                                kept=kept_dir(study) / workdir.name)
 
 
-def system_dir(datasets, run: int) -> Path | None:
+def system_dir(datasets, run: int, study: str = "") -> Path | None:
     """Where the study's finished meta-training ``run`` on ``datasets`` loads from: kept (on any
     machine), else its finished workdir on this one; None while it is not finished."""
-    workdir = meta_training_dir(datasets, run)
-    if meta_runs.is_kept(KEPT / workdir.name):
-        return KEPT / workdir.name
+    workdir = meta_training_dir(datasets, run, study)
+    if meta_runs.is_kept(kept_dir(study) / workdir.name):
+        return kept_dir(study) / workdir.name
     return workdir if meta_runs.finished(workdir) else None
 
 
@@ -95,22 +115,23 @@ def meta_trained(workdir: Path, tested: str, data_dir):
     return system, target, ablate.recipe_from_code(system, ablate.dataset_code(system, target))
 
 
-def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, overrides) -> Path:
+def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, overrides, study: str = "") -> Path:
     """One (tested dataset, run): meta-training, then the trainings; its JSON file."""
     from dimo.evaluation import judge
     from dimo.space import search_space
     from dimo.studies import schedules
 
-    out = OUT / "runs" / f"{tested}_run{run}.json"
+    out = study_dir(study) / "runs" / f"{tested}_run{run}.json"
     if out.is_file():
         return out
     revision = git_revision()
-    workdir = meta_training_dir(datasets, run)
-    meta_train(config, datasets, run, overrides, data_dir)
-    system, target, recipe = meta_trained(system_dir(datasets, run), tested, data_dir)
+    workdir = meta_training_dir(datasets, run, study)
+    meta_train(config, datasets, run, overrides, data_dir, study)
+    system, target, recipe = meta_trained(system_dir(datasets, run, study), tested, data_dir)
     meta = [schedules.load(system, d, data_dir) for d in datasets]
     if tested in protocol.HELD_OUT:  # a look, said before it is taken
-        protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "
+        protocol.record_look(tested, {}, what=f"lopt leave-one-out{' (' + study + ')' if study else ''}, run {run}: "
+                             "test accuracies of the learned "
                              "optimizer and the tuned schedules", git_revision=revision)
     cache = schedules.TrainingCache(CACHE)
     result = schedules.at_horizons(system, search_space.Genotype.from_string(ALL_3X3), target, meta,
@@ -163,31 +184,34 @@ def _is(horizon: str, label: str) -> bool:
     return label in horizon.split("=")
 
 
-def acceptance(rows: list[dict]) -> dict:
+def acceptance(rows: list[dict], alpha: float = 0.05) -> dict:
     """research/lopt/PROTOCOL.md's bar against ``PRIMARY``, from the summary rows; ``met`` only
-    when the study is whole (six datasets, every row over ``RUNS`` runs). Criterion 4, the inner
+    when the study is whole (six datasets, every row over ``RUNS`` runs). ``alpha`` is criterion
+    1's level (a second judged run's is 0.025); criterion 2's stays 0.05. Criterion 4, the inner
     step's cost, is the benchmark's (``lopt_over_sgd``), not read here."""
     primary = [r for r in rows if r["baseline"] == PRIMARY and any(_is(r["horizon"], h) for h in CLAIM_HORIZONS)]
-    significant = lambda r: r.get("p_holm") is not None and r["p_holm"] < 0.05  # noqa: E731
+    significant = lambda r, level=0.05: r.get("p_holm") is not None and r["p_holm"] < level  # noqa: E731
     datasets = sorted({r["held_out"] for r in rows})
     wins = [d for d in datasets
-            if all(any(_is(r["horizon"], h) and r["diff_test_accuracy"] > 0 and significant(r)
+            if all(any(_is(r["horizon"], h) and r["diff_test_accuracy"] > 0 and significant(r, alpha)
                        for r in primary if r["held_out"] == d) for h in CLAIM_HORIZONS)]
     losses = sorted({r["held_out"] for r in primary if r["diff_test_accuracy"] < 0 and significant(r)})
     whole = len(datasets) == 6 and all(r["n_runs"] == RUNS for r in rows)
     return {"datasets_won_at_H_and_2H": wins, "datasets_significantly_worse": losses, "whole_study": whole,
-            "met": whole and len(wins) >= 3 and not losses, "datasets_tested": datasets,
+            "met": whole and len(wins) >= 3 and not losses, "datasets_tested": datasets, "criterion_1_alpha": alpha,
             "not_read_here": "criterion 4, lopt_over_sgd <= 1.2 (python -m benchmarks.run)"}
 
 
-def summarize() -> dict:
+def summarize(study: str = "") -> dict:
     from dimo.studies import schedules
 
-    results = [json.loads(p.read_text()) for p in sorted((OUT / "runs").glob("*.json"))]
+    here = study_dir(study)  # this judged run's directory
+    results = [json.loads(p.read_text()) for p in sorted((here / "runs").glob("*.json"))]
     rows = summary_rows(results)
-    out = {"rows": rows, "acceptance": acceptance(rows), "protocol": "research/lopt/PROTOCOL.md"}
-    (OUT / "summary.json").write_text(json.dumps(out, indent=1) + "\n")
-    write_manifest(OUT / "summary.json", runs=[p.name for p in sorted((OUT / "runs").glob("*.json"))],
+    out = {"rows": rows, "acceptance": acceptance(rows, STUDIES[study]), "protocol": "research/lopt/PROTOCOL.md",
+           "study": study or "first"}
+    (here / "summary.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_manifest(here / "summary.json", runs=[p.name for p in sorted((here / "runs").glob("*.json"))],
                    figures=[f"curves_{d}.png" for d in dict.fromkeys(r["dataset"] for r in results)])
     lines = ["| held out | horizon | baseline | diff test accuracy | p (Holm) | diff val loss | runs |",
              "|---|---|---|---|---|---|---|"]
@@ -195,13 +219,13 @@ def summarize() -> dict:
         p = "" if r.get("p_holm") is None else f"{r['p_holm']:.3f}"
         lines.append(f"| {r['held_out']} | {r['horizon']} | {r['baseline']} | {r['diff_test_accuracy']:+.4f} | {p} "
                      f"| {r['diff_val_loss']:+.4f} | {r['n_runs']} |")
-    (OUT / "summary.md").write_text("\n".join(lines) + f"\n\nacceptance: {json.dumps(out['acceptance'])}\n")
+    (here / "summary.md").write_text("\n".join(lines) + f"\n\nacceptance: {json.dumps(out['acceptance'])}\n")
     for dataset in dict.fromkeys(r["dataset"] for r in results):  # every run's seeds, pooled per row
         mine = [r for r in results if r["dataset"] == dataset]
         pooled = [{**row, **{m: [v for r in mine for x in r["rows"] if (x["baseline"], x["horizon"]) ==
                                  (row["baseline"], row["horizon"]) for v in x[m]] for m in schedules.METRICS}}
                   for row in mine[0]["rows"]]
-        schedules.plot({"dataset": dataset, "rows": pooled}, OUT / f"curves_{dataset}.png")
+        schedules.plot({"dataset": dataset, "rows": pooled}, here / f"curves_{dataset}.png")
     return out
 
 
@@ -214,6 +238,9 @@ def main(argv=None) -> int:
                    "with --baselines grids, the datasets whose grids to train")
     p.add_argument("--data_dir", default=None)
     p.add_argument("--summarize", action="store_true")
+    p.add_argument("--study", default="", choices=tuple(STUDIES),
+                   help="which judged run of the protocol: '' the first (scheduled.py), 'ten' the second "
+                        "(scheduled_ten.py, criterion 1 at 0.025), in results/lopt_leave_one_out/ten/")
     p.add_argument("--meta_trainings", action="store_true", help="run only the study's meta-trainings (resumable)")
     p.add_argument("--learned", action="store_true",
                    help="train only the learned optimizer's rows of every finished meta-training (resumable)")
@@ -224,11 +251,14 @@ def main(argv=None) -> int:
     wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
     if not args.summarize and not args.config:
         p.error("--config is required (the config the protocol's System line names)")
+    if args.study and args.learned:  # ahead.learned reads the first run's units and systems
+        p.error("--learned trains the first judged run's rows; run the study itself with --study")
     if args.meta_trainings:
         try:
             for datasets, run in meta_trainings(wanted, args.runs):
-                seconds = meta_train(args.config, datasets, run, overrides, args.data_dir)
-                print(f"{meta_training_dir(datasets, run).name}: {seconds:.0f} s of meta-training", flush=True)
+                seconds = meta_train(args.config, datasets, run, overrides, args.data_dir, args.study)
+                print(f"{meta_training_dir(datasets, run, args.study).name}: {seconds:.0f} s of meta-training",
+                      flush=True)
         except subprocess.CalledProcessError as e:
             print(f"error: meta-training {e.cmd[e.cmd.index('--workdir') + 1]} {meta_runs.why(e)}; the same "
                   "command resumes it", file=sys.stderr)
@@ -265,7 +295,7 @@ def main(argv=None) -> int:
                 continue
             for run in range(args.runs):
                 try:
-                    print(run_one(args.config, tested, datasets, run, args.data_dir, overrides))
+                    print(run_one(args.config, tested, datasets, run, args.data_dir, overrides, args.study))
                 except subprocess.CalledProcessError as e:
                     print(f"error: meta-training for {tested}, run {run} {meta_runs.why(e)}; the same "
                           "command resumes it", file=sys.stderr)
@@ -273,10 +303,11 @@ def main(argv=None) -> int:
                 except ValueError as e:  # a dataset missing or malformed (datasets_meta.DatasetError), a bad config
                     print(f"error: {tested}, run {run}: {e}", file=sys.stderr)
                     return 2
-    if not sorted((OUT / "runs").glob("*.json")):
-        print(f"error: no finished runs in {OUT / 'runs'}: run the study first (--config CONFIG)", file=sys.stderr)
+    if not sorted((study_dir(args.study) / "runs").glob("*.json")):
+        print(f"error: no finished runs in {study_dir(args.study) / 'runs'}: run the study first (--config CONFIG)",
+              file=sys.stderr)
         return 2
-    print(json.dumps(summarize()["acceptance"]))
+    print(json.dumps(summarize(args.study)["acceptance"]))
     return 0
 
 

@@ -118,3 +118,30 @@ def test_the_meta_trainings_alone_come_in_the_studys_order_each_once():
     assert len(got) == 4 * 2 + 2  # cifar10 and tiny_imagenet20 share the all-four runs
     assert loo.meta_trainings(["kmnist"], 3) == [(["digits", "mnist", "fashion_mnist"], r) for r in range(3)]
     assert loo.meta_training_dir(["digits", "mnist"], 3).name == "digits-mnist_seed3"
+
+
+def test_the_second_judged_run_has_its_own_directory_and_criterion_1_at_half_the_level(tmp_path, monkeypatch):
+    import pytest
+
+    assert loo.study_dir("ten") == loo.OUT / "ten" and loo.kept_dir("ten") == loo.OUT / "ten" / "systems"
+    assert loo.study_dir("") == loo.OUT and loo.kept_dir("") == loo.KEPT
+    assert loo.meta_training_dir(["digits"], 2, "ten").parent.name == "ten"
+    assert loo.meta_training_dir(["digits"], 2) != loo.meta_training_dir(["digits"], 2, "ten")
+    with pytest.raises(ValueError, match="judges"):  # no third config (PROTOCOL.md, Changes)
+        loo.study_dir("another")
+    results = [_result(d, r, g + 0.001 * r) for d, g in {"digits": 0.05, "mnist": 0.04, "fashion_mnist": 0.03,
+                                                           "kmnist": 0.0, "cifar10": 0.0, "tiny_imagenet20": 0.0}.items()
+               for r in range(4)]
+    rows = loo.summary_rows(results, resamples=200)
+    between = [dict(r, p_holm=0.03) if r["held_out"] in ("digits", "mnist", "fashion_mnist") else r for r in rows]
+    assert loo.acceptance(between)["met"] and not loo.acceptance(between, 0.025)["met"]
+    harm = [dict(r, diff_test_accuracy=-0.01, p_holm=0.04) if r["held_out"] == "kmnist" else r for r in rows]
+    assert loo.acceptance(harm, 0.025)["datasets_significantly_worse"] == ["kmnist"]  # criterion 2 stays at 0.05
+    monkeypatch.setattr(loo, "OUT", tmp_path)
+    (tmp_path / "ten" / "runs").mkdir(parents=True)
+    for r in results:
+        (tmp_path / "ten" / "runs" / f"{r['dataset']}_run{r['run']}.json").write_text(json.dumps(r))
+    monkeypatch.setattr(loo, "summary_rows", lambda results, resamples=200, f=loo.summary_rows: f(results, resamples))
+    out = loo.summarize("ten")
+    assert out["acceptance"]["criterion_1_alpha"] == 0.025 and out["study"] == "ten"
+    assert (tmp_path / "ten" / "summary.json").is_file() and not (tmp_path / "summary.json").exists()
