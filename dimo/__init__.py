@@ -66,7 +66,7 @@ class System:
         ``predictor.RANK``, 9; 0: the decoded cell)."""
         from dimo.search import predictor
 
-        result = predictor.propose(self.runs, dataset, data_dir, seed, rank=predictor.RANK if rank is None else rank)
+        result = predictor.propose(self.runs, dataset, data_dir, seed, rank=rank)
         self.runs[0].warn_if_seen(result["dataset"])
         return result
 

@@ -32,9 +32,8 @@ def run(args) -> dict:
     from dimo.search import predictor
     from dimo.space import search_space
 
-    args.rank = predictor.RANK if args.rank is None else args.rank  # one default: propose, train, the API
-    if args.rank < 0 or args.verify < 0:
-        raise ValueError(f"--rank and --verify take a number of cells (0 for none), got {args.rank}, {args.verify}")
+    if args.verify < 0:
+        raise ValueError(f"--verify takes a number of cells (0 for none), got {args.verify}")
     runs = common.load_runs(args.workdir)
     system = runs[0]
     result = predictor.propose(runs, args.dataset, args.data_dir, args.seed, rank=args.rank)

@@ -61,15 +61,13 @@ def run(args) -> dict:
     elif propose:
         from dimo.search import predictor
 
-        rank = predictor.RANK if args.rank is None else args.rank
-        if rank < 0:
-            raise ValueError(f"--rank takes a number of cells (0 for the decoded cell), got {rank}")
-        proposal = predictor.propose(runs, args.dataset, args.data_dir, args.seed, rank=rank)
+        proposal = predictor.propose(runs, args.dataset, args.data_dir, args.seed, rank=args.rank)
         system.warn_if_seen(proposal["dataset"])
         genotype = search_space.Genotype.from_string(proposal["genotype"])
         recipe = {"lr_scale": proposal["lr_scale"], "weight_decay": proposal["weight_decay"]}
         source["proposal"] = {**{k: proposal[k] for k in ("genotype", "lr_scale", "weight_decay", "meta_step")},
-                              "rank": rank, "decoded_genotype": proposal.get("decoded_genotype", proposal["genotype"])}
+                              "rank": proposal["ranked"]["n"] if "ranked" in proposal else 0,
+                              "decoded_genotype": proposal.get("decoded_genotype", proposal["genotype"])}
         source["meta_training_datasets"] = list(system.meta_training_datasets)
     else:
         if args.rank is not None:

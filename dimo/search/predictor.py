@@ -114,10 +114,15 @@ def reranked(proposal: dict, trained, n: int = RANK) -> dict:
             "wall_s": proposal["wall_s"] + time.perf_counter() - start}
 
 
-def propose(runs, dataset: str, data_dir=None, seed: int = 0, rank: int = RANK) -> dict:
-    """``dimo propose``'s answer: the runs' proposal (``dimo.meta.propose.propose_from_runs``), its
-    ``rank`` most probable cells reranked (0: the decoded cell)."""
+def propose(runs, dataset: str, data_dir=None, seed: int = 0, rank: int | None = None) -> dict:
+    """``dimo propose``'s answer, and the cell ``dimo train`` and ``System.propose`` give: the runs'
+    proposal (``dimo.meta.propose.propose_from_runs``), its ``rank`` most probable cells reranked
+    (default ``RANK``; 0: the decoded cell)."""
     from dimo.meta import propose as propose_lib
+
+    rank = RANK if rank is None else rank
+    if rank < 0:
+        raise ValueError(f"--rank takes a number of cells (0 for the decoded cell), got {rank}")
 
     proposal = propose_lib.propose_from_runs(list(runs), dataset, data_dir, seed)
     return reranked(proposal, runs[0], rank) if rank else proposal
