@@ -14,7 +14,7 @@ tuned per horizon (``dimo.studies.schedules.at_horizons``), all with the run's s
 ``1000 (r + 1) + k``. Each (dataset, run) is one JSON file under ``results/lopt_leave_one_out/runs/``;
 trainings are cached in ``trainings/`` (a file per dataset) and shared between runs. A config with the
 learned teacher also trains the learned optimizer on cross-entropy (``learned_ce``, reported
-beside, not judged; in the summary its rows are the teacher's gain over it). ``--summarize``
+beside, not judged; in the summary its rows are the teacher's gain over it). ``--summarize`` (``summary.write``)
 writes ``summary.json`` (a row per dataset x horizon x baseline: the paired differences over
 runs, Holm-corrected over datasets x horizons), ``summary.md`` and a PNG per dataset.
 Parts of it can run ahead, each resumable, into the same cache: ``--meta_trainings`` (in a
@@ -33,24 +33,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from dimo.infra.manifest import git_revision, write_manifest
-from research import meta_runs, protocol, stats
+from research import meta_runs, protocol
 from research.baselines import ALL_3X3  # the trivial cell
-from research.lopt import H_STEPS
+from research.lopt import H_STEPS, summary
+from research.lopt.summary import RUNS
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "results" / "lopt_leave_one_out"
 CACHE = OUT / "trainings"  # every training of the study, a file per dataset (dimo.studies.training_cache)
 KEPT = OUT / "systems"  # every finished meta-training, kept where the next machine finds it (meta_runs.keep)
-RUNS = 4
 # Judged runs of the protocol and criterion 1's significance level (PROTOCOL.md, Changes,
 # 2026-12-05): the first ("", scheduled.py) at 0.05; the second ("ten", scheduled_ten.py) at 0.025,
 # in its own directory; no third config is judged, so no other name is taken.
 STUDIES = {"": 0.05, "ten": 0.025}
-CLAIM_HORIZONS = ("H", "2H")
-PRIMARY = "adam_schedule_tuned_meta_train"
 
 
 def folds() -> list[tuple[str, list[str]]]:
@@ -149,84 +145,9 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     return out
 
 
-def summary_rows(results: list[dict], resamples: int = 10_000) -> list[dict]:
-    """A row per tested dataset x horizon x baseline: learned minus baseline, paired over runs."""
-    rows = []
-    for dataset in dict.fromkeys(r["dataset"] for r in results):
-        mine = sorted((r for r in results if r["dataset"] == dataset), key=lambda r: r["run"])
-        first = mine[0]["rows"]
-        learned = first[0]["baseline"]
-        for row in (x for x in first if x["baseline"] != learned):
-            pick = lambda res, name: next(x for x in res["rows"] if x["baseline"] == name  # noqa: E731
-                                          and x["horizon"] == row["horizon"])
-            entry = {"held_out": dataset, "horizon": row["horizon"], "steps": row["steps"],
-                     "baseline": row["baseline"], "learned": learned, "n_runs": len(mine)}
-            for metric in ("test_accuracy", "val_loss"):
-                ours = stats.run_means([pick(r, learned)[metric] for r in mine])
-                theirs = stats.run_means([pick(r, row["baseline"])[metric] for r in mine])
-                entry[f"diff_{metric}"] = float(np.mean(ours - theirs))
-                entry[f"p_{metric}"] = stats.paired_t(ours, theirs)["p"] if len(mine) > 1 else None
-                if len(mine) > 1:  # the 95% interval: runs, then seeds within each (paired by seed)
-                    diffs = [np.subtract(pick(r, learned)[metric], pick(r, row["baseline"])[metric]) for r in mine]
-                    boot = stats.hierarchical_bootstrap(diffs, resamples)
-                    entry[f"diff_{metric}_ci95"] = [boot["lo95"], boot["hi95"]]
-            rows.append(entry)
-    for baseline in dict.fromkeys(r["baseline"] for r in rows):  # Holm over datasets x horizons
-        for metric in ("test_accuracy", "val_loss"):
-            family = [r for r in rows if r["baseline"] == baseline and r[f"p_{metric}"] is not None]
-            for r, h in zip(family, stats.holm([r[f"p_{metric}"] for r in family]) if family else []):
-                r[f"p_holm_{metric}" if metric != "test_accuracy" else "p_holm"] = h["p_holm"]
-    return rows
-
-
-def _is(horizon: str, label: str) -> bool:
-    """Whether a (possibly merged, e.g. "K=H") horizon label is ``label``."""
-    return label in horizon.split("=")
-
-
-def acceptance(rows: list[dict], alpha: float = 0.05) -> dict:
-    """research/lopt/PROTOCOL.md's bar against ``PRIMARY``, from the summary rows; ``met`` only
-    when the study is whole (six datasets, every row over ``RUNS`` runs). ``alpha`` is criterion
-    1's level (a second judged run's is 0.025); criterion 2's stays 0.05. Criterion 4, the inner
-    step's cost, is the benchmark's (``lopt_over_sgd``), not read here."""
-    primary = [r for r in rows if r["baseline"] == PRIMARY and any(_is(r["horizon"], h) for h in CLAIM_HORIZONS)]
-    significant = lambda r, level=0.05: r.get("p_holm") is not None and r["p_holm"] < level  # noqa: E731
-    datasets = sorted({r["held_out"] for r in rows})
-    wins = [d for d in datasets
-            if all(any(_is(r["horizon"], h) and r["diff_test_accuracy"] > 0 and significant(r, alpha)
-                       for r in primary if r["held_out"] == d) for h in CLAIM_HORIZONS)]
-    losses = sorted({r["held_out"] for r in primary if r["diff_test_accuracy"] < 0 and significant(r)})
-    whole = len(datasets) == 6 and all(r["n_runs"] == RUNS for r in rows)
-    return {"datasets_won_at_H_and_2H": wins, "datasets_significantly_worse": losses, "whole_study": whole,
-            "met": whole and len(wins) >= 3 and not losses, "datasets_tested": datasets, "criterion_1_alpha": alpha,
-            "not_read_here": "criterion 4, lopt_over_sgd <= 1.2 (python -m benchmarks.run)"}
-
-
 def summarize(study: str = "") -> dict:
-    from dimo.studies import schedules
-
-    here = study_dir(study)  # this judged run's directory
-    results = [json.loads(p.read_text()) for p in sorted((here / "runs").glob("*.json"))]
-    rows = summary_rows(results)
-    out = {"rows": rows, "acceptance": acceptance(rows, STUDIES[study]), "protocol": "research/lopt/PROTOCOL.md",
-           "study": study or "first"}
-    (here / "summary.json").write_text(json.dumps(out, indent=1) + "\n")
-    write_manifest(here / "summary.json", runs=[p.name for p in sorted((here / "runs").glob("*.json"))],
-                   figures=[f"curves_{d}.png" for d in dict.fromkeys(r["dataset"] for r in results)])
-    lines = ["| held out | horizon | baseline | diff test accuracy | p (Holm) | diff val loss | runs |",
-             "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        p = "" if r.get("p_holm") is None else f"{r['p_holm']:.3f}"
-        lines.append(f"| {r['held_out']} | {r['horizon']} | {r['baseline']} | {r['diff_test_accuracy']:+.4f} | {p} "
-                     f"| {r['diff_val_loss']:+.4f} | {r['n_runs']} |")
-    (here / "summary.md").write_text("\n".join(lines) + f"\n\nacceptance: {json.dumps(out['acceptance'])}\n")
-    for dataset in dict.fromkeys(r["dataset"] for r in results):  # every run's seeds, pooled per row
-        mine = [r for r in results if r["dataset"] == dataset]
-        pooled = [{**row, **{m: [v for r in mine for x in r["rows"] if (x["baseline"], x["horizon"]) ==
-                                 (row["baseline"], row["horizon"]) for v in x[m]] for m in schedules.METRICS}}
-                  for row in mine[0]["rows"]]
-        schedules.plot({"dataset": dataset, "rows": pooled}, here / f"curves_{dataset}.png")
-    return out
+    """``summary.write`` for the judged run ``study``, criterion 1 at its level (``STUDIES``)."""
+    return summary.write(study_dir(study), STUDIES[study], study or "first")
 
 
 def main(argv=None) -> int:

@@ -1,10 +1,12 @@
-"""The leave-one-out study's bookkeeping: folds, paired differences over runs, Holm, the bar."""
+"""The leave-one-out study's bookkeeping (folds, where a judged run lives) and its statistics
+(``summary``: paired differences over runs, Holm, the bar)."""
 
 import json
 
 import numpy as np
 
 from research.lopt import leave_one_out as loo
+from research.lopt import summary
 
 
 def test_folds_hold_each_meta_training_dataset_out_and_test_the_held_out_ones_on_all():
@@ -31,29 +33,29 @@ def test_the_summary_pairs_runs_corrects_over_datasets_and_horizons_and_reads_th
     gains = {"digits": 0.05, "mnist": 0.04, "fashion_mnist": 0.03, "kmnist": 0.0, "cifar10": 0.0,
              "tiny_imagenet20": -0.0}
     results = [_result(d, r, g + 0.001 * r) for d, g in gains.items() for r in range(4)]
-    rows = loo.summary_rows(results, resamples=200)
+    rows = summary.summary_rows(results, resamples=200)
     assert len(rows) == 6 * 3 * 2 and {r["n_runs"] for r in rows} == {4}
-    row = next(r for r in rows if (r["held_out"], r["horizon"], r["baseline"]) == ("digits", "H", loo.PRIMARY))
+    row = next(r for r in rows if (r["held_out"], r["horizon"], r["baseline"]) == ("digits", "H", summary.PRIMARY))
     assert abs(row["diff_test_accuracy"] - 0.0515) < 1e-9 and row["p_holm"] < 0.05
     assert row["diff_test_accuracy_ci95"][0] < row["diff_test_accuracy"] < row["diff_test_accuracy_ci95"][1]
     assert all(r["p_holm"] >= r["p_test_accuracy"] for r in rows)  # corrected, never smaller
-    bar = loo.acceptance(rows)
+    bar = summary.acceptance(rows)
     assert bar["datasets_won_at_H_and_2H"] == ["digits", "fashion_mnist", "mnist"] and bar["met"]
     # A merged label ("K=H" without persistent states) still counts as H; two runs are not the study.
     merged = [dict(r, horizon="K=H" if r["horizon"] == "H" else r["horizon"]) for r in rows]
-    assert loo.acceptance(merged)["datasets_won_at_H_and_2H"] == bar["datasets_won_at_H_and_2H"]
-    partial = loo.acceptance([dict(r, n_runs=2) for r in rows])
+    assert summary.acceptance(merged)["datasets_won_at_H_and_2H"] == bar["datasets_won_at_H_and_2H"]
+    partial = summary.acceptance([dict(r, n_runs=2) for r in rows])
     assert not partial["met"] and not partial["whole_study"]
-    worse = [dict(r, diff_test_accuracy=-0.01) if r["held_out"] == "kmnist" and r["baseline"] == loo.PRIMARY
+    worse = [dict(r, diff_test_accuracy=-0.01) if r["held_out"] == "kmnist" and r["baseline"] == summary.PRIMARY
              else r for r in rows]
     worse = [dict(r, p_holm=0.0) if r["held_out"] == "kmnist" else r for r in worse]  # p = 0 is significant
-    assert loo.acceptance(worse)["datasets_significantly_worse"] == ["kmnist"] and not loo.acceptance(worse)["met"]
+    assert summary.acceptance(worse)["datasets_significantly_worse"] == ["kmnist"] and not summary.acceptance(worse)["met"]
     monkeypatch.setattr(loo, "OUT", tmp_path)
     monkeypatch.setattr(loo, "CACHE", tmp_path / "trainings")
     (tmp_path / "runs").mkdir()
     for r in results:
         (tmp_path / "runs" / f"{r['dataset']}_run{r['run']}.json").write_text(json.dumps(r))
-    monkeypatch.setattr(loo, "summary_rows", lambda results, resamples=200, f=loo.summary_rows: f(results, resamples))
+    monkeypatch.setattr(summary, "summary_rows", lambda results, resamples=200, f=summary.summary_rows: f(results, resamples))
     out = loo.summarize()
     assert json.loads((tmp_path / "summary.json").read_text())["rows"] == out["rows"]
     assert (tmp_path / "curves_kmnist.png").stat().st_size > 1000 and "| digits | H |" in (tmp_path / "summary.md").read_text()
@@ -92,7 +94,7 @@ def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tm
     monkeypatch.setattr(schedules, "learned_rows", learned_rows)
     monkeypatch.setattr(schedules, "at_horizons", lambda trained, g, target, meta, horizons, seeds, cache, recipe: {
         "dataset": target.name, "horizons": horizons, "rows": [row("learned_teacher", s, lab) for s, lab in horizons.items()]
-        + [row(loo.PRIMARY, s, lab) for s, lab in horizons.items()]})
+        + [row(summary.PRIMARY, s, lab) for s, lab in horizons.items()]})
     unit = loo.run_one("cfg.py", "digits", ["mnist"], 1, None, [])
     result = json.loads(unit.read_text())
     assert manifest.covering_manifest(unit).is_file()  # tests/test_results_provenance.py's rule
@@ -100,8 +102,8 @@ def test_a_teacher_configs_unit_reports_the_optimizer_on_cross_entropy_beside(tm
     assert loaded == [loo.meta_training_dir(["mnist"], 1)] and "params_digest" in result  # which system it judged
     names = [r["baseline"] for r in result["rows"]]
     assert names[0] == "learned_teacher" and "learned_ce" in names
-    rows = loo.summary_rows([dict(result, run=r) for r in (0, 1)], resamples=50)
-    assert {r["baseline"] for r in rows} == {loo.PRIMARY, "learned_ce"}
+    rows = summary.summary_rows([dict(result, run=r) for r in (0, 1)], resamples=50)
+    assert {r["baseline"] for r in rows} == {summary.PRIMARY, "learned_ce"}
 
 
 def test_baselines_only_refuses_config_overrides(capsys):
@@ -132,16 +134,16 @@ def test_the_second_judged_run_has_its_own_directory_and_criterion_1_at_half_the
     results = [_result(d, r, g + 0.001 * r) for d, g in {"digits": 0.05, "mnist": 0.04, "fashion_mnist": 0.03,
                                                            "kmnist": 0.0, "cifar10": 0.0, "tiny_imagenet20": 0.0}.items()
                for r in range(4)]
-    rows = loo.summary_rows(results, resamples=200)
+    rows = summary.summary_rows(results, resamples=200)
     between = [dict(r, p_holm=0.03) if r["held_out"] in ("digits", "mnist", "fashion_mnist") else r for r in rows]
-    assert loo.acceptance(between)["met"] and not loo.acceptance(between, 0.025)["met"]
+    assert summary.acceptance(between)["met"] and not summary.acceptance(between, 0.025)["met"]
     harm = [dict(r, diff_test_accuracy=-0.01, p_holm=0.04) if r["held_out"] == "kmnist" else r for r in rows]
-    assert loo.acceptance(harm, 0.025)["datasets_significantly_worse"] == ["kmnist"]  # criterion 2 stays at 0.05
+    assert summary.acceptance(harm, 0.025)["datasets_significantly_worse"] == ["kmnist"]  # criterion 2 stays at 0.05
     monkeypatch.setattr(loo, "OUT", tmp_path)
     (tmp_path / "ten" / "runs").mkdir(parents=True)
     for r in results:
         (tmp_path / "ten" / "runs" / f"{r['dataset']}_run{r['run']}.json").write_text(json.dumps(r))
-    monkeypatch.setattr(loo, "summary_rows", lambda results, resamples=200, f=loo.summary_rows: f(results, resamples))
+    monkeypatch.setattr(summary, "summary_rows", lambda results, resamples=200, f=summary.summary_rows: f(results, resamples))
     out = loo.summarize("ten")
     assert out["acceptance"]["criterion_1_alpha"] == 0.025 and out["study"] == "ten"
     assert (tmp_path / "ten" / "summary.json").is_file() and not (tmp_path / "summary.json").exists()
