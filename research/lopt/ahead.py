@@ -1,7 +1,7 @@
 """The parts of the leave-one-out study that run ahead of its units, each into the study's cache
 (``leave_one_out.CACHE``), where a unit finds them done:
 
-    DIMO_DATA_DIR=../shared/data python -m research.lopt.leave_one_out --config CONFIG --learned
+    DIMO_DATA_DIR=../shared/data python -m research.lopt.leave_one_out --config CONFIG --learned [--study ten]
     DIMO_DATA_DIR=../shared/data python -m research.lopt.leave_one_out --config CONFIG --baselines grids
 
 ``learned``: the learned optimizer's trainings of every finished meta-training (only a
@@ -17,12 +17,13 @@ from research import protocol
 from research.lopt import leave_one_out as loo
 
 
-def learned(wanted: list[str], runs: int, data_dir) -> int:
+def learned(wanted: list[str], runs: int, data_dir, study: str = "") -> int:
     """The learned optimizer's trainings of every unit whose meta-training is done and whose
     JSON is not, into the cache (its loss's and, with a teacher, cross-entropy's): what only a
     meta-trained run can train, while the baselines wait for an accelerator (``--baselines``).
     The unit reads them from the cache later; each pass over a held-out dataset's unit is a look
-    in the ledger, whether or not it trains anything. Units done."""
+    in the ledger, whether or not it trains anything. ``study``: which judged run's systems and
+    units (``leave_one_out.STUDIES``). Units done."""
     from dimo.evaluation import judge
     from dimo.space import search_space
     from dimo.studies import schedules
@@ -30,13 +31,14 @@ def learned(wanted: list[str], runs: int, data_dir) -> int:
     done = 0
     for tested, datasets in loo.folds():
         for run in range(runs) if not wanted or tested in wanted else ():
-            path = loo.system_dir(datasets, run)  # kept (by any machine), or finished here
-            if (loo.OUT / "runs" / f"{tested}_run{run}.json").is_file() or path is None:
+            path = loo.system_dir(datasets, run, study)  # kept (by any machine), or finished here
+            if (loo.study_dir(study) / "runs" / f"{tested}_run{run}.json").is_file() or path is None:
                 continue
             system, target, recipe = loo.meta_trained(path, tested, data_dir)
             if tested in protocol.HELD_OUT:  # a look, said before it is taken (the unit says its own)
-                protocol.record_look(tested, {}, what=f"lopt leave-one-out, run {run}: test accuracies of the learned "
-                                     "optimizer, ahead of its unit (--learned)", git_revision=git_revision())
+                protocol.record_look(tested, {}, what=f"lopt leave-one-out{' (' + study + ')' if study else ''}, "
+                                     f"run {run}: test accuracies of the learned optimizer, ahead of its unit "
+                                     "(--learned)", git_revision=git_revision())
             for loss in dict.fromkeys([system.config.inner.loss, "ce"]):  # as run_one asks for them
                 schedules.learned_rows(system, search_space.Genotype.from_string(loo.ALL_3X3), target, recipe,
                                        schedules.lopt_horizons(system.config, loo.H_STEPS), judge.run_seeds(run), loss,

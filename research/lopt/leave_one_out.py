@@ -65,7 +65,8 @@ def study_dir(study: str = "") -> Path:
 
 
 def kept_dir(study: str = "") -> Path:
-    return KEPT if not study else study_dir(study) / "systems"
+    study_dir(study)  # a judged run's name, or an error
+    return KEPT.parent / study / "systems" if study else KEPT  # beside KEPT wherever OUT points (device/worker)
 
 
 def meta_training_dir(datasets, run: int, study: str = "") -> Path:
@@ -172,8 +173,6 @@ def main(argv=None) -> int:
     wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
     if not args.summarize and not args.config:
         p.error("--config is required (the config the protocol's System line names)")
-    if args.study and args.learned:  # ahead.learned reads the first run's units and systems
-        p.error("--learned trains the first judged run's rows; run the study itself with --study")
     if args.meta_trainings:
         try:
             for datasets, run in meta_trainings(wanted, args.runs):
@@ -198,7 +197,7 @@ def main(argv=None) -> int:
         from research.lopt import ahead
 
         try:
-            print(f"learned rows of {ahead.learned(wanted, args.runs, args.data_dir)} units trained")
+            print(f"learned rows of {ahead.learned(wanted, args.runs, args.data_dir, args.study)} units trained")
         except ValueError as e:  # a kept system that does not load (WorkdirError), a dataset missing
             print(f"error: {e}", file=sys.stderr)
             return 2

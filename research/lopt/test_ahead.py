@@ -91,3 +91,18 @@ def test_learned_ahead_trains_the_learned_rows_of_finished_meta_trainings_only_a
     assert loaded[1] == kept and loaded[0].parent.name == "lopt_leave_one_out"  # kept, or this machine's runs/
     assert asked[0][3:] == ([10, 40, 200, 400, 2000], tmp_path / "trainings")
     assert looks == ["cifar10", "tiny_imagenet20"]  # before their test splits are read
+    # The second judged run (--study ten): its own systems and units, its looks named for it.
+    asked.clear(), looks.clear(), loaded.clear()
+    monkeypatch.setattr(meta_runs, "finished", lambda workdir: False)  # none meta-trained on this machine
+    ten = tmp_path / "ten" / "systems" / loo.meta_training_dir(list(protocol.META_TRAINING), 1, "ten").name
+    ten.mkdir(parents=True)
+    (ten / "params.msgpack").write_bytes(b"")
+    (ten.parent / f"{ten.name}.manifest.json").write_text("{}")
+    (tmp_path / "ten" / "runs").mkdir()
+    (tmp_path / "ten" / "runs" / "cifar10_run1.json").write_text("{}")  # its unit is done: only tiny_imagenet20's
+    recorded = []
+    monkeypatch.setattr(protocol, "record_look", lambda dataset, result, **k: recorded.append((dataset, k["what"])))
+    assert ahead.learned(["cifar10", "tiny_imagenet20"], 2, None, "ten") == 1
+    assert loaded == [ten] and [a[:3] for a in asked] == [("tiny_imagenet20", 2000, "teacher"),
+                                                          ("tiny_imagenet20", 2000, "ce")]
+    assert recorded == [("tiny_imagenet20", recorded[0][1])] and "(ten), run 1" in recorded[0][1]

@@ -2,7 +2,8 @@
 # The study's baselines on a lent GPU machine, in one call (research/lopt/device/pack.py first):
 #   device run: bash research/lopt/device/run.sh [GRIDS_S] [EVAL_S] [LEARNED_S]   carry: .devdata .whl
 # LEARNED_S > 0 first trains the learned optimizer's rows of the kept meta-trainings
-# (results/lopt_leave_one_out/systems/, in the checkout), one process a dataset, under that limit.
+# (results/lopt_leave_one_out/systems/, in the checkout), one process a dataset, under that limit;
+# STUDY=ten: the second judged run's (results/lopt_leave_one_out/ten/systems/; leave_one_out.STUDIES).
 # Six processes (one per dataset) train the tuning grids, then six the chosen trainings, each
 # phase under a time limit; the new cache lines come back in $OUT/new_trainings.jsonl (append
 # them with python -m research.lopt.device.merge FILE), the logs in $OUT/logs.txt. DATASETS=... for fewer;

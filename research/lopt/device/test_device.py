@@ -57,10 +57,13 @@ def test_a_worker_starts_from_the_committed_cache_and_the_grids_parts(tmp_path, 
     assert worker.main(["grids", "digits,mnist", str(tmp_path / "parts")]) == 0  # SERIAL=1: all in one process
     assert ran[-1] == ("grids", ["digits", "mnist"], 4, tmp_path / "parts" / "grids_digits+mnist" / "trainings.jsonl", 42)
     monkeypatch.setattr(leave_one_out, "CACHE", tmp_path / "trainings")
-    monkeypatch.setattr(ahead, "learned", lambda wanted, runs, data_dir: ran.append(("learned", wanted, runs,
-                                                                                     leave_one_out.CACHE)) or 1)
+    monkeypatch.setattr(ahead, "learned", lambda wanted, runs, data_dir, study: ran.append(
+        ("learned", wanted, runs, leave_one_out.CACHE, study)) or 1)
     assert worker.main(["learned", "digits", str(tmp_path / "parts")]) == 0  # the kept systems' rows
-    assert ran[-1] == ("learned", ["digits"], 4, tmp_path / "parts" / "learned_digits" / "trainings.jsonl")
+    assert ran[-1] == ("learned", ["digits"], 4, tmp_path / "parts" / "learned_digits" / "trainings.jsonl", "")
+    monkeypatch.setenv("STUDY", "ten")  # run.sh's STUDY=ten: the second judged run's kept systems
+    assert worker.main(["learned", "kmnist", str(tmp_path / "parts")]) == 0
+    assert ran[-1][-1] == "ten" and leave_one_out.kept_dir("ten") == leave_one_out.KEPT.parent / "ten" / "systems"
 
 
 def test_pack_pickles_each_dataset_at_the_studys_sizes_and_carries_cifar10_as_its_source(tmp_path, monkeypatch):

@@ -5,7 +5,8 @@ dataset, or with ``SERIAL=1`` one for all of them in turn).
 
 It runs ``leave_one_out --baselines PHASE --tested DATASET`` (``ahead.baselines``), or for ``learned``
 ``leave_one_out --learned`` (``ahead.learned``: the learned optimizer's rows of every meta-training
-kept in ``results/lopt_leave_one_out/systems/``, which travels with the checkout), with the datasets ``pack`` left in
+kept in ``results/lopt_leave_one_out/systems/``, which travels with the checkout; with ``STUDY=ten`` in
+the environment, the second judged run's, kept in ``results/lopt_leave_one_out/ten/systems/``), with the datasets ``pack`` left in
 ``.devdata/``, on a cache of its own, one file: the committed ``trainings/`` plus the grids parts in
 PARTS; ``before`` says how many lines it started from, so ``run.sh`` takes the new ones after
 any stop. The held-out looks are written to the ledger on the development machine before the
@@ -53,7 +54,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     width = int(os.environ.get("WIDTH") or 0) or None  # run.sh's WIDTH=42: a grid's horizon a program
     if phase == "learned":  # units whose rows it trained
-        done = ahead.learned(wanted, leave_one_out.RUNS, None)
+        done = ahead.learned(wanted, leave_one_out.RUNS, None, os.environ.get("STUDY", ""))  # run.sh's STUDY=ten
     else:
         done = ahead.baselines("research/lopt/configs/scheduled.py", phase, wanted, leave_one_out.RUNS, None,
                                width=width)
