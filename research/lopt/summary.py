@@ -71,6 +71,24 @@ def acceptance(rows: list[dict], alpha: float = 0.05) -> dict:
             "not_read_here": "criterion 4, lopt_over_sgd <= 1.2 (python -m benchmarks.run)"}
 
 
+def beside(first: list[dict], second: list[dict], study: str) -> list[str]:
+    """Markdown lines: each tested dataset's claim rows (``PRIMARY`` at H and 2H) of the first judged
+    run beside those of the run ``study``, difference in test accuracy and Holm-corrected p."""
+    def cell(rows, dataset, horizon):
+        row = next((r for r in rows if r["held_out"] == dataset and r["baseline"] == PRIMARY
+                    and _is(r["horizon"], horizon)), None)
+        if row is None:
+            return "not run"
+        return f"{row['diff_test_accuracy']:+.4f} (p {row['p_holm']:.3f})" if row.get("p_holm") is not None \
+            else f"{row['diff_test_accuracy']:+.4f}"
+    lines = [f"Beside the first judged run: learned minus {PRIMARY}, test accuracy (Holm p)", "",
+             f"| held out | horizon | first run | {study} |", "|---|---|---|---|"]
+    for dataset in dict.fromkeys(r["held_out"] for r in first + second):
+        lines += [f"| {dataset} | {h} | {cell(first, dataset, h)} | {cell(second, dataset, h)} |"
+                  for h in CLAIM_HORIZONS]
+    return lines
+
+
 def write(here: Path, alpha: float, study: str) -> dict:
     """The summary of the judged run kept in ``here`` (its ``runs/``): ``summary.json``, ``summary.md`` and
     a PNG of learning curves per tested dataset; criterion 1 read at ``alpha``."""
@@ -89,6 +107,9 @@ def write(here: Path, alpha: float, study: str) -> dict:
         p = "" if r.get("p_holm") is None else f"{r['p_holm']:.3f}"
         lines.append(f"| {r['held_out']} | {r['horizon']} | {r['baseline']} | {r['diff_test_accuracy']:+.4f} | {p} "
                      f"| {r['diff_val_loss']:+.4f} | {r['n_runs']} |")
+    first = here.parent / "summary.json"  # a second judged run is reported beside the first (PROTOCOL.md, Changes)
+    if study != "first" and first.is_file():
+        lines += ["", *beside(json.loads(first.read_text())["rows"], rows, study)]
     (here / "summary.md").write_text("\n".join(lines) + f"\n\nacceptance: {json.dumps(out['acceptance'])}\n")
     for dataset in dict.fromkeys(r["dataset"] for r in results):  # every run's seeds, pooled per row
         mine = [r for r in results if r["dataset"] == dataset]

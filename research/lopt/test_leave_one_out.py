@@ -147,3 +147,7 @@ def test_the_second_judged_run_has_its_own_directory_and_criterion_1_at_half_the
     out = loo.summarize("ten")
     assert out["acceptance"]["criterion_1_alpha"] == 0.025 and out["study"] == "ten"
     assert (tmp_path / "ten" / "summary.json").is_file() and not (tmp_path / "summary.json").exists()
+    (tmp_path / "summary.json").write_text(json.dumps({"rows": [dict(r, diff_test_accuracy=0.5) for r in rows]}))
+    loo.summarize("ten")  # beside the first run's claim rows once that run's summary is there
+    table = (tmp_path / "ten" / "summary.md").read_text()
+    assert "| digits | H | +0.5000 (p " in table and "| tiny_imagenet20 | 2H |" in table
