@@ -72,6 +72,17 @@ def test_a_written_manifest_names_this_command_and_revision(tmp_path):
     assert record["command"] and "git_revision" in record and record["machine"]
 
 
+def test_a_python_c_command_is_not_recorded_as_a_bare_dash_c(monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace(__spec__=None))
+    monkeypatch.setattr(sys, "argv", ["-c"])
+    assert manifest.this_command().startswith("python -c ") and "not recorded" in manifest.this_command()
+    monkeypatch.setattr(sys, "argv", ["train_meta.py", "--config.seed=1"])
+    assert manifest.this_command() == "python train_meta.py --config.seed=1"
+
+
 def test_an_appended_log_keeps_its_manifest_and_adds_the_command(tmp_path):
     log = tmp_path / "rows.jsonl"
     log.write_text('{"workdir": "runs/a"}\n')

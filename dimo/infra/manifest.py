@@ -68,6 +68,8 @@ def this_command() -> str:
         argv = ["python", "-m", spec.name.removesuffix(".__main__")]
     elif sys.argv[0].endswith(".py"):
         argv = ["python", os.path.relpath(sys.argv[0])]
+    elif sys.argv[0] == "-c":  # python -c CODE leaves no trace of CODE in sys.argv: say so, not "-c"
+        argv = ["python", "-c", "<code not recorded: give write_manifest a command>"]
     else:  # a console script such as dimo
         argv = [Path(sys.argv[0]).name]
     return shlex.join(argv + sys.argv[1:])
