@@ -156,6 +156,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", help="the config research/lopt/PROTOCOL.md's System line names")
     p.add_argument("--runs", type=int, default=RUNS)
+    p.add_argument("--run", type=int, default=None,
+                   help="only this run (0 .. runs-1) of each tested dataset, so that processes can share a dataset")
     p.add_argument("--tested", default="", help="comma-separated subset of the tested datasets (default all six); "
                    "with --baselines grids, the datasets whose grids to train")
     p.add_argument("--data_dir", default=None)
@@ -171,11 +173,14 @@ def main(argv=None) -> int:
                    help="train only the baselines, many at once: the tuning grids, then the chosen (run grids first)")
     args = p.parse_args(argv)
     wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
+    if args.run is not None and not 0 <= args.run < args.runs:
+        p.error(f"--run {args.run} is not one of the study's runs 0-{args.runs - 1}")
+    chosen = lambda run: args.run is None or run == args.run  # noqa: E731
     if not args.summarize and not args.config:
         p.error("--config is required (the config the protocol's System line names)")
     if args.meta_trainings:
         try:
-            for datasets, run in meta_trainings(wanted, args.runs):
+            for datasets, run in filter(lambda item: chosen(item[1]), meta_trainings(wanted, args.runs)):
                 seconds = meta_train(args.config, datasets, run, overrides, args.data_dir, args.study)
                 print(f"{meta_training_dir(datasets, run, args.study).name}: {seconds:.0f} s of meta-training",
                       flush=True)
@@ -213,7 +218,7 @@ def main(argv=None) -> int:
         for tested, datasets in folds():
             if wanted and tested not in wanted:
                 continue
-            for run in range(args.runs):
+            for run in filter(chosen, range(args.runs)):
                 try:
                     print(run_one(args.config, tested, datasets, run, args.data_dir, overrides, args.study))
                 except subprocess.CalledProcessError as e:

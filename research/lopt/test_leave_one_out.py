@@ -151,3 +151,19 @@ def test_the_second_judged_run_has_its_own_directory_and_criterion_1_at_half_the
     loo.summarize("ten")  # beside the first run's claim rows once that run's summary is there
     table = (tmp_path / "ten" / "summary.md").read_text()
     assert "| digits | H | +0.5000 (p " in table and "| tiny_imagenet20 | 2H |" in table
+
+
+def test_run_picks_one_run_of_each_tested_dataset_so_processes_can_share_a_dataset(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    ran = []
+    monkeypatch.setattr(loo, "OUT", tmp_path)
+    monkeypatch.setattr(loo, "run_one", lambda config, tested, datasets, run, *rest: ran.append((tested, run)) or "x")
+    monkeypatch.setattr(loo, "summarize", lambda study="": {"acceptance": {}})
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "kmnist_run0.json").write_text("{}")  # a finished unit, so the summary step runs
+    assert loo.main(["--config", "c.py", "--tested", "kmnist,mnist", "--run", "2"]) == 0
+    assert ran == [("mnist", 2), ("kmnist", 2)]
+    with pytest.raises(SystemExit):  # a run the study does not have is one error line, nothing trained
+        loo.main(["--config", "c.py", "--tested", "kmnist", "--run", "4"])
+    assert "--run 4 is not one of the study's runs 0-3" in capsys.readouterr().err and len(ran) == 2
