@@ -175,6 +175,9 @@ def main(argv=None) -> int:
     wanted = [d.strip() for d in args.tested.split(",") if d.strip()]
     if args.run is not None and not 0 <= args.run < args.runs:
         p.error(f"--run {args.run} is not one of the study's runs 0-{args.runs - 1}")
+    if args.run is not None and (args.learned or args.baselines or args.missing or args.summarize):
+        p.error("--run picks the units or --meta_trainings to run; --learned, --baselines, --missing and "
+                "--summarize read every run")
     chosen = lambda run: args.run is None or run == args.run  # noqa: E731
     if not args.summarize and not args.config:
         p.error("--config is required (the config the protocol's System line names)")

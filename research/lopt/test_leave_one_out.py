@@ -167,3 +167,6 @@ def test_run_picks_one_run_of_each_tested_dataset_so_processes_can_share_a_datas
     with pytest.raises(SystemExit):  # a run the study does not have is one error line, nothing trained
         loo.main(["--config", "c.py", "--tested", "kmnist", "--run", "4"])
     assert "--run 4 is not one of the study's runs 0-3" in capsys.readouterr().err and len(ran) == 2
+    with pytest.raises(SystemExit):  # the modes that read every run do not take it
+        loo.main(["--config", "c.py", "--run", "1", "--summarize"])
+    assert "read every run" in capsys.readouterr().err
