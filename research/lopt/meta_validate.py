@@ -4,6 +4,7 @@
         --fold mnist --seed 0 [-- --config.key=value ...]          # one result (meta-trains, resumable)
     python -m research.lopt.meta_validate --summary [--plot results/lopt_leave_one_out/meta_validation_plot.png]
     python -m research.lopt.meta_validate --paired VARIANT [--against scheduled_200]   # per fold, seed, horizon
+    python -m research.lopt.meta_validate --paired VARIANT --against_study ten   # against a judged run's units
 
 research/lopt/PROTOCOL.md's *System*: a variant is meta-trained per leave-one-out fold (one
 meta-training dataset held out, ``research.protocol.meta_validation_folds``) with at least two
@@ -17,7 +18,10 @@ with the run's seeds ``1000 (seed + 1) + k``. The record keeps validation figure
 
 The figure of a variant is the mean over its results of (learned minus Adam) validation accuracy
 and validation loss, over H and 2H; a variant replaces the current one when both improve.
-No held-out dataset is read.
+``--diagnostic 10H`` also trains other horizons of the protocol, kept apart in the record
+(``diagnostic``) and out of that figure: it measures, it chooses nothing. ``--against_study``
+pairs a variant's results with the learned optimizer of a judged leave-one-out run on the same
+fold and seeds (its units' validation figures). No held-out dataset is read.
 """
 
 from __future__ import annotations
@@ -59,11 +63,26 @@ def chosen_horizons(config) -> dict[int, str]:
             if any(h in label.split("=") for h in HORIZONS)}
 
 
-def differences(result: dict) -> dict:
-    """Per chosen horizon: learned minus ``BASELINE``, mean over seeds, validation metrics only."""
+def diagnostic_horizons(config, names: str) -> dict[int, str]:
+    """{steps: label} of the protocol's horizons named in ``names`` ("10H", "K,4K,10H") that the
+    rule's H and 2H do not already train; an unknown name is an error."""
+    from dimo.studies import schedules
+
+    every = {label: s for s, label in schedules.lopt_horizons(config, H_STEPS).items()}
+    wanted = [n for n in names.split(",") if n]
+    unknown = [n for n in wanted if not any(n in label.split("=") for label in every)]
+    if unknown:
+        raise ValueError(f"--diagnostic {','.join(unknown)}: the protocol's horizons are K, 4K, H, 2H and 10H")
+    rule = chosen_horizons(config)
+    return {s: label for label, s in every.items() if s not in rule and any(n in label.split("=") for n in wanted)}
+
+
+def differences(result: dict, labels=None) -> dict:
+    """Per horizon (``labels``, default all of ``result``'s): learned minus ``BASELINE``, mean
+    over seeds, validation metrics only."""
     learned = result["rows"][0]["baseline"]
     out = {}
-    for label in result["horizons"].values():
+    for label in labels if labels is not None else result["horizons"].values():
         pick = lambda name: next(r for r in result["rows"] if (r["baseline"], r["horizon"]) == (name, label))  # noqa: E731
         ours, theirs = pick(learned), pick(BASELINE)
         out[label] = {f"{who}_{m}": float(np.mean(row[m])) for who, row in (("learned", ours), ("adam", theirs))
@@ -91,8 +110,9 @@ def validate(args, overrides) -> dict:
     target = schedules.load(system, args.fold, args.data_dir)
     meta = [schedules.load(system, d, args.data_dir) for d in datasets]
     recipe = ablate.recipe_from_code(system, ablate.dataset_code(system, target))
+    rule, extra = chosen_horizons(system.config), diagnostic_horizons(system.config, getattr(args, "diagnostic", ""))
     result = schedules.at_horizons(system, search_space.Genotype.from_string(ALL_3X3), target, meta,
-                                   chosen_horizons(system.config), judge.run_seeds(args.seed),
+                                   {**rule, **extra}, judge.run_seeds(args.seed),
                                    schedules.TrainingCache(CACHE), recipe, tune_on_target=False,
                                    optimizers=("adam",))
     return {"variant": args.variant, "config": args.config, "overrides": list(overrides), "fold": args.fold,
@@ -103,7 +123,9 @@ def validate(args, overrides) -> dict:
                            "stretch_to_length": bool(system.config.lopt.stretch_to_length),
                            "base": system.config.lopt.base, "base_schedule": bool(system.config.lopt.base_schedule)},
             "horizons": {label: steps for steps, label in result["horizons"].items()},
-            "learned_loss": result["learned_loss"], "recipe": result["recipe"], "by_horizon": differences(result),
+            "learned_loss": result["learned_loss"], "recipe": result["recipe"],
+            "by_horizon": differences(result, rule.values()),
+            **({"diagnostic": differences(result, extra.values())} if extra else {}),
             "meta_training_s": meta_s, "git_revision": revision, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
@@ -137,6 +159,41 @@ def paired(rows: list[dict], variant: str, against: str) -> dict:
             "loss_lower": int((loss < 0).sum()), "loss_higher": int((loss > 0).sum()),
             "val_accuracy_mean": float(accuracy.mean()), "val_loss_mean": float(loss.mean()),
             "unpaired": sorted([list(k) for k in set(mine) ^ set(theirs)])}
+
+
+def against_study(rows: list[dict], variant: str, study: str) -> dict:
+    """``variant``'s results (the rule's horizons and its diagnostic ones) beside the learned
+    optimizer of the judged leave-one-out run ``study`` on the same fold and seeds: per (fold, seed,
+    horizon), each one's learned minus ``BASELINE`` in validation accuracy and loss, and the
+    variant's lead over the study's. The baseline is the same training in both (the shared cache),
+    so the lead is the two learned optimizers' difference."""
+    from research.lopt import leave_one_out
+
+    units = leave_one_out.study_dir(study) / "runs"
+    pairs = []
+    for r in (r for r in rows if r["variant"] == variant):
+        path = units / f"{r['fold']}_run{r['seed']}.json"
+        if not path.exists():
+            continue
+        unit = json.loads(path.read_text())
+        learned = unit["rows"][0]["baseline"]
+        theirs = differences({"horizons": unit["horizons"], "rows": unit["rows"]}) if learned != BASELINE else {}
+        theirs = {h: v for label, v in theirs.items() for h in label.split("=")}
+        for label, mine in {**r["by_horizon"], **r.get("diagnostic", {})}.items():
+            for h in (h for h in label.split("=") if h in theirs):
+                pairs.append({"fold": r["fold"], "seed": r["seed"], "horizon": h,
+                              **{f"{who}_{m}": d[f"diff_{m}"] for who, d in (("variant", mine), ("study", theirs[h]))
+                                 for m in ("val_accuracy", "val_loss")},
+                              **{f"lead_{m}": mine[f"diff_{m}"] - theirs[h][f"diff_{m}"]
+                                 for m in ("val_accuracy", "val_loss")}})
+    if not pairs:
+        raise ValueError(f"no result of {variant} has a unit of study {study!r} on its fold and seed "
+                         f"({units})")
+    by_h = {h: [p for p in pairs if p["horizon"] == h] for h in dict.fromkeys(p["horizon"] for p in pairs)}
+    return {"variant": variant, "study": study, "pairs": pairs,
+            "by_horizon": {h: {"n": len(ps), **{f"{k}_mean": float(np.mean([p[k] for p in ps]))
+                                                for k in ps[0] if k.startswith(("variant_", "study_", "lead_"))}}
+                           for h, ps in by_h.items()}}
 
 
 def plot(rows: list[dict], path: Path) -> Path:
@@ -185,13 +242,21 @@ def main(argv=None) -> int:
                                     "study's finished run of the fold and seed is reused as it is")
     p.add_argument("--paired", metavar="VARIANT", help="VARIANT minus --against per fold, seed and horizon")
     p.add_argument("--against", default=SYSTEM, help=f"the variant --paired compares with (default {SYSTEM})")
+    p.add_argument("--against_study", metavar="STUDY", help="with --paired: against the learned optimizer of "
+                   "the judged leave-one-out run STUDY ('' the first, 'ten' the second) on the same folds and seeds")
+    p.add_argument("--diagnostic", default="", metavar="HORIZONS",
+                   help="other protocol horizons to train and record apart, out of the rule's figure (e.g. 10H)")
     p.add_argument("--plot", metavar="PNG", help="draw every variant's results (with --summary)")
     args = p.parse_args(argv)
     if args.plot and not args.summary:
         p.error("--plot draws the summary: pass --summary too")
+    if args.against_study is not None and not args.paired:
+        p.error("--against_study pairs a variant: pass --paired VARIANT too")
     if args.paired:
         try:
-            print(json.dumps(paired(meta_runs.read_records(OUT), args.paired, args.against)))
+            rows = meta_runs.read_records(OUT)
+            print(json.dumps(paired(rows, args.paired, args.against) if args.against_study is None
+                             else against_study(rows, args.paired, args.against_study)))
         except ValueError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

@@ -29,21 +29,26 @@ def _result(horizons, learned_gain):
     return {"horizons": horizons, "rows": rows, "learned_loss": "ce", "recipe": {"lr_scale": 1.0, "weight_decay": 0.0}}
 
 
-def test_the_record_keeps_validation_differences_at_h_and_2h_and_the_summary_averages_them(
-        smoke_workdir, monkeypatch, tmp_path):
+def _stub_validation(monkeypatch, at_horizons):
+    """``validate`` without meta-training or training: the trainings are ``at_horizons``."""
     from dimo.studies import ablate, schedules
-
-    asked = {}
-
-    def at_horizons(trained, genotype, target, meta, horizons, seeds, cache, recipe, **options):
-        asked.update(target=target, meta=meta, horizons=horizons, seeds=list(seeds), options=options)
-        return _result(horizons, 0.01)
 
     monkeypatch.setattr(mv.meta_runs, "meta_train", lambda *a: 12.5)
     monkeypatch.setattr(schedules, "load", lambda system, name, data_dir=None: name)
     monkeypatch.setattr(ablate, "dataset_code", lambda system, target: None)
     monkeypatch.setattr(ablate, "recipe_from_code", lambda system, code: None)
     monkeypatch.setattr(schedules, "at_horizons", at_horizons)
+
+
+def test_the_record_keeps_validation_differences_at_h_and_2h_and_the_summary_averages_them(
+        smoke_workdir, monkeypatch, tmp_path):
+    asked = {}
+
+    def at_horizons(trained, genotype, target, meta, horizons, seeds, cache, recipe, **options):
+        asked.update(target=target, meta=meta, horizons=horizons, seeds=list(seeds), options=options)
+        return _result(horizons, 0.01)
+
+    _stub_validation(monkeypatch, at_horizons)
     args = argparse.Namespace(variant="v", config="c.py", fold="mnist", seed=0, workdir=str(smoke_workdir),
                               data_dir=None)
     row = mv.validate(args, ["--config.meta.steps=5"])
@@ -93,3 +98,51 @@ def test_the_plot_draws_every_variant_and_carries_a_manifest(tmp_path):
     from dimo.infra.manifest import write_manifest
 
     assert json.loads(write_manifest(out).read_text())["git_revision"]  # a binary result has one too
+
+
+def test_diagnostic_horizons_are_trained_apart_from_the_rules_figure(smoke_workdir, monkeypatch):
+    config = ml_collections.ConfigDict({"inner": {"steps": 10, "lifetime": 1000}})
+    assert mv.diagnostic_horizons(config, "10H") == {2000: "10H"}
+    assert mv.diagnostic_horizons(config, "K,H,10H") == {10: "K", 2000: "10H"}  # H is the rule's already
+    assert mv.diagnostic_horizons(config, "") == {}
+    with pytest.raises(ValueError, match="--diagnostic 20H"):
+        mv.diagnostic_horizons(config, "10H,20H")
+
+    asked = {}
+
+    def at_horizons(trained, genotype, target, meta, horizons, seeds, cache, recipe, **options):
+        asked.update(horizons=horizons)
+        return _result(horizons, 0.01)
+
+    _stub_validation(monkeypatch, at_horizons)
+    args = argparse.Namespace(variant="v", config="c.py", fold="mnist", seed=0, workdir=str(smoke_workdir),
+                              data_dir=None, diagnostic="10H")
+    row = mv.validate(args, [])
+    assert set(asked["horizons"].values()) == {"H", "2H", "10H"}
+    assert set(row["by_horizon"]) == {"H", "2H"} and set(row["diagnostic"]) == {"10H"}
+    (line,) = mv.summary([row])  # the rule's figure reads H and 2H only
+    assert line["diff_val_accuracy_mean"] == pytest.approx(0.01)
+    assert "diagnostic" not in mv.validate(argparse.Namespace(**{**vars(args), "diagnostic": ""}), [])
+
+
+def test_against_study_pairs_a_variant_with_a_judged_runs_units_on_the_same_fold_and_seeds(tmp_path, monkeypatch):
+    from research.lopt import leave_one_out
+
+    monkeypatch.setattr(leave_one_out, "OUT", tmp_path)
+    (tmp_path / "ten" / "runs").mkdir(parents=True)
+    horizons = {"200": "H", "400": "2H", "2000": "10H"}
+    unit = _result(horizons, 0.02)
+    (tmp_path / "ten" / "runs" / "kmnist_run0.json").write_text(json.dumps(unit))
+    figures = lambda gain: {"diff_val_accuracy": gain, "diff_val_loss": -gain}  # noqa: E731
+    rows = [{"variant": "long", "fold": "kmnist", "seed": 0, "by_horizon": {"H": figures(0.01), "2H": figures(0.01)},
+             "diagnostic": {"10H": figures(0.05)}},
+            {"variant": "long", "fold": "digits", "seed": 0, "by_horizon": {"H": figures(0.0)}}]  # no unit: left out
+    result = mv.against_study(rows, "long", "ten")
+    assert [(p["fold"], p["horizon"]) for p in result["pairs"]] == [("kmnist", "H"), ("kmnist", "2H"), ("kmnist", "10H")]
+    assert result["by_horizon"]["10H"]["lead_val_accuracy_mean"] == pytest.approx(0.03)
+    assert result["by_horizon"]["H"]["lead_val_loss_mean"] == pytest.approx(0.01)
+    assert result["by_horizon"]["H"]["study_val_accuracy_mean"] == pytest.approx(0.02)
+    with pytest.raises(ValueError, match="no result of absent"):
+        mv.against_study(rows, "absent", "ten")
+    with pytest.raises(ValueError, match="judges"):
+        mv.against_study(rows, "long", "third")
