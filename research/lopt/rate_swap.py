@@ -123,6 +123,8 @@ def main(argv=None) -> int:
     with OUT.open("a") as f:
         f.write(json.dumps(line) + "\n")
     write_manifest(OUT, append=True)
+    write_manifest(leave_one_out.CACHE, append=True,  # the trainings behind it
+                   protocol="research/lopt/PROTOCOL.md (dimo.studies.schedules)")
     print(json.dumps(line["by_horizon"]))
     return 0
 
