@@ -176,9 +176,7 @@ def against_study(rows: list[dict], variant: str, study: str) -> dict:
         if not path.exists():
             continue
         unit = json.loads(path.read_text())
-        learned = unit["rows"][0]["baseline"]
-        theirs = differences({"horizons": unit["horizons"], "rows": unit["rows"]}) if learned != BASELINE else {}
-        theirs = {h: v for label, v in theirs.items() for h in label.split("=")}
+        theirs = {h: v for label, v in differences(unit).items() for h in label.split("=")}  # its rows[0] is learned
         for label, mine in {**r["by_horizon"], **r.get("diagnostic", {})}.items():
             for h in (h for h in label.split("=") if h in theirs):
                 pairs.append({"fold": r["fold"], "seed": r["seed"], "horizon": h,
