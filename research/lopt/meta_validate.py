@@ -69,7 +69,7 @@ def diagnostic_horizons(config, names: str) -> dict[int, str]:
     from dimo.studies import schedules
 
     every = {label: s for s, label in schedules.lopt_horizons(config, H_STEPS).items()}
-    wanted = [n for n in names.split(",") if n]
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
     unknown = [n for n in wanted if not any(n in label.split("=") for label in every)]
     if unknown:
         raise ValueError(f"--diagnostic {','.join(unknown)}: the protocol's horizons are K, 4K, H, 2H and 10H")
@@ -80,7 +80,7 @@ def diagnostic_horizons(config, names: str) -> dict[int, str]:
 def differences(result: dict, labels=None) -> dict:
     """Per horizon (``labels``, default all of ``result``'s): learned minus ``BASELINE``, mean
     over seeds, validation metrics only."""
-    learned = result["rows"][0]["baseline"]
+    learned = f"learned_{result['learned_loss']}"  # a unit holds learned_ce rows beside the teacher's too
     out = {}
     for label in labels if labels is not None else result["horizons"].values():
         pick = lambda name: next(r for r in result["rows"] if (r["baseline"], r["horizon"]) == (name, label))  # noqa: E731
@@ -169,14 +169,22 @@ def against_study(rows: list[dict], variant: str, study: str) -> dict:
     so the lead is the two learned optimizers' difference."""
     from research.lopt import leave_one_out
 
+    from dimo.evaluation import judge
+
     units = leave_one_out.study_dir(study) / "runs"
-    pairs = []
+    pairs, unpaired = [], []
     for r in (r for r in rows if r["variant"] == variant):
         path = units / f"{r['fold']}_run{r['seed']}.json"
         if not path.exists():
+            unpaired.append([r["fold"], r["seed"]])
             continue
         unit = json.loads(path.read_text())
-        theirs = {h: v for label, v in differences(unit).items() for h in label.split("=")}  # its rows[0] is learned
+        if unit.get("seeds") != judge.run_seeds(r["seed"]):
+            raise ValueError(f"{path}: its training seeds {unit.get('seeds')} are not run {r['seed']}'s")
+        try:
+            theirs = {h: v for label, v in differences(unit).items() for h in label.split("=")}
+        except (KeyError, StopIteration) as e:
+            raise ValueError(f"{path} is not a complete unit (no {e})") from e
         for label, mine in {**r["by_horizon"], **r.get("diagnostic", {})}.items():
             for h in (h for h in label.split("=") if h in theirs):
                 pairs.append({"fold": r["fold"], "seed": r["seed"], "horizon": h,
@@ -188,7 +196,7 @@ def against_study(rows: list[dict], variant: str, study: str) -> dict:
         raise ValueError(f"no result of {variant} has a unit of study {study!r} on its fold and seed "
                          f"({units})")
     by_h = {h: [p for p in pairs if p["horizon"] == h] for h in dict.fromkeys(p["horizon"] for p in pairs)}
-    return {"variant": variant, "study": study, "pairs": pairs,
+    return {"variant": variant, "study": study, "pairs": pairs, "unpaired": sorted(unpaired),
             "by_horizon": {h: {"n": len(ps), **{f"{k}_mean": float(np.mean([p[k] for p in ps]))
                                                 for k in ps[0] if k.startswith(("variant_", "study_", "lead_"))}}
                            for h, ps in by_h.items()}}
@@ -250,6 +258,9 @@ def main(argv=None) -> int:
         p.error("--plot draws the summary: pass --summary too")
     if args.against_study is not None and not args.paired:
         p.error("--against_study pairs a variant: pass --paired VARIANT too")
+    unknown = {n.strip() for n in args.diagnostic.split(",") if n.strip()} - {"K", "4K", "H", "2H", "10H"}
+    if unknown:  # before any meta-training
+        p.error(f"--diagnostic {','.join(sorted(unknown))}: the protocol's horizons are K, 4K, H, 2H and 10H")
     if args.paired:
         try:
             rows = meta_runs.read_records(OUT)

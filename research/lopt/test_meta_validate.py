@@ -131,7 +131,7 @@ def test_against_study_pairs_a_variant_with_a_judged_runs_units_on_the_same_fold
     monkeypatch.setattr(leave_one_out, "OUT", tmp_path)
     (tmp_path / "ten" / "runs").mkdir(parents=True)
     horizons = {"200": "H", "400": "2H", "2000": "10H"}
-    unit = _result(horizons, 0.02)
+    unit = {**_result(horizons, 0.02), "seeds": [1000, 1001, 1002]}
     (tmp_path / "ten" / "runs" / "kmnist_run0.json").write_text(json.dumps(unit))
     figures = lambda gain: {"diff_val_accuracy": gain, "diff_val_loss": -gain}  # noqa: E731
     rows = [{"variant": "long", "fold": "kmnist", "seed": 0, "by_horizon": {"H": figures(0.01), "2H": figures(0.01)},
@@ -139,6 +139,7 @@ def test_against_study_pairs_a_variant_with_a_judged_runs_units_on_the_same_fold
             {"variant": "long", "fold": "digits", "seed": 0, "by_horizon": {"H": figures(0.0)}}]  # no unit: left out
     result = mv.against_study(rows, "long", "ten")
     assert [(p["fold"], p["horizon"]) for p in result["pairs"]] == [("kmnist", "H"), ("kmnist", "2H"), ("kmnist", "10H")]
+    assert result["unpaired"] == [["digits", 0]]
     assert result["by_horizon"]["10H"]["lead_val_accuracy_mean"] == pytest.approx(0.03)
     assert result["by_horizon"]["H"]["lead_val_loss_mean"] == pytest.approx(0.01)
     assert result["by_horizon"]["H"]["study_val_accuracy_mean"] == pytest.approx(0.02)
@@ -146,3 +147,16 @@ def test_against_study_pairs_a_variant_with_a_judged_runs_units_on_the_same_fold
         mv.against_study(rows, "absent", "ten")
     with pytest.raises(ValueError, match="judges"):
         mv.against_study(rows, "long", "third")
+    (tmp_path / "ten" / "runs" / "kmnist_run0.json").write_text(json.dumps({**unit, "seeds": [2000, 2001, 2002]}))
+    with pytest.raises(ValueError, match="not run 0's"):  # another run's unit is refused
+        mv.against_study(rows, "long", "ten")
+    (tmp_path / "ten" / "runs" / "kmnist_run0.json").write_text(json.dumps({**unit, "rows": unit["rows"][:2]}))
+    with pytest.raises(ValueError, match="not a complete unit"):
+        mv.against_study(rows, "long", "ten")
+
+
+def test_a_bad_diagnostic_horizon_is_one_error_before_any_meta_training(monkeypatch, capsys):
+    monkeypatch.setattr(mv.meta_runs, "meta_train", lambda *a: pytest.fail("meta-trained before the check"))
+    with pytest.raises(SystemExit) as exit_:
+        mv.main(["--variant", "v", "--fold", "mnist", "--diagnostic", "10H, 20H"])
+    assert exit_.value.code == 2 and "error: --diagnostic 20H" in capsys.readouterr().err

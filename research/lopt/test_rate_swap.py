@@ -13,8 +13,14 @@ def _row(baseline, horizon, accuracy, loss):
 def test_beside_subtracts_the_units_learned_optimizer_and_adam_per_horizon():
     unit = {"rows": [_row("learned_teacher", "H", 0.80, 0.50), _row("learned_teacher", "10H", 0.90, 0.30),
                      _row("adam_schedule_tuned_meta_train", "H", 0.82, 0.45),
-                     _row("adam_schedule_tuned_meta_train", "10H", 0.91, 0.28)]}
+                     _row("adam_schedule_tuned_meta_train", "10H", 0.91, 0.28),
+                     _row("learned_ce", "10H", 0.0, 9.0)],  # the rows beside the judged loss's are not read
+            "learned_loss": "teacher"}
     out = rate_swap.beside([_row("learned_teacher", "H", 0.81, 0.48), _row("learned_teacher", "10H", 0.92, 0.25)], unit)
+    merged = rate_swap.beside([_row("learned_teacher", "4K=H", 0.81, 0.48)],
+                              {**unit, "rows": unit["rows"] + [_row("learned_teacher", "4K=H", 0.80, 0.50),
+                                                               _row("adam_schedule_tuned_meta_train", "4K=H", 0.82, 0.45)]})
+    assert set(merged) == {"H"} and merged["H"] == out["H"]  # a merged label counts as each horizon it names
     assert out["H"]["lead_val_accuracy"] == pytest.approx(0.01) and out["H"]["vs_adam_val_loss"] == pytest.approx(0.03)
     assert out["10H"]["lead_val_loss"] == pytest.approx(-0.05) and out["10H"]["vs_adam_val_accuracy"] == pytest.approx(0.01)
     assert out["10H"]["swapped_val_accuracy"] == pytest.approx(0.93)
