@@ -32,7 +32,7 @@ def learned(wanted: list[str], runs: int, data_dir, study: str = "") -> int:
     for tested, datasets in loo.folds():
         for run in range(runs) if not wanted or tested in wanted else ():
             path = loo.system_dir(datasets, run, study)  # kept (by any machine), or finished here
-            if (loo.study_dir(study) / "runs" / f"{tested}_run{run}.json").is_file() or path is None:
+            if loo.unit_path(tested, run, study).is_file() or path is None:
                 continue
             system, target, recipe = loo.meta_trained(path, tested, data_dir)
             if tested in protocol.HELD_OUT:  # a look, said before it is taken (the unit says its own)

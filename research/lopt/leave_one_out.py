@@ -64,6 +64,11 @@ def study_dir(study: str = "") -> Path:
     return OUT / study if study else OUT
 
 
+def unit_path(tested: str, run: int, study: str = "") -> Path:
+    """The JSON file of one (tested dataset, run) unit of the judged run ``study``."""
+    return study_dir(study) / "runs" / f"{tested}_run{run}.json"
+
+
 def kept_dir(study: str = "") -> Path:
     study_dir(study)  # a judged run's name, or an error
     return KEPT.parent / study / "systems" if study else KEPT  # beside KEPT wherever OUT points (device/worker)
@@ -118,7 +123,7 @@ def run_one(config: str, tested: str, datasets: list[str], run: int, data_dir, o
     from dimo.space import search_space
     from dimo.studies import schedules
 
-    out = study_dir(study) / "runs" / f"{tested}_run{run}.json"
+    out = unit_path(tested, run, study)
     if out.is_file():
         return out
     revision = git_revision()

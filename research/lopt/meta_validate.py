@@ -46,6 +46,11 @@ HORIZONS = ("H", "2H")
 SYSTEM = "scheduled_200"  # the judged System (PROTOCOL.md, Changes, 2026-12-04)
 
 
+def run_workdir(variant: str, fold: str, seed: int) -> Path:
+    """Where a variant's meta-training of ``fold`` and ``seed`` runs by default."""
+    return REPO / "runs" / "lopt_meta_validation" / f"{variant}_{fold}_seed{seed}"
+
+
 def fold_datasets(fold: str) -> list[str]:
     """The meta-training datasets other than ``fold``; refuses a fold that is not one of them."""
     folds = {held: list(train) for train, held in protocol.meta_validation_folds()}
@@ -101,7 +106,7 @@ def validate(args, overrides) -> dict:
 
     datasets = fold_datasets(args.fold)
     revision = git_revision()
-    workdir = Path(args.workdir or REPO / "runs" / "lopt_meta_validation" / f"{args.variant}_{args.fold}_seed{args.seed}")
+    workdir = Path(args.workdir or run_workdir(args.variant, args.fold, args.seed))
     meta_s = meta_runs.meta_train(args.config, datasets, args.seed, workdir, overrides, args.data_dir)
     system = trained.load(workdir)
     if system.config.seed != args.seed or args.fold in system.meta_training_datasets:
@@ -171,10 +176,9 @@ def against_study(rows: list[dict], variant: str, study: str) -> dict:
 
     from dimo.evaluation import judge
 
-    units = leave_one_out.study_dir(study) / "runs"
     pairs, unpaired = [], []
     for r in (r for r in rows if r["variant"] == variant):
-        path = units / f"{r['fold']}_run{r['seed']}.json"
+        path = leave_one_out.unit_path(r["fold"], r["seed"], study)
         if not path.exists():
             unpaired.append([r["fold"], r["seed"]])
             continue
@@ -194,7 +198,7 @@ def against_study(rows: list[dict], variant: str, study: str) -> dict:
                                  for m in ("val_accuracy", "val_loss")}})
     if not pairs:
         raise ValueError(f"no result of {variant} has a unit of study {study!r} on its fold and seed "
-                         f"({units})")
+                         f"({leave_one_out.unit_path('<fold>', '<seed>', study)})")
     by_h = {h: [p for p in pairs if p["horizon"] == h] for h in dict.fromkeys(p["horizon"] for p in pairs)}
     return {"variant": variant, "study": study, "pairs": pairs, "unpaired": sorted(unpaired),
             "by_horizon": {h: {"n": len(ps), **{f"{k}_mean": float(np.mean([p[k] for p in ps]))

@@ -37,7 +37,7 @@ METRICS = ("val_accuracy", "val_loss")
 
 
 def variant_workdir(fold: str, seed: int) -> Path:
-    return meta_validate.REPO / "runs" / "lopt_meta_validation" / f"{VARIANT}_{fold}_seed{seed}"
+    return meta_validate.run_workdir(VARIANT, fold, seed)
 
 
 def unit_rows(unit: dict) -> dict:
@@ -77,7 +77,7 @@ def swap(fold: str, seed: int, data_dir=None) -> dict:
     if not workdir.exists():
         raise FileNotFoundError(f"{workdir}: no {VARIANT} run of {fold} seed {seed} here; research/lopt/README.md "
                                 "names the command that meta-trains it")
-    unit = json.loads((leave_one_out.study_dir(STUDY) / "runs" / f"{fold}_run{seed}.json").read_text())
+    unit = json.loads(leave_one_out.unit_path(fold, seed, STUDY).read_text())
     system = trained.load(workdir)
     target = schedules.load(system, fold, data_dir)
     own = ablate.recipe_from_code(system, ablate.dataset_code(system, target))
