@@ -33,7 +33,7 @@ import optax
 from datasets_meta.samplers import Split, normalize, sample_task_batch
 from dimo.infra import faults
 from dimo.inner import learned_optimizer as lopt
-from dimo.inner import meta_objective, teacher_loss
+from dimo.inner import meta_objective, shadow_rate, teacher_loss
 from dimo.inner.types import Recipe, Task
 from dimo.space import search_space
 
@@ -76,6 +76,10 @@ class InnerConfig:
     # With persistent states: weight each slot's meta-loss by the age its network is scored at,
     # 1 on average over a life (dimo.inner.truncation.age_weight; #36, hypothesis 1).
     age_weighted: bool = False
+    # With persistent states, how the decoded rate's meta-gradient is taken: "truncated" (within
+    # the K-step segment, as every other one) or "shadow" (over the slot's whole life, from a
+    # shadow network at a slightly higher rate: dimo.inner.shadow_rate).
+    rate_gradient: str = "truncated"
     # Test-only NaN/Inf injection (dimo.infra.faults). Static: off, the hook is not in the program.
     inject_faults: bool = False
     lopt: lopt.LOptConfig = lopt.LOptConfig()
@@ -96,6 +100,12 @@ class InnerConfig:
         if self.age_weighted and not self.lifetime:
             raise ValueError("inner.age_weighted needs persistent inner states (inner.lifetime > 0): "
                              "without them every network is scored at the same age")
+        if self.rate_gradient not in shadow_rate.RATE_GRADIENTS:
+            raise ValueError(f"inner.rate_gradient must be one of {shadow_rate.RATE_GRADIENTS}, "
+                             f"got {self.rate_gradient!r}")
+        if self.rate_gradient == "shadow" and not self.lifetime:
+            raise ValueError("inner.rate_gradient='shadow' needs persistent inner states (inner.lifetime > 0): "
+                             "a fresh network every unroll has no life beyond the truncation")
         if self.learning_rate <= 0:
             raise ValueError(f"inner.learning_rate must be positive, got {self.learning_rate}")
         if self.schedule not in SCHEDULES:

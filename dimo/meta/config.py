@@ -12,7 +12,7 @@ import copy
 
 import ml_collections
 
-from dimo.inner import meta_objective
+from dimo.inner import meta_objective, shadow_rate
 from dimo.meta import task_transforms
 from dimo.meta.outer_optimizer import parse_group_rates
 from dimo.meta.system import META_GROUPS
@@ -21,7 +21,7 @@ from dimo.space import relaxations
 # Experiment switches that no shipped config turns on, at their off value. They are not in
 # dimo/configs/default.py (the default is what we recommend): a research config that studies one
 # sets it (research/<study>/configs/), and every other config reads it off from here.
-SWITCHES_OFF = {"model.normalize_free_ops": False, "inner.meta_loss": "ce", "inner.age_weighted": False,
+SWITCHES_OFF = {"model.normalize_free_ops": False, "inner.meta_loss": "ce", "inner.age_weighted": False, "inner.rate_gradient": "truncated",
                 "lopt.progress_horizon": 0, "lopt.stretch_to_length": False, "lopt.base_schedule": False,
                 "lopt.fixed_rate": False, "teacher.learn_temperature": True, "meta.ema_decay": 0.0,
                 "meta.dataset_weights": "", "task.transforms": ""}
@@ -79,6 +79,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
         ("inner.age_weighted", not config.inner.age_weighted or config.inner.lifetime > 0,
          "False, or True with persistent inner states (inner.lifetime > 0): it weights a slot's meta-loss by "
          "its network's age"),
+        ("inner.rate_gradient", config.inner.rate_gradient in shadow_rate.RATE_GRADIENTS
+         and (config.inner.rate_gradient == "truncated" or config.inner.lifetime > 0),
+         f"one of {', '.join(shadow_rate.RATE_GRADIENTS)}; \"shadow\" with persistent inner states "
+         "(inner.lifetime > 0), whose lives it differentiates over"),
         ("lopt.progress_horizon", config.lopt.progress_horizon >= 0,
          "0 (no progress feature) or the horizon the optimizer trains for, e.g. inner.lifetime"),
         ("lopt.stretch_to_length", not config.lopt.stretch_to_length

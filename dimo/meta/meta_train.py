@@ -67,17 +67,17 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
 
     life = truncation.meta_steps_per_life(system.loop.cfg.lifetime, system.loop.cfg.steps)
 
-    def device_share(params, tasks, support_images, support_labels, weights, keys, carried, restart):
+    def device_share(params, tasks, support_images, support_labels, weights, keys, carried, restart, shadows):
         def one_task(args):
-            task, images, labels, key, state, restart_i = args
+            task, images, labels, key, state, restart_i, shadow = args
             (loss, aux), grads = jax.value_and_grad(system.task_loss, has_aux=True)(
-                params, task, images, labels, key, state, restart_i)
+                params, task, images, labels, key, state, restart_i, shadow)
             return loss, aux, grads
 
         # Tasks on one device run in sequence: batching tasks with different network
         # weights would turn every convolution into a grouped one, slow on XLA:CPU.
         losses, aux, grads = jax.lax.map(
-            one_task, (tasks, support_images, support_labels, keys, carried, restart))
+            one_task, (tasks, support_images, support_labels, keys, carried, restart, shadows))
         weighted = jax.tree.map(lambda g: jnp.tensordot(weights, g, axes=1), grads)
         return (jax.lax.psum(jnp.sum(weights * losses), AXIS), jax.lax.psum(weighted, AXIS),
                 losses, aux)
@@ -87,7 +87,7 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
     # only cross-device values are the explicit psums.
     sharded = jax.shard_map(
         device_share, mesh=mesh,
-        in_specs=(P(), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS)),
+        in_specs=(P(), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS), P(AXIS)),
         out_specs=(P(), P(), P(AXIS), P(AXIS)), check_vma=False)
 
     @jax.jit
@@ -97,8 +97,8 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
         keys = jax.vmap(lambda i: jax.random.fold_in(step_key, i))(jnp.arange(slots))
         restart = truncation.fresh(state.step, slots, life) if life else jnp.zeros(slots, bool)
         loss, grads, losses, aux = sharded(state.params, tasks, support_images, support_labels,
-                                           weights, keys, state.inner, restart)
-        inner = aux.pop("inner_state")
+                                           weights, keys, state.inner, restart, state.shadow)
+        inner, shadow = aux.pop("inner_state"), aux.pop("shadow")
         updates, opt_state = outer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         ema = None if state.ema is None else optax.incremental_update(params, state.ema, 1.0 - ema_decay)
@@ -107,7 +107,7 @@ def make_meta_step(system: system_lib.System, outer: optax.GradientTransformatio
                    "skipped": jnp.logical_not(opt_state.last_finite),
                    "bad_in_a_row": opt_state.notfinite_count, "skipped_total": opt_state.total_notfinite,
                    "task_losses": losses, "tasks": aux, "grads": grads}
-        return MetaState(params, opt_state, state.step + 1, inner, ema), metrics
+        return MetaState(params, opt_state, state.step + 1, inner, ema, shadow), metrics
 
     return meta_step
 
@@ -270,6 +270,8 @@ def _record(step, elapsed, metrics, batch, datasets) -> dict:
                          "val_accuracy": float(tasks["val_accuracy"][i]),
                          "age": int(tasks["age"][i]),  # inner steps the network had before
                          "lr_scale": float(tasks["lr_scale"][i]),
+                         # dL/d log lr_scale over the slot's life (0 unless inner.rate_gradient = "shadow")
+                         "rate_derivative": float(tasks["rate_derivative"][i]),
                          "weight_decay": float(tasks["weight_decay"][i])})
         genotypes.setdefault(name, report.arch_summary(tasks["arch_weights"][i], 0, 0)["genotype"])
     # Does the decoder tell datasets apart? The spread, across the step's datasets, of each

@@ -19,7 +19,7 @@ import ml_collections
 import optax
 from jax.sharding import PartitionSpec as P
 
-from dimo.inner import truncation
+from dimo.inner import shadow_rate, truncation
 from dimo.meta import system as system_lib
 
 AXIS = "tasks"  # the mesh axis tasks are spread over
@@ -32,6 +32,9 @@ class MetaState:
     step: jax.Array
     inner: Any = None  # [tasks_per_step] persistent inner states (dimo.inner.truncation), or None
     ema: Any = None  # moving average of ``params`` (meta.ema_decay > 0), or None
+    # [tasks_per_step] shadows of the inner states, their float leaves trained at a slightly higher
+    # rate (inner.rate_gradient = "shadow", dimo.inner.shadow_rate), or None
+    shadow: Any = None
 
     @property
     def answer_params(self):
@@ -47,6 +50,8 @@ def checkpoint_tree(state: MetaState) -> dict:
         tree["ema"] = state.ema
     if state.inner is not None:  # PRNG keys as their raw uint32 data: plain arrays on disk
         tree["inner"] = state.inner.replace(key=jax.random.key_data(state.inner.key))
+    if state.shadow is not None:
+        tree["shadow"] = state.shadow
     return tree
 
 
@@ -54,7 +59,8 @@ def from_checkpoint_tree(tree: dict) -> MetaState:
     inner = tree.get("inner")
     if inner is not None and not jnp.issubdtype(inner.key.dtype, jax.dtypes.prng_key):
         inner = inner.replace(key=jax.random.wrap_key_data(inner.key))
-    return MetaState(tree["params"], tree["opt_state"], tree["step"], inner, tree.get("ema"))
+    return MetaState(tree["params"], tree["opt_state"], tree["step"], inner, tree.get("ema"),
+                     tree.get("shadow"))
 
 
 def population_size(config: ml_collections.ConfigDict) -> int:
@@ -72,15 +78,16 @@ def init_state(system: system_lib.System, outer: optax.GradientTransformation, s
             meta = {"optimizer": params["optimizer"], "teacher": params["teacher"]}
             inner = truncation.init_population(system.loop, meta, slots, system.image_shape,
                                                system.num_classes, jax.random.key(seed + 1))
+        shadowed = inner is not None and system.loop.cfg.rate_gradient == "shadow"
         return MetaState(params, outer.init(params), jnp.zeros([], jnp.int32), inner,
-                         params if ema else None)
+                         params if ema else None, shadow_rate.float_leaves(inner) if shadowed else None)
 
     return jax.jit(init)()
 
 
 def place(state: MetaState, mesh: jax.sharding.Mesh) -> MetaState:
     """The state on the mesh as ``meta_step`` returns it: meta-parameters replicated,
-    persistent inner states split over the task axis."""
-    split = None if state.inner is None else jax.device_put(
-        state.inner, jax.sharding.NamedSharding(mesh, P(AXIS)))
-    return jax.device_put(state.replace(inner=None), jax.sharding.NamedSharding(mesh, P())).replace(inner=split)
+    persistent inner states (and their shadows) split over the task axis."""
+    split = jax.device_put((state.inner, state.shadow), jax.sharding.NamedSharding(mesh, P(AXIS)))
+    replicated = jax.device_put(state.replace(inner=None, shadow=None), jax.sharding.NamedSharding(mesh, P()))
+    return replicated.replace(inner=split[0], shadow=split[1])

@@ -13,14 +13,15 @@ import dataclasses
 import functools
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 
 from datasets_meta.samplers import normalize
-from dimo.inner import truncation
+from dimo.inner import shadow_rate, truncation
 from dimo.inner.learned_optimizer import LOptConfig
 from dimo.inner.teacher_loss import TeacherConfig
 from dimo.inner.types import Recipe, Task
-from dimo.inner.unroll import InnerConfig, InnerLoop, init_meta_params
+from dimo.inner.unroll import InnerConfig, InnerLoop, all_finite, init_meta_params
 from dimo.meta import dataset_embedding
 from dimo.meta import decoder as decoder_lib
 from dimo.space.supernet import Supernet
@@ -56,7 +57,7 @@ class System:
         return decoder_lib.decode(params["decoder"], self.decoder, code)
 
     def task_loss(self, params, task: Task, support_images, support_labels, key, carried=None,
-                  restart=None):
+                  restart=None, shadow=None):
         """Validation loss after training with the proposed recipe; (loss, aux).
 
         The supernet runs with the decoder's relaxation of the proposal (the mixture, or
@@ -64,7 +65,10 @@ class System:
         Without ``carried`` the network trains K steps from a fresh init; with it (a
         persistent slot, ``dimo.inner.truncation``) K more steps from ``carried``, or from a fresh
         init where ``restart``, and ``aux["inner_state"]`` is the state after them (the
-        state before them if they went non-finite: ``truncation.keep_if_finite``).
+        state before them if they went non-finite: ``truncation.keep_if_finite``). With
+        ``inner.rate_gradient = "shadow"`` the slot also carries ``shadow``, its network trained at
+        a slightly higher rate (``dimo.inner.shadow_rate``), and the rate's meta-gradient is the
+        whole life's, not the truncation's; ``aux["shadow"]`` is the shadow after the steps.
         """
         code = self.code(params, support_images, support_labels, task.mean, task.std, self.num_classes)
         recipe = decoder_lib.decode(params["decoder"], self.decoder, code)
@@ -77,8 +81,20 @@ class System:
         else:
             start = truncation.continue_or_restart(self.loop, inner, trained_with, task, carried,
                                                    restart, init_key)
+        shadowed = carried is not None and self.loop.cfg.rate_gradient == "shadow"
+        if shadowed:  # at a restart the shadow starts as the fresh network itself
+            shadow = jax.tree.map(lambda a, b: jnp.where(restart, a, b), shadow_rate.float_leaves(start), shadow)
+            shadow_loss, shadow_after = shadow_rate.shadow_segment(
+                self.loop, inner, trained_with, task, start, shadow, self.loop.cfg.steps, val_key)
+            trained_with = shadow_rate.detach_rate(trained_with)
         loss, (state, aux) = self.loop.segment_loss(inner, trained_with, task, start,
                                                     self.loop.cfg.steps, val_key)
+        if shadowed:
+            d_rate, next_shadow = shadow_rate.rate_derivative(
+                shadow_loss, jax.lax.stop_gradient(aux["val_loss"]), shadow_after, jax.lax.stop_gradient(state))
+            loss = loss + shadow_rate.rate_surrogate(recipe, d_rate)
+            # A segment that went non-finite leaves the slot, and its shadow, where it began (keep_if_finite).
+            next_shadow = jax.tree.map(lambda a, b: jnp.where(all_finite(state), a, b), next_shadow, shadow)
         if carried is not None and self.loop.cfg.age_weighted:
             loss = loss * truncation.age_weight(jax.lax.stop_gradient(start.step), self.loop.cfg.steps,
                                                 self.loop.cfg.lifetime)
@@ -86,7 +102,9 @@ class System:
                       "final_train_loss": aux["train_loss"][-1], "arch_weights": recipe.arch_weights,
                       "lr_scale": recipe.lr_scale, "weight_decay": recipe.weight_decay,
                       "age": jax.lax.stop_gradient(start.step),
-                      "inner_state": None if carried is None else truncation.keep_if_finite(state, start)}
+                      "inner_state": None if carried is None else truncation.keep_if_finite(state, start),
+                      "shadow": next_shadow if shadowed else None,
+                      "rate_derivative": d_rate if shadowed else jnp.zeros([], loss.dtype)}
 
 
 @functools.partial(jax.jit, static_argnums=(0, 6))
