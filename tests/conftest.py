@@ -42,7 +42,8 @@ import pytest  # noqa: E402
 SLOWEST_FIRST = [
     "test_cli_search.py", "test_cli.py", "test_inner_loop.py", "reliability/test_numerical_faults.py",
     "test_cli_studies.py", "test_meta_train.py", "test_supernet.py", "test_final.py",
-    "test_gradient_search.py", "test_datasets_real.py", "test_meta_objective.py", "test_api.py", "test_relaxations.py",
+    "test_gradient_search.py", "test_datasets_real.py", "test_meta_objective.py", "test_api.py", "test_shadow_rate.py",
+    "test_relaxations.py",
     "reliability/test_bad_input.py", "reliability/test_unwritable_places.py", "test_honest_evaluation.py",
     "test_learned_optimizer.py",
 ]

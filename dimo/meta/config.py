@@ -21,10 +21,10 @@ from dimo.space import relaxations
 # Experiment switches that no shipped config turns on, at their off value. They are not in
 # dimo/configs/default.py (the default is what we recommend): a research config that studies one
 # sets it (research/<study>/configs/), and every other config reads it off from here.
-SWITCHES_OFF = {"model.normalize_free_ops": False, "inner.meta_loss": "ce", "inner.age_weighted": False, "inner.rate_gradient": "truncated",
-                "lopt.progress_horizon": 0, "lopt.stretch_to_length": False, "lopt.base_schedule": False,
-                "lopt.fixed_rate": False, "teacher.learn_temperature": True, "meta.ema_decay": 0.0,
-                "meta.dataset_weights": "", "task.transforms": ""}
+SWITCHES_OFF = {"model.normalize_free_ops": False, "inner.meta_loss": "ce", "inner.age_weighted": False,
+                "inner.rate_gradient": "truncated", "lopt.progress_horizon": 0, "lopt.stretch_to_length": False,
+                "lopt.base_schedule": False, "lopt.fixed_rate": False, "teacher.learn_temperature": True,
+                "meta.ema_decay": 0.0, "meta.dataset_weights": "", "task.transforms": ""}
 # Keys added to the default config after runs were written, with the value that reproduces
 # those runs: a config.json written before a key existed resumes, and loads, as if it held it.
 ADDED_KEYS = {"meta.group_learning_rates": "", "meta.lr_decay_steps": 0, "inner.lifetime": 0,
