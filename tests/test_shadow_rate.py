@@ -144,7 +144,7 @@ def shadow_four_devices(digits_small):
     return _run("shadow", 4, 2, digits_small)
 
 
-def test_shadow_and_truncated_rate_gradients_differ_only_past_a_fresh_network(digits_small, shadow_four_devices):
+def test_shadows_agree_with_truncation_on_fresh_networks_and_are_carried_after(digits_small, shadow_four_devices):
     """On four devices against one: the shadows are split over the task axis with the slots."""
     states, shadowed = shadow_four_devices
     _, truncated = _run("truncated", 1, 2, digits_small)
@@ -173,4 +173,23 @@ def test_a_checkpoint_keeps_the_shadows(tmp_path, shadow_four_devices):
     template = meta_state.checkpoint_tree(state)
     restored = meta_state.from_checkpoint_tree(workdirs.restore_checkpoint(manager, template))
     for a, b in zip(state.shadow, restored.shadow):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_at_a_restart_the_shadow_starts_as_the_fresh_network(digits_small):
+    """Whatever shadow a slot carried into its restart, the segment's derivative and the shadow
+    after it are those of a shadow equal to the fresh network."""
+    config, system = _toy_system("shadow")
+    params = system.init(jax.random.key(0))
+    batch = task_sampler.sample_tasks([digits_small], task_sampler.parse_weights("", ["digits"]), step=0, seed=0,
+                                      tasks_per_step=4, classes_per_task=config.task.classes_per_task,
+                                      per_class=config.task.per_class, support_shots=config.task.support_shots)
+    task, images, labels = jax.tree.map(lambda x: x[0], (batch.tasks, batch.support_images, batch.support_labels))
+    carried = jax.tree.map(lambda x: x[0], meta_state.init_state(system, OuterSettings.from_config(config).build(),
+                                                                 0, 4).inner)
+    task_loss = jax.jit(system.task_loss)
+    out = [task_loss(params, task, images, labels, jax.random.key(2), carried, True,
+                     [jnp.full_like(x, fill) for x in shadow_rate.float_leaves(carried)])[1] for fill in (0.0, 7.0)]
+    assert float(out[0]["rate_derivative"]) == float(out[1]["rate_derivative"]) != 0.0
+    for a, b in zip(out[0]["shadow"], out[1]["shadow"]):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
