@@ -207,6 +207,9 @@ def at_horizons(trained, genotype, target, meta_datasets, horizons: dict[int, st
             "recipe": {"lr_scale": float(recipe.lr_scale), "weight_decay": float(recipe.weight_decay)}}
 
 
+HORIZON_LABELS = ("K", "4K", "H", "2H", "10H")  # research/lopt/PROTOCOL.md's horizons, in order
+
+
 def lopt_horizons(config, h: int | None = None) -> dict[int, str]:
     """{steps: label} of research/lopt/PROTOCOL.md: K, 4K, H, 2H and 10H, merged where equal.
 
@@ -216,7 +219,7 @@ def lopt_horizons(config, h: int | None = None) -> dict[int, str]:
     k = config.inner.steps
     h = h or config.inner.lifetime or k
     labels: dict[int, str] = {}
-    for steps, label in ((k, "K"), (4 * k, "4K"), (h, "H"), (2 * h, "2H"), (10 * h, "10H")):
+    for steps, label in zip((k, 4 * k, h, 2 * h, 10 * h), HORIZON_LABELS):
         labels[steps] = f"{labels[steps]}={label}" if steps in labels else label
     return dict(sorted(labels.items()))
 

@@ -77,7 +77,7 @@ def diagnostic_horizons(config, names: str) -> dict[int, str]:
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     unknown = [n for n in wanted if not any(n in label.split("=") for label in every)]
     if unknown:
-        raise ValueError(f"--diagnostic {','.join(unknown)}: the protocol's horizons are K, 4K, H, 2H and 10H")
+        raise ValueError(f"--diagnostic {','.join(unknown)}: the protocol's horizons are {', '.join(schedules.HORIZON_LABELS)}")
     rule = chosen_horizons(config)
     return {s: label for label, s in every.items() if s not in rule and any(n in label.split("=") for n in wanted)}
 
@@ -262,9 +262,12 @@ def main(argv=None) -> int:
         p.error("--plot draws the summary: pass --summary too")
     if args.against_study is not None and not args.paired:
         p.error("--against_study pairs a variant: pass --paired VARIANT too")
-    unknown = {n.strip() for n in args.diagnostic.split(",") if n.strip()} - {"K", "4K", "H", "2H", "10H"}
-    if unknown:  # before any meta-training
-        p.error(f"--diagnostic {','.join(sorted(unknown))}: the protocol's horizons are K, 4K, H, 2H and 10H")
+    if args.diagnostic:  # checked before any meta-training
+        from dimo.studies.schedules import HORIZON_LABELS
+
+        unknown = {n.strip() for n in args.diagnostic.split(",") if n.strip()} - set(HORIZON_LABELS)
+        if unknown:
+            p.error(f"--diagnostic {','.join(sorted(unknown))}: the protocol's horizons are {', '.join(HORIZON_LABELS)}")
     if args.paired:
         try:
             rows = meta_runs.read_records(OUT)
