@@ -31,6 +31,22 @@ def test_the_predictor_learns_a_tables_order_and_one_network_is_one_cell():
     assert predictor.best(model, [same, one])[0] == same and predictor.best(model, [one, same])[0] == one
 
 
+def test_the_best_of_the_whole_space_is_the_argmax_one_per_network_and_leaves_out_what_it_is_told():
+    conv = {f"|{a}~0|+|{b}~0|{c}~1|+|nor_conv_3x3~0|{d}~1|nor_conv_3x3~2|": 0.5 + 0.1 * n
+            for n, (a, b, c, d) in enumerate([("avg_pool_3x3",) * 4, ("skip_connect",) * 4, ("nor_conv_1x1",) * 4,
+                                              ("nor_conv_3x3",) * 4])}
+    model = predictor.fit({"kmnist": conv})
+    top = predictor.best_of_all(model, 4)
+    ops, connected = search_space.cell_op_indices()
+    every = [search_space.Genotype.from_op_indices(row) for row in ops[connected]]
+    assert top[0][1] == max(model.predict(predictor.features(every)))  # the first is the space's argmax
+    assert [p for _, p in top] == sorted((p for _, p in top), reverse=True)
+    forms = [search_space.Genotype.from_string(g).pruned() for g, _ in top]
+    assert len(set(forms)) == len(forms)  # one string per network
+    without = predictor.best_of_all(model, 3, exclude=[top[0][0]])
+    assert [g for g, _ in without] == [g for g, _ in top[1:]]
+
+
 def test_only_the_named_datasets_tables_teach():
     # the shipped table judges fashion_mnist and kmnist (and held-out datasets) but not digits
     assert list(predictor.cell_table_scores(["digits", "fashion_mnist"])) == ["fashion_mnist"]

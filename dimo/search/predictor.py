@@ -73,6 +73,26 @@ def best(model: Ridge, candidates) -> tuple[str, list[float]]:
     return str(candidates[int(np.argmax(predicted))]), [float(p) for p in predicted]
 
 
+def best_of_all(model: Ridge, n: int, exclude=()) -> list[tuple[str, float]]:
+    """The ``n`` connected cells of the whole space the predictor scores highest, one per pruned
+    form and none whose pruned form is one of ``exclude``'s: ``(genotype, prediction)``, best
+    first. What the tables say when read without DiMO's distribution (a ridge on 30 features
+    extrapolates to cells no table judged)."""
+    ops, connected = search_space.cell_op_indices()
+    cells = [search_space.Genotype.from_op_indices(row) for row in ops[connected]]
+    predicted = model.predict(features(cells))
+    forms = {search_space.Genotype.from_string(str(g)).pruned() for g in exclude}
+    chosen = []
+    for i in np.argsort(-predicted, kind="stable"):
+        form = cells[i].pruned()
+        if form not in forms:
+            forms.add(form)
+            chosen.append((str(cells[i]), float(predicted[i])))
+            if len(chosen) == n:
+                break
+    return chosen
+
+
 def rerank(model: Ridge, arch_weights, n: int = RANK) -> dict:
     """The ``n`` most probable connected cells of a decoded mixture, the predictor's best of them."""
     if n < 1:

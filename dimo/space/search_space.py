@@ -175,6 +175,11 @@ def _cells() -> tuple[np.ndarray, np.ndarray]:
     return _CELLS
 
 
+def cell_op_indices() -> tuple[np.ndarray, np.ndarray]:
+    """Op indices of every cell of the space, [NUM_CELLS, 6], and which are connected (cached)."""
+    return _cells()
+
+
 def discretize(arch_weights) -> Genotype:
     """The most probable *connected* cell under [6, 5] architecture weights.
 
