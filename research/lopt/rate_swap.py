@@ -27,7 +27,7 @@ import numpy as np
 
 from dimo.infra.manifest import write_manifest
 from research.baselines import ALL_3X3
-from research.lopt import leave_one_out, meta_validate
+from research.lopt import leave_one_out, meta_validate, pairing
 
 OUT = leave_one_out.OUT / "rate_swap.jsonl"
 STUDY = "ten"  # the judged run whose recipe and rows it reads
@@ -40,25 +40,18 @@ def variant_workdir(fold: str, seed: int) -> Path:
     return meta_validate.run_workdir(VARIANT, fold, seed)
 
 
-def unit_rows(unit: dict) -> dict:
-    """{(baseline, horizon): row} of a unit."""
-    return {(r["baseline"], r["horizon"]): r for r in unit["rows"]}
-
-
 def beside(rows: list[dict], unit: dict) -> dict:
     """Per horizon: the swapped optimizer's validation figures minus the unit's learned
     optimizer's (``lead_*``) and minus its meta-tuned Adam's (``vs_adam_*``), means over seeds."""
-    theirs = unit_rows(unit)
-    learned = f"learned_{unit['learned_loss']}"  # a unit holds learned_ce rows beside the teacher's too
+    theirs = pairing.differences(unit, [row["horizon"] for row in rows])
     out = {}
     for row in rows:
         label = row["horizon"]
         mine = {m: float(np.mean(row[m])) for m in METRICS}
         for h in (h for h in label.split("=") if h in HORIZONS):  # a merged label ("4K=H") counts as each
             out[h] = {**{f"swapped_{m}": v for m, v in mine.items()},
-                      **{f"lead_{m}": mine[m] - float(np.mean(theirs[learned, label][m])) for m in METRICS},
-                      **{f"vs_adam_{m}": mine[m] - float(np.mean(theirs[meta_validate.BASELINE, label][m]))
-                         for m in METRICS}}
+                      **{f"lead_{m}": mine[m] - theirs[label][f"learned_{m}"] for m in METRICS},
+                      **{f"vs_adam_{m}": mine[m] - theirs[label][f"adam_{m}"] for m in METRICS}}
     return out
 
 

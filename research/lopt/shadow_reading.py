@@ -20,7 +20,7 @@ import json
 
 import numpy as np
 
-from research.lopt import meta_validate
+from research.lopt import meta_validate, pairing
 
 VARIANT, LONG_LIFE, STUDY = "ten_life1000_shadow", "ten_life1000", "ten"
 PAIRS_NEEDED = 4  # folds kmnist and fashion_mnist, seeds 0 and 1
@@ -50,19 +50,16 @@ def mechanism(rows: list[dict]) -> dict:
 def leads(rows: list[dict], variant: str, against: str) -> dict:
     """Per horizon (the rule's and the diagnostic ones), ``variant`` minus ``against`` in learned
     minus Adam, validation accuracy and loss, over the (fold, seed) both have: pairs and means."""
-    mine, theirs = by_run(rows, variant), by_run(rows, against)
     out = {}
-    for key in sorted(set(mine) & set(theirs)):
-        a, b = ({**r["by_horizon"], **r.get("diagnostic", {})} for r in (mine[key], theirs[key]))
-        for h in (h for h in a if h in b):
-            out.setdefault(h, []).append({m: a[h][f"diff_{m}"] - b[h][f"diff_{m}"] for m in ("val_accuracy", "val_loss")})
+    for p in pairing.paired(rows, variant, against, horizons=None, diagnostic=True)["pairs"]:
+        out.setdefault(p["horizon"], []).append(p)
     return {h: {"n": len(ps), **{f"{m}_mean": float(np.mean([p[m] for p in ps])) for m in ("val_accuracy", "val_loss")},
                 "loss_lower": sum(p["val_loss"] < 0 for p in ps)} for h, ps in out.items()}
 
 
 def effect(rows: list[dict]) -> dict:
-    """Reading 2, from ``meta_validate.against_study``'s pairs at 10H, and its leads by horizon."""
-    study = meta_validate.against_study(rows, VARIANT, STUDY)
+    """Reading 2, from ``pairing.against_study``'s pairs at 10H, and its leads by horizon."""
+    study = pairing.against_study(rows, VARIANT, STUDY)
     at_10h = [p["lead_val_loss"] for p in study["pairs"] if p["horizon"] == "10H"]
     verdict = "incomplete"
     if len(at_10h) >= PAIRS_NEEDED:

@@ -7,6 +7,7 @@ import ml_collections
 import pytest
 
 from research.lopt import meta_validate as mv
+from research.lopt import pairing
 
 
 def test_folds_are_meta_training_datasets_and_the_horizons_are_h_and_2h():
@@ -21,7 +22,7 @@ def test_folds_are_meta_training_datasets_and_the_horizons_are_h_and_2h():
 
 def _result(horizons, learned_gain):
     rows = []
-    for name, gain in (("learned_ce", learned_gain), (mv.BASELINE, 0.0)):
+    for name, gain in (("learned_ce", learned_gain), (pairing.BASELINE, 0.0)):
         for steps, label in horizons.items():
             rows.append({"baseline": name, "horizon": label, "steps": steps, "learning_rate": 1e-3,
                          "weight_decay": 5e-4, "val_accuracy": [0.8 + gain, 0.82 + gain],
@@ -76,7 +77,7 @@ def test_paired_differences_take_the_folds_seeds_and_horizons_both_variants_have
     rows = [row("new", "mnist", 0, 0.02, -0.1), row("new", "kmnist", 0, -0.01, 0.2, ("4K=H",)),  # a merged label
             row("new", "digits", 1, 0.5, 0.5),  # no partner: left out
             row("sys", "mnist", 0, 0.01, 0.0), row("sys", "kmnist", 0, 0.0, 0.0), row("sys", "mnist", 1, 0.0, 0.0)]
-    result = mv.paired(rows, "new", "sys")
+    result = pairing.paired(rows, "new", "sys")
     assert [(p["fold"], p["horizon"]) for p in result["pairs"]] == [("mnist", "H"), ("mnist", "2H"), ("kmnist", "H")]
     assert result["n"] == 3 and result["accuracy_ahead"] == 2 and result["accuracy_behind"] == 1
     assert result["loss_lower"] == 2 and result["loss_higher"] == 1
@@ -84,7 +85,7 @@ def test_paired_differences_take_the_folds_seeds_and_horizons_both_variants_have
     assert result["val_loss_mean"] == pytest.approx((-0.1 - 0.1 + 0.2) / 3)
     assert result["unpaired"] == [["digits", 1], ["mnist", 1]]
     with pytest.raises(ValueError, match="no fold and seed"):
-        mv.paired(rows, "new", "absent")
+        pairing.paired(rows, "new", "absent")
 
 
 def test_the_plot_draws_every_variant_and_carries_a_manifest(tmp_path):
@@ -137,22 +138,22 @@ def test_against_study_pairs_a_variant_with_a_judged_runs_units_on_the_same_fold
     rows = [{"variant": "long", "fold": "kmnist", "seed": 0, "by_horizon": {"H": figures(0.01), "2H": figures(0.01)},
              "diagnostic": {"10H": figures(0.05)}},
             {"variant": "long", "fold": "digits", "seed": 0, "by_horizon": {"H": figures(0.0)}}]  # no unit: left out
-    result = mv.against_study(rows, "long", "ten")
+    result = pairing.against_study(rows, "long", "ten")
     assert [(p["fold"], p["horizon"]) for p in result["pairs"]] == [("kmnist", "H"), ("kmnist", "2H"), ("kmnist", "10H")]
     assert result["unpaired"] == [["digits", 0]]
     assert result["by_horizon"]["10H"]["lead_val_accuracy_mean"] == pytest.approx(0.03)
     assert result["by_horizon"]["H"]["lead_val_loss_mean"] == pytest.approx(0.01)
     assert result["by_horizon"]["H"]["study_val_accuracy_mean"] == pytest.approx(0.02)
     with pytest.raises(ValueError, match="no result of absent"):
-        mv.against_study(rows, "absent", "ten")
+        pairing.against_study(rows, "absent", "ten")
     with pytest.raises(ValueError, match="judges"):
-        mv.against_study(rows, "long", "third")
+        pairing.against_study(rows, "long", "third")
     (tmp_path / "ten" / "runs" / "kmnist_run0.json").write_text(json.dumps({**unit, "seeds": [2000, 2001, 2002]}))
     with pytest.raises(ValueError, match="not run 0's"):  # another run's unit is refused
-        mv.against_study(rows, "long", "ten")
+        pairing.against_study(rows, "long", "ten")
     (tmp_path / "ten" / "runs" / "kmnist_run0.json").write_text(json.dumps({**unit, "rows": unit["rows"][:2]}))
     with pytest.raises(ValueError, match="not a complete unit"):
-        mv.against_study(rows, "long", "ten")
+        pairing.against_study(rows, "long", "ten")
 
 
 def test_a_bad_diagnostic_horizon_is_one_error_before_any_meta_training(monkeypatch, capsys):

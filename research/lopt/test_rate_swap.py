@@ -7,7 +7,7 @@ from research.lopt import rate_swap
 
 def _row(baseline, horizon, accuracy, loss):
     return {"baseline": baseline, "horizon": horizon, "val_accuracy": [accuracy, accuracy + 0.02],
-            "val_loss": [loss, loss + 0.02]}
+            "val_loss": [loss, loss + 0.02], "learning_rate": 1e-3, "weight_decay": 5e-4}
 
 
 def test_beside_subtracts_the_units_learned_optimizer_and_adam_per_horizon():

@@ -38,9 +38,9 @@ def test_the_effect_applies_the_long_life_bar(monkeypatch):
         return lambda rows, variant, study: {"pairs": [{"horizon": "10H", "lead_val_loss": x} for x in leads],
                                              "by_horizon": {}}
 
-    monkeypatch.setattr(reading.meta_validate, "against_study", study([-0.05, -0.06, -0.09, 0.01]))
+    monkeypatch.setattr(reading.pairing, "against_study", study([-0.05, -0.06, -0.09, 0.01]))
     assert reading.effect([])["verdict"] == "met"
-    monkeypatch.setattr(reading.meta_validate, "against_study", study([-0.05, -0.01, -0.02, 0.01]))
+    monkeypatch.setattr(reading.pairing, "against_study", study([-0.05, -0.01, -0.02, 0.01]))
     assert reading.effect([])["verdict"] == "not met"  # 3 of 4 negative, but the mean is -0.0175
-    monkeypatch.setattr(reading.meta_validate, "against_study", study([-0.05]))
+    monkeypatch.setattr(reading.pairing, "against_study", study([-0.05]))
     assert reading.effect([])["verdict"] == "incomplete"
