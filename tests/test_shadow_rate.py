@@ -193,3 +193,29 @@ def test_at_a_restart_the_shadow_starts_as_the_fresh_network(digits_small):
     assert float(out[0]["rate_derivative"]) == float(out[1]["rate_derivative"]) != 0.0
     for a, b in zip(out[0]["shadow"], out[1]["shadow"]):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_a_diverged_shadow_gives_the_rate_its_truncated_gradient_and_is_flagged(digits_small):
+    """Where the shadow went non-finite there is no life-long derivative: the segment's meta-gradient
+    is then exactly the truncated one (the rate keeps its push), and ``shadow_failed`` says so."""
+    config, shadowed = _toy_system("shadow")
+    _, truncated = _toy_system("truncated")
+    params = shadowed.init(jax.random.key(0))
+    batch = task_sampler.sample_tasks([digits_small], task_sampler.parse_weights("", ["digits"]), step=0, seed=0,
+                                      tasks_per_step=4, classes_per_task=config.task.classes_per_task,
+                                      per_class=config.task.per_class, support_shots=config.task.support_shots)
+    task, images, labels = jax.tree.map(lambda x: x[0], (batch.tasks, batch.support_images, batch.support_labels))
+    carried = jax.tree.map(lambda x: x[0], meta_state.init_state(shadowed, OuterSettings.from_config(config).build(),
+                                                                 0, 4).inner)
+    diverged = [jnp.full_like(x, jnp.nan) for x in shadow_rate.float_leaves(carried)]
+    def grad(system, *shadow):
+        loss = lambda p, t, x, y: system.task_loss(p, t, x, y, jax.random.key(2), carried, False, *shadow)  # noqa: E731
+        return jax.jit(jax.grad(loss, has_aux=True))(params, task, images, labels)
+
+    (g_shadow, aux), (g_truncated, _) = grad(shadowed, diverged), grad(truncated)
+    assert float(aux["shadow_failed"]) == 1.0 and float(aux["rate_derivative"]) == 0.0
+    for a, b in zip(jax.tree.leaves(g_shadow["decoder"]), jax.tree.leaves(g_truncated["decoder"])):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-8)
+    assert any(float(jnp.max(jnp.abs(a))) > 0 for a in jax.tree.leaves(g_shadow["decoder"]))
+    # the shadow it carries on is the slot's network, not the NaNs
+    assert all(bool(jnp.all(jnp.isfinite(x))) for x in aux["shadow"])

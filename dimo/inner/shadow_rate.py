@@ -23,7 +23,8 @@ difference is what a slightly faster life actually did).
 
 The shadow costs one more forward unroll a segment (no backward pass). Only the decoded
 ``lr_scale`` is treated so; the learned optimizer's own ``log_lr`` keeps its truncated gradient (in
-the runs above it ended within 3 % of where it started). A shadow that goes non-finite restarts as the slot's network.
+the runs above it ended within 3 % of where it started). A shadow that goes non-finite restarts as the slot's network,
+and for that segment the rate keeps its truncated gradient (counted: ``shadow_failed`` in the metrics).
 """
 
 from __future__ import annotations
@@ -68,18 +69,27 @@ def shadow_segment(loop, meta, recipe: Recipe, task, start, shadow, num_steps: i
     return loss, float_leaves(state)
 
 
+def shadow_finite(shadow_loss, shadow):
+    """Whether the shadow's segment stayed finite: its validation loss and every float leaf."""
+    return jnp.isfinite(shadow_loss) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in shadow]))
+
+
 def rate_derivative(shadow_loss, loss, shadow, state):
     """``(dL/dr, shadow)``: the one-sided difference, and the shadow to carry; where either went
     non-finite, 0 and the slot's own network (the shadow restarts from it)."""
     d = (shadow_loss - loss) / SHADOW_LOG_STEP
-    finite = jnp.isfinite(d) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in shadow]))
+    finite = jnp.isfinite(d) & shadow_finite(shadow_loss, shadow)
     own = float_leaves(state)
     return jnp.where(finite, d, 0.0), [jnp.where(finite, a, b) for a, b in zip(shadow, own)]
 
 
-def detach_rate(recipe: Recipe) -> Recipe:
-    """The recipe whose rate the truncated meta-gradient does not reach."""
-    return recipe._replace(lr_scale=jax.lax.stop_gradient(recipe.lr_scale))
+def detach_rate(recipe: Recipe, where=True) -> Recipe:
+    """The recipe whose rate the truncated meta-gradient does not reach, where ``where``. Pass the
+    shadow's finiteness: a segment whose shadow diverged (a higher rate is where a network
+    diverges first) gives no life-long derivative, and the rate keeps the truncated one instead of
+    losing its push for that segment."""
+    rate = recipe.lr_scale
+    return recipe._replace(lr_scale=jnp.where(where, jax.lax.stop_gradient(rate), rate))
 
 
 def rate_surrogate(recipe: Recipe, d_loss_d_rate):

@@ -272,6 +272,7 @@ def _record(step, elapsed, metrics, batch, datasets) -> dict:
                          "lr_scale": float(tasks["lr_scale"][i]),
                          # dL/d log lr_scale over the slot's life (0 unless inner.rate_gradient = "shadow")
                          "rate_derivative": float(tasks["rate_derivative"][i]),
+                         "shadow_failed": bool(tasks["shadow_failed"][i]),  # the rate took the truncated gradient
                          "weight_decay": float(tasks["weight_decay"][i])})
         genotypes.setdefault(name, report.arch_summary(tasks["arch_weights"][i], 0, 0)["genotype"])
     # Does the decoder tell datasets apart? The spread, across the step's datasets, of each

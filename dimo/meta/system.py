@@ -86,7 +86,8 @@ class System:
             shadow = jax.tree.map(lambda a, b: jnp.where(restart, a, b), shadow_rate.float_leaves(start), shadow)
             shadow_loss, shadow_after = shadow_rate.shadow_segment(
                 self.loop, inner, trained_with, task, start, shadow, self.loop.cfg.steps, val_key)
-            trained_with = shadow_rate.detach_rate(trained_with)
+            shadow_ok = shadow_rate.shadow_finite(shadow_loss, shadow_after)
+            trained_with = shadow_rate.detach_rate(trained_with, where=shadow_ok)
         loss, (state, aux) = self.loop.segment_loss(inner, trained_with, task, start,
                                                     self.loop.cfg.steps, val_key)
         if shadowed:
@@ -104,7 +105,9 @@ class System:
                       "age": jax.lax.stop_gradient(start.step),
                       "inner_state": None if carried is None else truncation.keep_if_finite(state, start),
                       "shadow": next_shadow if shadowed else None,
-                      "rate_derivative": d_rate if shadowed else jnp.zeros([], loss.dtype)}
+                      "rate_derivative": d_rate if shadowed else jnp.zeros([], loss.dtype),
+                      # 1 where the shadow diverged and the rate took the truncated gradient instead
+                      "shadow_failed": (~shadow_ok if shadowed else jnp.zeros([], bool)).astype(loss.dtype)}
 
 
 @functools.partial(jax.jit, static_argnums=(0, 6))
