@@ -176,17 +176,23 @@ def test_a_checkpoint_keeps_the_shadows(tmp_path, shadow_four_devices):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
-def test_at_a_restart_the_shadow_starts_as_the_fresh_network(digits_small):
-    """Whatever shadow a slot carried into its restart, the segment's derivative and the shadow
-    after it are those of a shadow equal to the fresh network."""
-    config, system = _toy_system("shadow")
-    params = system.init(jax.random.key(0))
-    batch = task_sampler.sample_tasks([digits_small], task_sampler.parse_weights("", ["digits"]), step=0, seed=0,
+def _one_slot(config, system, digits):
+    """The first task of a meta-step's batch and its slot's carried state, for one ``task_loss``."""
+    batch = task_sampler.sample_tasks([digits], task_sampler.parse_weights("", ["digits"]), step=0, seed=0,
                                       tasks_per_step=4, classes_per_task=config.task.classes_per_task,
                                       per_class=config.task.per_class, support_shots=config.task.support_shots)
     task, images, labels = jax.tree.map(lambda x: x[0], (batch.tasks, batch.support_images, batch.support_labels))
     carried = jax.tree.map(lambda x: x[0], meta_state.init_state(system, OuterSettings.from_config(config).build(),
                                                                  0, 4).inner)
+    return task, images, labels, carried
+
+
+def test_at_a_restart_the_shadow_starts_as_the_fresh_network(digits_small):
+    """Whatever shadow a slot carried into its restart, the segment's derivative and the shadow
+    after it are those of a shadow equal to the fresh network."""
+    config, system = _toy_system("shadow")
+    params = system.init(jax.random.key(0))
+    task, images, labels, carried = _one_slot(config, system, digits_small)
     task_loss = jax.jit(system.task_loss)
     out = [task_loss(params, task, images, labels, jax.random.key(2), carried, True,
                      [jnp.full_like(x, fill) for x in shadow_rate.float_leaves(carried)])[1] for fill in (0.0, 7.0)]
@@ -201,13 +207,9 @@ def test_a_diverged_shadow_gives_the_rate_its_truncated_gradient_and_is_flagged(
     config, shadowed = _toy_system("shadow")
     _, truncated = _toy_system("truncated")
     params = shadowed.init(jax.random.key(0))
-    batch = task_sampler.sample_tasks([digits_small], task_sampler.parse_weights("", ["digits"]), step=0, seed=0,
-                                      tasks_per_step=4, classes_per_task=config.task.classes_per_task,
-                                      per_class=config.task.per_class, support_shots=config.task.support_shots)
-    task, images, labels = jax.tree.map(lambda x: x[0], (batch.tasks, batch.support_images, batch.support_labels))
-    carried = jax.tree.map(lambda x: x[0], meta_state.init_state(shadowed, OuterSettings.from_config(config).build(),
-                                                                 0, 4).inner)
+    task, images, labels, carried = _one_slot(config, shadowed, digits_small)
     diverged = [jnp.full_like(x, jnp.nan) for x in shadow_rate.float_leaves(carried)]
+
     def grad(system, *shadow):
         loss = lambda p, t, x, y: system.task_loss(p, t, x, y, jax.random.key(2), carried, False, *shadow)  # noqa: E731
         return jax.jit(jax.grad(loss, has_aux=True))(params, task, images, labels)
