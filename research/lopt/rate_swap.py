@@ -40,16 +40,16 @@ def variant_workdir(fold: str, seed: int) -> Path:
     return meta_validate.run_workdir(VARIANT, fold, seed)
 
 
-def beside(rows: list[dict], unit: dict) -> dict:
-    """Per horizon: the swapped optimizer's validation figures minus the unit's learned
-    optimizer's (``lead_*``) and minus its meta-tuned Adam's (``vs_adam_*``), means over seeds."""
+def beside(rows: list[dict], unit: dict, name: str = "swapped") -> dict:
+    """Per horizon: the ``name``d optimizer's validation figures (``<name>_*``), minus the unit's
+    learned optimizer's (``lead_*``) and minus its meta-tuned Adam's (``vs_adam_*``), means over seeds."""
     theirs = pairing.differences(unit, [row["horizon"] for row in rows])
     out = {}
     for row in rows:
         label = row["horizon"]
         mine = {m: float(np.mean(row[m])) for m in METRICS}
         for h in (h for h in label.split("=") if h in HORIZONS):  # a merged label ("4K=H") counts as each
-            out[h] = {**{f"swapped_{m}": v for m, v in mine.items()},
+            out[h] = {**{f"{name}_{m}": v for m, v in mine.items()},
                       **{f"lead_{m}": mine[m] - theirs[label][f"learned_{m}"] for m in METRICS},
                       **{f"vs_adam_{m}": mine[m] - theirs[label][f"adam_{m}"] for m in METRICS}}
     return out
@@ -114,20 +114,26 @@ def main(argv=None) -> int:
         return 0
     if not args.fold:
         p.error("--fold is required (or --summary)")
-    if any((x["fold"], x["seed"]) == (args.fold, args.seed) for x in lines):
-        print(f"error: {OUT.name} already holds {args.fold} seed {args.seed}", file=sys.stderr)
+    return record_line(OUT, lines, args.fold, args.seed, lambda: swap(args.fold, args.seed, args.data_dir))
+
+
+def record_line(out: Path, lines: list[dict], fold: str, seed: int, measure) -> int:
+    """Appends ``measure()``'s line for (fold, seed) to ``out`` with its manifest and the trainings
+    cache's; one ``error:`` line and 2 if ``out`` holds it already or the measurement cannot run."""
+    if any((x["fold"], x["seed"]) == (fold, seed) for x in lines):
+        print(f"error: {out.name} already holds {fold} seed {seed}", file=sys.stderr)
         return 2
     try:
-        line = swap(args.fold, args.seed, args.data_dir)
+        line = measure()
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyError as e:
-        print(f"error: the unit of {args.fold} run {args.seed} is not complete (no {e})", file=sys.stderr)
+        print(f"error: the unit of {fold} run {seed} is not complete (no {e})", file=sys.stderr)
         return 2
-    with OUT.open("a") as f:
+    with out.open("a") as f:
         f.write(json.dumps(line) + "\n")
-    write_manifest(OUT, append=True)
+    write_manifest(out, append=True)
     write_manifest(leave_one_out.CACHE, append=True,  # the trainings behind it
                    protocol="research/lopt/PROTOCOL.md (dimo.studies.schedules)")
     print(json.dumps(line["by_horizon"]))

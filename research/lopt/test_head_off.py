@@ -1,0 +1,63 @@
+"""The head-off diagnostic (research/lopt/head_off.py): what it zeroes and how it reads."""
+
+import dataclasses
+import types
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from research.lopt import head_off
+
+
+def test_only_the_head_is_zeroed():
+    params = {"optimizer": {"log_lr": jnp.float32(-5.4), "net": {"gru": {"w": jnp.ones((2, 2))},
+                                                                "head": {"kernel": jnp.ones((3, 2)), "bias": jnp.ones(2)}}},
+              "decoder": {"w": jnp.ones(4)}}
+    system = types.SimpleNamespace(params=params)
+
+    @dataclasses.dataclass(frozen=True)
+    class Held:
+        params: dict
+
+    off = head_off.without_head(Held(params))
+    assert all(float(jnp.abs(x).max()) == 0 for x in jax.tree.leaves(off.params["optimizer"]["net"]["head"]))
+    for path in (("optimizer", "log_lr"), ("optimizer", "net", "gru", "w"), ("decoder", "w")):
+        a, b = off.params, system.params
+        for k in path:
+            a, b = a[k], b[k]
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert float(params["optimizer"]["net"]["head"]["bias"][0]) == 1.0  # the system it came from is untouched
+
+
+def _line(fold, seed, gain_h, gain_2h, loss_lead_10h, vs_adam_10h):
+    figure = lambda acc, loss=0.0, vs=0.0: {"lead_val_accuracy": -acc, "lead_val_loss": loss,  # noqa: E731
+                                             "vs_adam_val_loss": vs, "vs_adam_val_accuracy": 0.0,
+                                             "head_off_val_accuracy": 0.9}
+    return {"fold": fold, "seed": seed, "by_horizon": {"H": figure(gain_h), "2H": figure(gain_2h),
+                                                       "10H": figure(0.0, loss_lead_10h, vs_adam_10h)}}
+
+
+PAIRS = [(f, s) for f in head_off.FOLDS for s in head_off.SEEDS]
+
+
+@pytest.mark.parametrize("gains, verdict", [((0.01,) * 6 + (-0.001,) * 2, "carry"),
+                                            ((-0.01,) * 7 + (0.001,), "cost"),
+                                            ((0.01,) * 5 + (-0.001,) * 3, "no clear effect")])
+def test_the_first_reading_needs_both_horizons_and_six_of_eight(gains, verdict):
+    lines = [_line(f, s, g, g, 0.0, 0.0) for (f, s), g in zip(PAIRS, gains)]
+    assert head_off.readings(lines)["H_2H"] == verdict
+    mixed = [_line(f, s, g, -g, 0.0, 0.0) for (f, s), g in zip(PAIRS, gains)]
+    assert head_off.readings(mixed)["H_2H"] == "no clear effect"  # H and 2H disagree
+    assert head_off.readings(lines[:7])["H_2H"] == "incomplete"
+
+
+def test_the_second_reading_asks_for_half_the_judged_gap():
+    # judged minus Adam = vs_adam - lead: here 0.04 - (-0.06) = 0.10 a pair; half is 0.05
+    met = [_line(f, s, 0, 0, -0.06, 0.04) for f, s in PAIRS]
+    assert head_off.readings(met)["10H"] == "corrections make the gap"
+    short = [_line(f, s, 0, 0, -0.02, 0.06) for f, s in PAIRS]  # gap 0.08, half 0.04: -0.02 is not
+    assert head_off.readings(short)["10H"] == "not"
+    few = [_line(f, s, 0, 0, -0.2 if i < 5 else 0.01, 0.0) for i, (f, s) in enumerate(PAIRS)]
+    assert head_off.readings(few)["10H"] == "not"  # 5 of 8 negative
