@@ -153,7 +153,8 @@ def main(argv=None) -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with open(OUT, "a") as f:
         f.write(json.dumps(row) + "\n")
-    write_manifest(OUT, inputs=[str(meta_validate.TOP_JUDGE_RUNS), str(meta_validate.TRAININGS)])
+    # appended: one command a fold, and the two folds may run side by side
+    write_manifest(OUT, append=True, inputs=[str(meta_validate.TOP_JUDGE_RUNS), str(meta_validate.TRAININGS)])
     print(report(read_rows()))
     return 0
 
