@@ -155,6 +155,7 @@ def main(argv=None) -> int:
         f.write(json.dumps(row) + "\n")
     # appended: one command a fold, and the two folds may run side by side
     write_manifest(OUT, append=True, inputs=[str(meta_validate.TOP_JUDGE_RUNS), str(meta_validate.TRAININGS)])
+    write_manifest(meta_validate.TRAININGS, append=True, protocol="top judge C (dimo.evaluation.judge)")  # the trainings behind it
     print(report(read_rows()))
     return 0
 

@@ -128,8 +128,8 @@ def record_line(out: Path, lines: list[dict], fold: str, seed: int, measure) -> 
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyError as e:
-        print(f"error: the unit of {fold} run {seed} is not complete (no {e})", file=sys.stderr)
+    except (KeyError, StopIteration) as e:  # a unit without a row the measurement reads
+        print(f"error: the unit of {fold} run {seed} is not complete (no {e or 'row of a horizon'})", file=sys.stderr)
         return 2
     with out.open("a") as f:
         f.write(json.dumps(line) + "\n")
