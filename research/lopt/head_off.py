@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from research.baselines import ALL_3X3
-from research.lopt import leave_one_out, rate_swap
+from research.lopt import leave_one_out, pairing, rate_swap
 
 OUT = leave_one_out.OUT / "head_off.jsonl"
 STUDY = "ten"
@@ -106,6 +106,27 @@ def readings(lines: list[dict]) -> dict:
             "means": rate_swap.summary(lines)}
 
 
+def teacher_beside_ce(pairs) -> dict:
+    """Read from the units, after the head-off result (post hoc, no training): per horizon, the
+    judged optimizer on its teacher loss and the same optimizer on cross-entropy (the unit's
+    ``learned_ce`` rows), each minus meta-tuned Adam in validation accuracy and loss, over the
+    (fold, seed) ``pairs``. The head-off optimizer trains on the teacher loss too, so this says how
+    much of a gap to Adam goes with the loss rather than with the optimizer."""
+    out = {}
+    for fold, seed in pairs:
+        unit = json.loads(leave_one_out.unit_path(fold, seed, STUDY).read_text())
+        rows = {(r["baseline"], r["horizon"]): r for r in unit["rows"]}
+        for h in HORIZONS:
+            adam = rows[pairing.BASELINE, h]
+            for loss in ("teacher", "ce"):
+                mine = rows[f"learned_{loss}", h]
+                for m in rate_swap.METRICS:
+                    out.setdefault(h, {}).setdefault(f"{loss}_minus_adam_{m}", []).append(
+                        float(np.mean(mine[m]) - np.mean(adam[m])))
+    return {h: {k: {"mean": float(np.mean(v)), "per_pair": v} for k, v in figures.items()}
+            for h, figures in out.items()}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--fold", choices=FOLDS)
@@ -115,7 +136,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     lines = [json.loads(x) for x in OUT.read_text().splitlines() if x.strip()] if OUT.exists() else []
     if args.summary:
-        print(json.dumps(readings(lines), indent=1))
+        pairs = [(x["fold"], x["seed"]) for x in lines]
+        print(json.dumps({**readings(lines), "post_hoc_teacher_beside_ce": teacher_beside_ce(pairs)}, indent=1))
         return 0
     if not args.fold:
         p.error("--fold is required (or --summary)")

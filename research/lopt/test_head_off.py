@@ -1,6 +1,7 @@
 """The head-off diagnostic (research/lopt/head_off.py): what it zeroes and how it reads."""
 
 import dataclasses
+import json
 import types
 
 import jax
@@ -61,3 +62,17 @@ def test_the_second_reading_asks_for_half_the_judged_gap():
     assert head_off.readings(short)["10H"] == "not"
     few = [_line(f, s, 0, 0, -0.2 if i < 5 else 0.01, 0.0) for i, (f, s) in enumerate(PAIRS)]
     assert head_off.readings(few)["10H"] == "not"  # 5 of 8 negative
+
+
+def test_the_teacher_is_set_beside_cross_entropy_from_the_units(tmp_path, monkeypatch):
+    def row(baseline, horizon, accuracy, loss):
+        return {"baseline": baseline, "horizon": horizon, "val_accuracy": [accuracy] * 2, "val_loss": [loss] * 2}
+
+    unit = {"rows": [row(name, h, acc, loss) for h in head_off.HORIZONS for name, acc, loss in
+                     (("adam_schedule_tuned_meta_train", 0.90, 0.30), ("learned_teacher", 0.91, 0.40),
+                      ("learned_ce", 0.89, 0.25))]}
+    (tmp_path / "u.json").write_text(json.dumps(unit))
+    monkeypatch.setattr(head_off.leave_one_out, "unit_path", lambda fold, seed, study: tmp_path / "u.json")
+    out = head_off.teacher_beside_ce([("kmnist", 0), ("mnist", 1)])
+    assert out["10H"]["teacher_minus_adam_val_loss"]["mean"] == pytest.approx(0.10)
+    assert out["H"]["ce_minus_adam_val_accuracy"]["per_pair"] == pytest.approx([-0.01, -0.01])
