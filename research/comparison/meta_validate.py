@@ -58,13 +58,19 @@ def meta_training_datasets(fold: str) -> list[str]:
     return [d for d in protocol.META_TRAINING if d != fold]
 
 
-def judge_validation(genotype: str, fold: str, seeds, data_dir) -> list[float]:
+def judge_on_fold(genotype: str, fold: str, seeds, data_dir) -> dict:
+    """``genotype`` under C on the fold with ``seeds``: ``TrainingLog.judge``'s result, through the
+    meta-validation trainings log (the top judge's read too)."""
     from datasets_meta import load
     from dimo.evaluation import judge
 
     dataset = load(fold, data_dir, image_size=judge.PROTOCOLS["C"]["image_size"])
     log = judge.TrainingLog(TRAININGS, reuse=[TOP_JUDGE_RUNS])
-    return log.judge(genotype, dataset, "C", seeds)["val_accuracy_per_seed"]
+    return log.judge(genotype, dataset, "C", seeds)
+
+
+def judge_validation(genotype: str, fold: str, seeds, data_dir) -> list[float]:
+    return judge_on_fold(genotype, fold, seeds, data_dir)["val_accuracy_per_seed"]
 
 
 def inner_split(dataset, fraction: float = 0.1, seed: int = 0):

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from dimo.infra.manifest import git_revision, write_manifest
+from research import meta_runs
 from research.baselines import ALL_3X3
 from research.comparison import meta_validate
 
@@ -57,12 +58,7 @@ def candidates(fold: str, n: int = N) -> list[tuple[str, float]]:
 
 def judged(genotype: str, fold: str, data_dir) -> dict:
     """Validation and test accuracy per seed of ``genotype`` under C on ``fold`` (the shared log)."""
-    from datasets_meta import load
-    from dimo.evaluation import judge
-
-    dataset = load(fold, data_dir, image_size=judge.PROTOCOLS["C"]["image_size"])
-    log = judge.TrainingLog(meta_validate.TRAININGS, reuse=[meta_validate.TOP_JUDGE_RUNS])
-    result = log.judge(genotype, dataset, "C", SEEDS)
+    result = meta_validate.judge_on_fold(genotype, fold, SEEDS, data_dir)
     return {"val": result["val_accuracy_per_seed"], "test": result["test_accuracy_per_seed"]}
 
 
@@ -104,13 +100,7 @@ def reading(rows: list[dict]) -> dict:
 
 def read_rows(path: Path = OUT) -> list[dict]:
     """The last line per fold."""
-    rows = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                rows[row["fold"]] = row
-    return list(rows.values())
+    return list({row["fold"]: row for row in meta_runs.read_records(path)}.values())
 
 
 def report(rows: list[dict]) -> str:

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from research.baselines import ALL_3X3
+from research import meta_runs
 from research.lopt import leave_one_out, pairing, rate_swap
 
 OUT = leave_one_out.OUT / "head_off.jsonl"
@@ -115,14 +116,12 @@ def teacher_beside_ce(pairs) -> dict:
     out = {}
     for fold, seed in pairs:
         unit = json.loads(leave_one_out.unit_path(fold, seed, STUDY).read_text())
-        rows = {(r["baseline"], r["horizon"]): r for r in unit["rows"]}
-        for h in HORIZONS:
-            adam = rows[pairing.BASELINE, h]
-            for loss in ("teacher", "ce"):
-                mine = rows[f"learned_{loss}", h]
-                for m in rate_swap.METRICS:
-                    out.setdefault(h, {}).setdefault(f"{loss}_minus_adam_{m}", []).append(
-                        float(np.mean(mine[m]) - np.mean(adam[m])))
+        labels = [label for label in unit["horizons"].values() if set(label.split("=")) & set(HORIZONS)]
+        for loss in ("teacher", "ce"):
+            for label, figures in pairing.differences({**unit, "learned_loss": loss}, labels).items():
+                for h in (h for h in label.split("=") if h in HORIZONS):  # a merged label counts as each
+                    for m in rate_swap.METRICS:
+                        out.setdefault(h, {}).setdefault(f"{loss}_minus_adam_{m}", []).append(figures[f"diff_{m}"])
     return {h: {k: {"mean": float(np.mean(v)), "per_pair": v} for k, v in figures.items()}
             for h, figures in out.items()}
 
@@ -134,7 +133,7 @@ def main(argv=None) -> int:
     p.add_argument("--data_dir", default=None, help="default: $DIMO_DATA_DIR")
     p.add_argument("--summary", action="store_true", help="the readings over the record's lines")
     args = p.parse_args(argv)
-    lines = [json.loads(x) for x in OUT.read_text().splitlines() if x.strip()] if OUT.exists() else []
+    lines = meta_runs.read_records(OUT)
     if args.summary:
         pairs = [(x["fold"], x["seed"]) for x in lines]
         print(json.dumps({**readings(lines), "post_hoc_teacher_beside_ce": teacher_beside_ce(pairs)}, indent=1))

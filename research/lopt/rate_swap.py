@@ -27,6 +27,7 @@ import numpy as np
 
 from dimo.infra.manifest import write_manifest
 from research.baselines import ALL_3X3
+from research import meta_runs
 from research.lopt import leave_one_out, meta_validate, pairing
 
 OUT = leave_one_out.OUT / "rate_swap.jsonl"
@@ -108,7 +109,7 @@ def main(argv=None) -> int:
     p.add_argument("--data_dir", default=None)
     p.add_argument("--summary", action="store_true", help="the means over the record's lines")
     args = p.parse_args(argv)
-    lines = [json.loads(x) for x in OUT.read_text().splitlines()] if OUT.exists() else []
+    lines = meta_runs.read_records(OUT)
     if args.summary:
         print(json.dumps(summary(lines), indent=1))
         return 0

@@ -66,9 +66,10 @@ def test_the_second_reading_asks_for_half_the_judged_gap():
 
 def test_the_teacher_is_set_beside_cross_entropy_from_the_units(tmp_path, monkeypatch):
     def row(baseline, horizon, accuracy, loss):
-        return {"baseline": baseline, "horizon": horizon, "val_accuracy": [accuracy] * 2, "val_loss": [loss] * 2}
+        return {"baseline": baseline, "horizon": horizon, "val_accuracy": [accuracy] * 2, "val_loss": [loss] * 2,
+                "learning_rate": 1e-3, "weight_decay": 5e-4}
 
-    unit = {"rows": [row(name, h, acc, loss) for h in head_off.HORIZONS for name, acc, loss in
+    unit = {"horizons": {"200": "H", "400": "2H", "2000": "10H"}, "rows": [row(name, h, acc, loss) for h in head_off.HORIZONS for name, acc, loss in
                      (("adam_schedule_tuned_meta_train", 0.90, 0.30), ("learned_teacher", 0.91, 0.40),
                       ("learned_ce", 0.89, 0.25))]}
     (tmp_path / "u.json").write_text(json.dumps(unit))
