@@ -17,9 +17,11 @@ record only; no training runs and no held-out dataset is read.
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 
+from research import meta_runs
 from research.lopt import meta_validate, pairing
 
 VARIANT, LONG_LIFE, STUDY = "ten_life1000_shadow", "ten_life1000", "ten"
@@ -72,9 +74,13 @@ def main(argv=None) -> int:
     import argparse
 
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
-    rows = [json.loads(x) for x in meta_validate.OUT.read_text().splitlines()]
-    print(json.dumps({"mechanism": mechanism(rows), "effect": effect(rows),
-                      "against_long_life": leads(rows, VARIANT, LONG_LIFE)}, indent=1))
+    rows = meta_runs.read_records(meta_validate.OUT)
+    try:
+        print(json.dumps({"mechanism": mechanism(rows), "effect": effect(rows),
+                          "against_long_life": leads(rows, VARIANT, LONG_LIFE)}, indent=1))
+    except ValueError as e:  # a record without both variants' runs: there is nothing to read yet
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

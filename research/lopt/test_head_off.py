@@ -77,3 +77,47 @@ def test_the_teacher_is_set_beside_cross_entropy_from_the_units(tmp_path, monkey
     out = head_off.teacher_beside_ce([("kmnist", 0), ("mnist", 1)])
     assert out["10H"]["teacher_minus_adam_val_loss"]["mean"] == pytest.approx(0.10)
     assert out["H"]["ce_minus_adam_val_accuracy"]["per_pair"] == pytest.approx([-0.01, -0.01])
+
+
+def test_head_off_trains_the_judged_system_with_its_head_zeroed_on_the_units_seeds(monkeypatch):
+    """The whole of ``head_off`` on the digits fold (offline), with the trainings stubbed: it loads the
+    kept system the unit names, checks it decodes the unit's rate, and trains all-3x3 with the head
+    at zero, at the unit's H, 2H and 10H, on the unit's seeds and loss."""
+    from dimo.studies import schedules
+
+    unit = json.loads(head_off.leave_one_out.unit_path("digits", 0, head_off.STUDY).read_text())
+    seen = {}
+
+    def learned_rows(system, genotype, target, recipe, horizons, seeds, loss, cache):
+        seen.update(system=system, genotype=str(genotype), horizons=horizons, seeds=seeds, loss=loss,
+                    lr_scale=float(recipe.lr_scale))
+        return ["rows"]
+
+    monkeypatch.setattr(schedules, "learned_rows", learned_rows)
+    monkeypatch.setattr(head_off.rate_swap, "beside", lambda rows, u, name: {"rows": rows, "unit": u["meta_training_run"],
+                                                                               "name": name})
+    line = head_off.head_off("digits", 0)
+    assert line["by_horizon"] == {"rows": ["rows"], "unit": unit["meta_training_run"], "name": "head_off"}
+    assert seen["genotype"] == head_off.ALL_3X3 and seen["seeds"] == unit["seeds"] and seen["loss"] == unit["learned_loss"]
+    assert sorted(h for label in seen["horizons"].values() for h in label.split("=")) == sorted(head_off.HORIZONS)
+    assert seen["lr_scale"] == pytest.approx(unit["recipe"]["lr_scale"], rel=1e-5)
+    head = seen["system"].params["optimizer"]["net"]["head"]
+    assert all(float(jnp.abs(x).max()) == 0 for x in jax.tree.leaves(head))
+    from dimo.meta import trained
+
+    judged = trained.load(head_off.leave_one_out.kept_dir(head_off.STUDY) / unit["meta_training_run"]).params
+    for name, part in seen["system"].params["optimizer"]["net"].items():
+        if name != "head":  # the GRU and everything else is the judged system's
+            for a, b in zip(jax.tree.leaves(part), jax.tree.leaves(judged["optimizer"]["net"][name])):
+                np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    np.testing.assert_array_equal(np.asarray(seen["system"].params["optimizer"]["log_lr"]),
+                                  np.asarray(judged["optimizer"]["log_lr"]))
+
+
+def test_head_off_refuses_a_system_that_decodes_another_rate(monkeypatch, tmp_path):
+    unit = json.loads(head_off.leave_one_out.unit_path("digits", 0, head_off.STUDY).read_text())
+    unit["recipe"] = {**unit["recipe"], "lr_scale": unit["recipe"]["lr_scale"] * 1.01}
+    (tmp_path / "u.json").write_text(json.dumps(unit))
+    monkeypatch.setattr(head_off.leave_one_out, "unit_path", lambda fold, seed, study: tmp_path / "u.json")
+    with pytest.raises(ValueError, match="not the judged system"):
+        head_off.head_off("digits", 0)

@@ -1,5 +1,7 @@
 """The pre-registered readings of ten_life1000_shadow (research/lopt/shadow_reading.py)."""
 
+import json
+
 import pytest
 
 from research.lopt import shadow_reading as reading
@@ -44,3 +46,16 @@ def test_the_effect_applies_the_long_life_bar(monkeypatch):
     assert reading.effect([])["verdict"] == "not met"  # 3 of 4 negative, but the mean is -0.0175
     monkeypatch.setattr(reading.pairing, "against_study", study([-0.05]))
     assert reading.effect([])["verdict"] == "incomplete"
+
+
+def test_a_record_without_both_variants_gives_one_error_line(tmp_path, monkeypatch, capsys):
+    rows = [_row(reading.VARIANT, "kmnist", 0, 1.0)]  # no ten_life1000 run beside it
+    with pytest.raises(ValueError, match="no fold and seed has results of both"):
+        reading.leads(rows, reading.VARIANT, reading.LONG_LIFE)
+    record = tmp_path / "meta_validation.jsonl"
+    record.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    monkeypatch.setattr(reading.meta_validate, "OUT", record)
+    monkeypatch.setattr(reading.pairing, "against_study", lambda rows, variant, study: {"pairs": [], "by_horizon": {}})
+    assert reading.main([]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: no fold and seed has results of both")
