@@ -13,8 +13,7 @@ baseline uses.
 
 from __future__ import annotations
 
-import numpy as np
-
+from dimo.search import transferred
 from dimo.space import search_space
 from dimo.studies.schedules import LEARNING_RATES, WEIGHT_DECAYS, train_setup, tuned  # noqa: F401 (the grid lives with dimo ablate)
 
@@ -31,12 +30,5 @@ def trivial_cells() -> list[str]:
 def transferred_cell(tables: dict[str, dict[str, float]]) -> str:
     """The cell a person gets without meta-learning: the best mean, over the meta-training
     datasets' tables ({dataset: {genotype: mean test accuracy}}), of the networks all of them
-    judge (cells are matched by their pruned network: two strings of one network train alike);
-    the first table's string of it."""
-    forms = [{search_space.Genotype.from_string(g).pruned(): g for g in t} for t in tables.values()]
-    shared = set.intersection(*(set(f) for f in forms))
-    if not shared:
-        raise ValueError("the tables judge no cell in common")
-    means = {form: np.mean([t[f[form]] for t, f in zip(tables.values(), forms)]) for form in shared}
-    best = max(sorted(shared, key=lambda form: forms[0][form]), key=lambda form: means[form])
-    return forms[0][best]
+    judge; ``dimo propose`` shows the same cell beside its own (``dimo.search.transferred``)."""
+    return transferred.best(tables)

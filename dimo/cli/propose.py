@@ -60,7 +60,8 @@ def run(args) -> dict:
                       ("FLOPs (MACs)", f"{result['flops']:,}"),
                       ("wall time", f"{result['wall_s']:.2f} s (data {result['load_s']:.2f} s, "
                                     f"embed+decode {result['embed_decode_s']:.2f} s)"),
-                      ("cell drawing", result["cell_png"] or "none (pass --out cell.png)")]))
+                      ("cell drawing", result["cell_png"] or "none (pass --out cell.png)"),
+                      *_transferred_lines(result)]))
         print(common.probabilities(result["edge_op_probabilities"]))
     if args.verify:
         from dimo.search import discrete, verify
@@ -83,6 +84,21 @@ def run(args) -> dict:
 
 def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _transferred_lines(result: dict) -> list[tuple[str, str]]:
+    """The baseline beside the proposal: what the meta-training tables alone would give."""
+    beside = result.get("transferred")
+    if not beside:
+        return [("transferred", "none (no top-judge table of a meta-training dataset other than this one)")]
+    figures = lambda accuracy: ", ".join(f"{d} {a:.4f}" for d, a in accuracy.items())  # noqa: E731
+    lines = [("transferred", beside["genotype"]),
+             ("", f"the best network of the top-judge tables of {', '.join(beside['taught_by'])} "
+                  f"(test {figures(beside['test_accuracy'])}), what they give without meta-learning: "
+                  f"train both to compare (dimo train --genotype transferred)")]
+    if beside["proposed_test_accuracy"]:
+        lines.append(("", f"the proposed network in the same tables: test {figures(beside['proposed_test_accuracy'])}"))
+    return lines
 
 
 def _ranked_lines(result: dict) -> list[tuple[str, str]]:

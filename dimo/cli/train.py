@@ -12,7 +12,8 @@ def add_arguments(parser) -> None:
 
     parser.add_argument("--out", required=True, help="the model directory to write (new, or with --resume)")
     parser.add_argument("--genotype", default=None, help="the cell; default: the system's proposal for --dataset, "
-                                                         "trained with its learning-rate scale and weight decay")
+                                                         "trained with its learning-rate scale and weight decay; "
+                                                         "'transferred': the cell dimo propose shows beside its own")
     parser.add_argument("--workdir", default=None, help="the meta-trained system that proposes (default: the one "
                                                         "shipped in the package)")
     parser.add_argument("--rank", type=int, default=None, metavar="N",
@@ -72,7 +73,8 @@ def run(args) -> dict:
     else:
         if args.rank is not None:
             raise ValueError("--rank chooses among the proposal's cells; it has no meaning with --genotype")
-        genotype = search_space.Genotype.from_string(args.genotype)
+        genotype = search_space.Genotype.from_string(_transferred(args) if args.genotype == "transferred"
+                                                     else args.genotype)
     dataset = common.load_dataset(args, cfg.image_size)
     try:
         result = train.train(genotype, dataset, cfg, args.out, budget_s=args.budget, meta=meta, lopt_cfg=lopt_cfg,
@@ -97,3 +99,15 @@ def run(args) -> dict:
                             ("test accuracy", f"{result['test_accuracy']:.4f}"),
                             ("model", result["model_dir"]), ("curves", result["report_png"])]))
     return {k: v for k, v in result.items() if k != "history"}
+
+
+def _transferred(args) -> str:
+    """The transferred cell ``dimo propose`` shows for ``--dataset``: taught by the tables of the
+    system's meta-training datasets other than it."""
+    from dimo.search import predictor, transferred
+
+    beside = transferred.beside(predictor.teachers(common.load_runs(args.workdir)[0], args.dataset))
+    if beside is None:
+        raise ValueError(f"no top-judge table of the system's meta-training datasets other than {args.dataset} "
+                         "teaches a transferred cell; pass the cell itself: --genotype '<NB201 string>'")
+    return beside["genotype"]

@@ -137,12 +137,16 @@ def reranked(proposal: dict, trained, n: int = RANK) -> dict:
 def propose(runs, dataset: str, data_dir=None, seed: int = 0, rank: int | None = None) -> dict:
     """``dimo propose``'s answer, and the cell ``dimo train`` and ``System.propose`` give: the runs'
     proposal (``dimo.meta.propose.propose_from_runs``), its ``rank`` most probable cells reranked
-    (default ``RANK``; 0: the decoded cell)."""
+    (default ``RANK``; 0: the decoded cell), and beside it the transferred cell
+    (``dimo.search.transferred.beside``; None when no meta-training table teaches one)."""
     from dimo.meta import propose as propose_lib
+    from dimo.search import transferred
 
     rank = RANK if rank is None else rank
     if rank < 0:
         raise ValueError(f"--rank takes a number of cells (0 for the decoded cell), got {rank}")
 
     proposal = propose_lib.propose_from_runs(list(runs), dataset, data_dir, seed)
-    return reranked(proposal, runs[0], rank) if rank else proposal
+    answer = reranked(proposal, runs[0], rank) if rank else proposal
+    # The baseline a user should see beside it: judged held out, it has been the stronger cell.
+    return {**answer, "transferred": transferred.beside(teachers(runs[0], answer["dataset"]), answer["genotype"])}
