@@ -67,7 +67,9 @@ def against_study(rows: list[dict], variant: str, study: str) -> dict:
     optimizer of the judged leave-one-out run ``study`` on the same fold and seeds: per (fold, seed,
     horizon), each one's learned minus ``BASELINE`` in validation accuracy and loss, and the
     variant's lead over the study's. The baseline is the same training in both (the shared cache),
-    so the lead is the two learned optimizers' difference."""
+    so the lead is the two learned optimizers' difference. The study's optimizer is read on the
+    variant's inner loss (a unit holds its optimizer on the teacher and on cross-entropy), so a
+    variant meta-trained on cross-entropy meets the judged optimizer on cross-entropy."""
     from research.lopt import leave_one_out
 
     from dimo.evaluation import judge
@@ -82,7 +84,8 @@ def against_study(rows: list[dict], variant: str, study: str) -> dict:
         if unit.get("seeds") != judge.run_seeds(r["seed"]):
             raise ValueError(f"{path}: its training seeds {unit.get('seeds')} are not run {r['seed']}'s")
         try:
-            theirs = {h: v for label, v in differences(unit).items() for h in label.split("=")}
+            same_loss = {**unit, "learned_loss": r.get("learned_loss", unit["learned_loss"])}
+            theirs = {h: v for label, v in differences(same_loss).items() for h in label.split("=")}
         except (KeyError, StopIteration) as e:
             raise ValueError(f"{path} is not a complete unit (no {e})") from e
         for label, mine in {**r["by_horizon"], **r.get("diagnostic", {})}.items():

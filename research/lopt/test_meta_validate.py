@@ -156,6 +156,23 @@ def test_against_study_pairs_a_variant_with_a_judged_runs_units_on_the_same_fold
         pairing.against_study(rows, "long", "ten")
 
 
+def test_against_study_meets_a_variant_on_its_own_inner_loss(tmp_path, monkeypatch):
+    from research.lopt import leave_one_out
+
+    monkeypatch.setattr(leave_one_out, "OUT", tmp_path)
+    (tmp_path / "ten" / "runs").mkdir(parents=True)
+    horizons = {"200": "H"}
+    unit = {**_result(horizons, 0.02), "seeds": [1000, 1001, 1002], "learned_loss": "teacher"}
+    teacher = [{**r, "baseline": "learned_teacher", "val_accuracy": [0.7, 0.7]} for r in unit["rows"] if r["baseline"] == "learned_ce"]
+    unit["rows"] = unit["rows"] + teacher  # the judged optimizer on its teacher (0.7) and on cross-entropy (0.83 mean)
+    (tmp_path / "ten" / "runs" / "kmnist_run0.json").write_text(json.dumps(unit))
+    figures = {"H": {"diff_val_accuracy": 0.0, "diff_val_loss": 0.0}}
+    study_on = lambda loss: pairing.against_study([{"variant": "v", "fold": "kmnist", "seed": 0, "learned_loss": loss,  # noqa: E731
+                                                     "by_horizon": figures}], "v", "ten")["by_horizon"]["H"]
+    assert study_on("ce")["study_val_accuracy_mean"] == pytest.approx(0.02)  # cross-entropy rows, minus Adam's
+    assert study_on("teacher")["study_val_accuracy_mean"] == pytest.approx(0.7 - 0.81)  # the teacher's
+
+
 def test_a_bad_diagnostic_horizon_is_one_error_before_any_meta_training(monkeypatch, capsys):
     monkeypatch.setattr(mv.meta_runs, "meta_train", lambda *a: pytest.fail("meta-trained before the check"))
     with pytest.raises(SystemExit) as exit_:
