@@ -78,3 +78,16 @@ def test_train_takes_the_transferred_cell_by_name(smoke_workdir, tmp_path, capsy
     err = run_error(capsys, ["train", "--genotype", "transferred", "--workdir", str(smoke_workdir), *tiny,
                              "--out", str(tmp_path / "none")])
     assert "teaches a transferred cell" in err and not (tmp_path / "none").exists()
+
+
+def test_train_leaves_out_the_same_table_as_propose_for_a_folder(monkeypatch):
+    """A folder is read by its stem, by propose and by train alike: its namesake's table never teaches."""
+    import argparse
+
+    from dimo.cli import train as train_cli
+
+    asked = []
+    monkeypatch.setattr(transferred, "beside", lambda teachers, proposed=None, path=None: asked.append(teachers) or {"genotype": ALL_3X3})
+    args = argparse.Namespace(workdir=None, dataset="folder:/somewhere/kmnist")
+    assert train_cli._transferred(args) == ALL_3X3
+    assert asked == [["digits", "mnist", "fashion_mnist"]]

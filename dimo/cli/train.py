@@ -104,9 +104,12 @@ def run(args) -> dict:
 def _transferred(args) -> str:
     """The transferred cell ``dimo propose`` shows for ``--dataset``: taught by the tables of the
     system's meta-training datasets other than it."""
+    from datasets_meta import registry
     from dimo.search import predictor, transferred
 
-    beside = transferred.beside(predictor.teachers(common.load_runs(args.workdir)[0], args.dataset))
+    # The name propose reads the dataset by (a folder's stem), so both leave out the same table.
+    name = registry.display_name(args.dataset)
+    beside = transferred.beside(predictor.teachers(common.load_runs(args.workdir)[0], name))
     if beside is None:
         raise ValueError(f"no top-judge table of the system's meta-training datasets other than {args.dataset} "
                          "teaches a transferred cell; pass the cell itself: --genotype '<NB201 string>'")

@@ -32,3 +32,10 @@ def test_a_merged_label_counts_for_each_horizon():
     row = _row("kmnist", 0, 0.01, 0.0, 0.0)
     row["by_horizon"] = {"4K=H": row["by_horizon"]["H"], "2H": row["by_horizon"]["2H"]}
     assert ce_life.against_adam([row])["H"]["val_accuracy"] == [0.01]
+
+
+def test_only_the_registered_folds_and_seeds_are_read_once_each():
+    rows = [_row(f, s, 0.01, 0.01, 0.01) for f, s in RUNS] + [_row("mnist", 0, -1.0, -1.0, -1.0)]
+    assert ce_life.lead(rows)["accuracy_minus_adam_mean"]["10H"] == pytest.approx(0.01)  # mnist is not read
+    with pytest.raises(ValueError, match="twice on one fold and seed"):
+        ce_life.lead(rows + [_row("kmnist", 0, 0.0, 0.0, 0.0)])
