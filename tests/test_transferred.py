@@ -1,7 +1,5 @@
 """The transferred cell dimo propose shows beside its own (dimo/search/transferred.py)."""
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -11,6 +9,7 @@ from cli_calls import run_error, run_json
 from dimo.cli import main as cli
 from dimo.search import transferred
 from dimo.space import search_space
+from research.cell_table import noise
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_3X3 = str(search_space.Genotype(("nor_conv_3x3",) * search_space.NUM_EDGES))
@@ -19,9 +18,7 @@ A_AGAIN = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|nor_conv_3x3~1|avg_p
 
 
 def _rows(path: Path) -> list[dict]:
-    lines = [x for x in path.read_text().splitlines() if x and not x.startswith("#")]
-    return [{k: row[k] for k in ("dataset", "genotype", "params", "test_mean", "test_se")}
-            for row in csv.DictReader(io.StringIO("\n".join(lines)))]
+    return [{k: row[k] for k in ("dataset", "genotype", "params", "test_mean", "test_se")} for row in noise.rows(path)]
 
 
 def test_the_best_network_is_the_best_mean_over_tables_matched_by_network():

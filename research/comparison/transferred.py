@@ -27,6 +27,7 @@ from pathlib import Path
 from dimo.evaluation import cell_table
 from dimo.infra.manifest import write_manifest
 from research import baselines, protocol
+from research.cell_table import noise
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = REPO / "results" / "cell_table"
@@ -61,8 +62,7 @@ def package(datasets, out: Path = PACKAGE, folder: Path = TABLES, judge: str = "
         lines = path.read_text().splitlines()
         header += [f"# {dataset}.{line[1:].strip()}" for line in lines if line.startswith("#")
                    and not line[1:].strip().startswith("dataset:")]
-        rows += [{k: row[k] for k in COLUMNS}
-                 for row in csv.DictReader(io.StringIO("\n".join(x for x in lines if x and not x.startswith("#"))))]
+        rows += [{k: row[k] for k in COLUMNS} for row in noise.rows(path)]
     body = io.StringIO()
     writer = csv.DictWriter(body, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
